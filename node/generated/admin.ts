@@ -1,0 +1,35 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AdminClient as _peercas_admin_v1_AdminClient, AdminDefinition as _peercas_admin_v1_AdminDefinition } from './peercas/admin/v1/Admin.js';
+import type { GetStatusRequest as _peercas_admin_v1_GetStatusRequest, GetStatusRequest__Output as _peercas_admin_v1_GetStatusRequest__Output } from './peercas/admin/v1/GetStatusRequest.js';
+import type { GetStatusResponse as _peercas_admin_v1_GetStatusResponse, GetStatusResponse__Output as _peercas_admin_v1_GetStatusResponse__Output } from './peercas/admin/v1/GetStatusResponse.js';
+import type { PeerStatus as _peercas_admin_v1_PeerStatus, PeerStatus__Output as _peercas_admin_v1_PeerStatus__Output } from './peercas/admin/v1/PeerStatus.js';
+import type { RemoteStatus as _peercas_admin_v1_RemoteStatus, RemoteStatus__Output as _peercas_admin_v1_RemoteStatus__Output } from './peercas/admin/v1/RemoteStatus.js';
+import type { RunGcRequest as _peercas_admin_v1_RunGcRequest, RunGcRequest__Output as _peercas_admin_v1_RunGcRequest__Output } from './peercas/admin/v1/RunGcRequest.js';
+import type { RunGcResponse as _peercas_admin_v1_RunGcResponse, RunGcResponse__Output as _peercas_admin_v1_RunGcResponse__Output } from './peercas/admin/v1/RunGcResponse.js';
+import type { StoreStatus as _peercas_admin_v1_StoreStatus, StoreStatus__Output as _peercas_admin_v1_StoreStatus__Output } from './peercas/admin/v1/StoreStatus.js';
+import type { TierCounters as _peercas_admin_v1_TierCounters, TierCounters__Output as _peercas_admin_v1_TierCounters__Output } from './peercas/admin/v1/TierCounters.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  peercas: {
+    admin: {
+      v1: {
+        Admin: SubtypeConstructor<typeof grpc.Client, _peercas_admin_v1_AdminClient> & { service: _peercas_admin_v1_AdminDefinition }
+        GetStatusRequest: MessageTypeDefinition<_peercas_admin_v1_GetStatusRequest, _peercas_admin_v1_GetStatusRequest__Output>
+        GetStatusResponse: MessageTypeDefinition<_peercas_admin_v1_GetStatusResponse, _peercas_admin_v1_GetStatusResponse__Output>
+        PeerStatus: MessageTypeDefinition<_peercas_admin_v1_PeerStatus, _peercas_admin_v1_PeerStatus__Output>
+        RemoteStatus: MessageTypeDefinition<_peercas_admin_v1_RemoteStatus, _peercas_admin_v1_RemoteStatus__Output>
+        RunGcRequest: MessageTypeDefinition<_peercas_admin_v1_RunGcRequest, _peercas_admin_v1_RunGcRequest__Output>
+        RunGcResponse: MessageTypeDefinition<_peercas_admin_v1_RunGcResponse, _peercas_admin_v1_RunGcResponse__Output>
+        StoreStatus: MessageTypeDefinition<_peercas_admin_v1_StoreStatus, _peercas_admin_v1_StoreStatus__Output>
+        TierCounters: MessageTypeDefinition<_peercas_admin_v1_TierCounters, _peercas_admin_v1_TierCounters__Output>
+      }
+    }
+  }
+}
+

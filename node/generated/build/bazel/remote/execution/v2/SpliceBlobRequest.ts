@@ -1,0 +1,21 @@
+// Original file: protos/build/bazel/remote/execution/v2/remote_execution.proto
+
+import type { Digest as _build_bazel_remote_execution_v2_Digest, Digest__Output as _build_bazel_remote_execution_v2_Digest__Output } from '../../../../../build/bazel/remote/execution/v2/Digest.js';
+import type { _build_bazel_remote_execution_v2_DigestFunction_Value, _build_bazel_remote_execution_v2_DigestFunction_Value__Output } from '../../../../../build/bazel/remote/execution/v2/DigestFunction.js';
+import type { _build_bazel_remote_execution_v2_ChunkingFunction_Value, _build_bazel_remote_execution_v2_ChunkingFunction_Value__Output } from '../../../../../build/bazel/remote/execution/v2/ChunkingFunction.js';
+
+export interface SpliceBlobRequest {
+  'instanceName'?: (string);
+  'blobDigest'?: (_build_bazel_remote_execution_v2_Digest | null);
+  'chunkDigests'?: (_build_bazel_remote_execution_v2_Digest)[];
+  'digestFunction'?: (_build_bazel_remote_execution_v2_DigestFunction_Value);
+  'chunkingFunction'?: (_build_bazel_remote_execution_v2_ChunkingFunction_Value);
+}
+
+export interface SpliceBlobRequest__Output {
+  'instanceName': (string);
+  'blobDigest': (_build_bazel_remote_execution_v2_Digest__Output | null);
+  'chunkDigests': (_build_bazel_remote_execution_v2_Digest__Output)[];
+  'digestFunction': (_build_bazel_remote_execution_v2_DigestFunction_Value__Output);
+  'chunkingFunction': (_build_bazel_remote_execution_v2_ChunkingFunction_Value__Output);
+}

@@ -1,0 +1,189 @@
+import { once } from 'node:events'
+import type { ByteStreamHandlers } from '../generated/google/bytestream/ByteStream.js'
+import type { WriteRequest__Output } from '../generated/google/bytestream/WriteRequest.js'
+import type { Digest } from '../store/digest.js'
+import type { BlobWriter } from '../store/blob-writer.js'
+import type { LocalStore } from '../store/local-store.js'
+import type { TieredResolver } from '../resolve/tiered-resolver.js'
+import type { Logger } from '../log/logger.js'
+import { silentLogger } from '../log/logger.js'
+import { READ_CHUNK_BYTES, UPLOAD_RESUME_TTL_MS } from './constants.js'
+import { InvalidRequestError, NotFoundError, ReadOutOfRangeError, WriteOffsetError, toRpcError } from './errors.js'
+import { parseReadResourceName, parseWriteResourceName } from './request-fields.js'
+import { signalOf } from './cas-service.js'
+import { DigestMismatchError } from '../store/errors.js'
+
+/** What the ByteStream service needs. */
+export interface ByteStreamServiceDeps {
+  store: LocalStore
+  resolver: TieredResolver
+  onBlobsWritten?: (digests: Digest[]) => void
+  logger?: Logger
+  /** @default 300000 */
+  resumeTtlMs?: number
+}
+
+/** An upload that stopped before finish_write, kept so the client can resume it. */
+interface PendingUpload {
+  writer: BlobWriter
+  busy: boolean
+  expiry?: NodeJS.Timeout
+}
+
+/** The ByteStream service plus a hook to drop partial uploads at shutdown. */
+export interface ByteStreamService {
+  handlers: ByteStreamHandlers
+  /** Aborts every partial upload. */
+  abortAll(): Promise<void>
+}
+
+/**
+ * ByteStream over the CAS: Read of `{instance}/blobs/{hash}/{size}` with offset and limit;
+ * resumable Write of `{instance}/uploads/{uuid}/blobs/{hash}/{size}`; QueryWriteStatus.
+ */
+export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStreamService {
+  const { store, resolver } = deps
+  const log = deps.logger ?? silentLogger
+  const ttl = deps.resumeTtlMs ?? UPLOAD_RESUME_TTL_MS
+  const uploads = new Map<string, PendingUpload>()
+
+  const forget = (key: string, upload: PendingUpload): void => {
+    if (upload.expiry != null) clearTimeout(upload.expiry)
+    if (uploads.get(key) === upload) uploads.delete(key)
+  }
+
+  const keepForResume = (key: string, upload: PendingUpload): void => {
+    upload.busy = false
+    if (upload.expiry != null) clearTimeout(upload.expiry)
+    upload.expiry = setTimeout(() => {
+      forget(key, upload)
+      void upload.writer.abort()
+    }, ttl)
+    upload.expiry.unref()
+  }
+
+  const handlers: ByteStreamHandlers = {
+    Read (call) {
+      void (async () => {
+        const { digest } = parseReadResourceName(call.request.resourceName)
+        const offset = Number(call.request.readOffset)
+        const limit = Number(call.request.readLimit)
+        if (offset < 0) throw new ReadOutOfRangeError(`read_offset ${offset} is negative`)
+        if (limit < 0) throw new InvalidRequestError(`read_limit ${limit} is negative`)
+        if (offset > digest.sizeBytes) throw new ReadOutOfRangeError(`read_offset ${offset} is past the end of blob ${digest.hash}/${digest.sizeBytes}`)
+        const stream = await resolver.openReadStream(digest, { offset, limit }, signalOf(call))
+        if (stream === undefined) throw new NotFoundError(`blob ${digest.hash}/${digest.sizeBytes} is not in the cache`)
+        call.on('cancelled', () => { stream.destroy() })
+        let sent = false
+        try {
+          for await (const chunk of stream) {
+            const data = chunk as Buffer
+            for (let at = 0; at < data.byteLength; at += READ_CHUNK_BYTES) {
+              sent = true
+              if (!call.write({ data: data.subarray(at, at + READ_CHUNK_BYTES) })) await once(call, 'drain')
+            }
+          }
+        } finally {
+          stream.destroy()
+        }
+        // An empty read still answers with one (empty) message, which some clients expect.
+        if (!sent) call.write({ data: Buffer.alloc(0) })
+        call.end()
+      })().catch((error) => { call.destroy(toRpcError(error)) })
+    },
+
+    Write (call, callback) {
+      let key: string | undefined
+      let upload: PendingUpload | undefined
+      let digest: Digest | undefined
+      let finished = false
+      const done = (error: unknown, committedSize?: number): void => {
+        if (finished) return
+        finished = true
+        if (error != null) callback(toRpcError(error)); else callback(null, { committedSize })
+      }
+      call.on('cancelled', () => { if (upload != null && key != null && !finished) keepForResume(key, upload) })
+
+      void (async () => {
+        for await (const message of call as AsyncIterable<WriteRequest__Output>) {
+          if (key === undefined) {
+            if (message.resourceName === '') throw new InvalidRequestError('the first WriteRequest has no resource_name')
+            const resource = parseWriteResourceName(message.resourceName)
+            digest = resource.digest
+            key = message.resourceName
+            if (await store.has(digest)) {
+              // Already stored (by anyone): complete at once with the full size.
+              done(null, digest.sizeBytes)
+              return
+            }
+            upload = uploads.get(key)
+            if (upload?.busy === true) throw new InvalidRequestError(`upload ${key} is already in progress on another stream`)
+            if (upload === undefined) {
+              upload = { writer: store.createWriter(digest), busy: true }
+              uploads.set(key, upload)
+            } else {
+              if (upload.expiry != null) clearTimeout(upload.expiry)
+              upload.busy = true
+            }
+          } else if (message.resourceName !== '' && message.resourceName !== key) {
+            throw new InvalidRequestError(`resource_name changed mid-stream from ${JSON.stringify(key)} to ${JSON.stringify(message.resourceName)}`)
+          }
+          const writer = upload!.writer
+          const offset = Number(message.writeOffset)
+          if (offset !== writer.receivedBytes) {
+            throw new WriteOffsetError(`write_offset ${offset} does not continue upload ${key}, which has ${writer.receivedBytes} bytes committed`)
+          }
+          await writer.write(message.data)
+          if (message.finishWrite) {
+            if (writer.receivedBytes !== digest!.sizeBytes) {
+              throw new DigestMismatchError(digest!, '', writer.receivedBytes)
+            }
+            await writer.commit()
+            forget(key, upload!)
+            deps.onBlobsWritten?.([digest!])
+            done(null, digest!.sizeBytes)
+            return
+          }
+        }
+        // The client half-closed without finish_write: keep the bytes for a resume.
+        if (upload != null && key != null) {
+          keepForResume(key, upload)
+          done(new InvalidRequestError(`upload ${key} ended after ${upload.writer.receivedBytes} of ${digest?.sizeBytes ?? '?'} bytes without finish_write; resume it at that offset`))
+        } else {
+          done(new InvalidRequestError('the Write stream carried no WriteRequest'))
+        }
+      })().catch(async (error) => {
+        // A broken or lying upload leaves nothing behind and cannot be resumed.
+        if (upload != null && key != null) {
+          forget(key, upload)
+          await upload.writer.abort()
+        }
+        log.debug('ByteStream.Write failed', { resource: key, error })
+        done(error)
+      })
+    },
+
+    QueryWriteStatus (call, callback) {
+      void (async () => {
+        const resource = parseWriteResourceName(call.request.resourceName)
+        if (await store.has(resource.digest)) return { committedSize: resource.digest.sizeBytes, complete: true }
+        const upload = uploads.get(call.request.resourceName)
+        if (upload === undefined) throw new NotFoundError(`no upload named ${JSON.stringify(call.request.resourceName)} is in progress`)
+        return { committedSize: upload.writer.receivedBytes, complete: false }
+      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+    }
+  }
+
+  return {
+    handlers,
+    async abortAll () {
+      const all = [...uploads.entries()]
+      uploads.clear()
+      await Promise.all(all.map(async ([, upload]) => {
+        if (upload.expiry != null) clearTimeout(upload.expiry)
+        await upload.writer.abort()
+      }))
+    }
+  }
+}
+

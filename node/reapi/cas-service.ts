@@ -1,0 +1,167 @@
+import * as grpc from '@grpc/grpc-js'
+import type { ContentAddressableStorageHandlers } from '../generated/build/bazel/remote/execution/v2/ContentAddressableStorage.js'
+import type { Directory__Output } from '../generated/build/bazel/remote/execution/v2/Directory.js'
+import type { Digest } from '../store/digest.js'
+import type { LocalStore } from '../store/local-store.js'
+import type { TieredResolver } from '../resolve/tiered-resolver.js'
+import { DEFAULT_TREE_PAGE_SIZE, MAX_BATCH_TOTAL_SIZE_BYTES } from './constants.js'
+import { batchStatusOf, InvalidRequestError, NotFoundError, NotSupportedError, rpcError, toRpcError } from './errors.js'
+import { checkDigestFunction, digestFromMessage, validateInstanceName } from './request-fields.js'
+import { reapi } from './protos.js'
+
+/** What the CAS service needs. */
+export interface CasServiceDeps {
+  store: LocalStore
+  resolver: TieredResolver
+  /** Called after blobs are stored by a client (the write-behind queue and peer announcements hook here). */
+  onBlobsWritten?: (digests: Digest[]) => void
+}
+
+const OK = { code: grpc.status.OK, message: '' }
+
+/** ContentAddressableStorage: FindMissingBlobs, BatchUpdateBlobs, BatchReadBlobs, GetTree. */
+export function createCasService (deps: CasServiceDeps): ContentAddressableStorageHandlers {
+  const { store, resolver } = deps
+  return {
+    FindMissingBlobs (call, callback) {
+      void (async () => {
+        validateInstanceName(call.request.instanceName)
+        checkDigestFunction(call.request.digestFunction)
+        const digests = call.request.blobDigests.map((d, i) => digestFromMessage(d, `blob_digests[${i}]`))
+        const missing = await resolver.findMissing(digests, signalOf(call))
+        return { missingBlobDigests: missing.map(toMessage) }
+      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+    },
+
+    BatchUpdateBlobs (call, callback) {
+      void (async () => {
+        validateInstanceName(call.request.instanceName)
+        checkDigestFunction(call.request.digestFunction)
+        const total = call.request.requests.reduce((sum, r) => sum + r.data.byteLength, 0)
+        if (total > MAX_BATCH_TOTAL_SIZE_BYTES) {
+          throw new InvalidRequestError(`BatchUpdateBlobs carries ${total} bytes; the limit is max_batch_total_size_bytes = ${MAX_BATCH_TOTAL_SIZE_BYTES}`)
+        }
+        const written: Digest[] = []
+        const responses = await Promise.all(call.request.requests.map(async (entry, i) => {
+          const digestMessage = entry.digest ?? { hash: '', sizeBytes: 0 }
+          try {
+            if (entry.compressor !== 'IDENTITY' && entry.compressor !== undefined) {
+              throw new InvalidRequestError(`requests[${i}]: compressor ${entry.compressor} is not supported; send uncompressed data`)
+            }
+            const digest = digestFromMessage(entry.digest, `requests[${i}].digest`)
+            await store.put(digest, entry.data)
+            written.push(digest)
+            return { digest: digestMessage, status: OK }
+          } catch (error) {
+            return { digest: digestMessage, status: batchStatusOf(error) }
+          }
+        }))
+        if (written.length > 0) deps.onBlobsWritten?.(written)
+        return { responses }
+      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+    },
+
+    BatchReadBlobs (call, callback) {
+      void (async () => {
+        validateInstanceName(call.request.instanceName)
+        checkDigestFunction(call.request.digestFunction)
+        const digests = call.request.digests.map((d, i) => digestFromMessage(d, `digests[${i}]`))
+        const total = digests.reduce((sum, d) => sum + d.sizeBytes, 0)
+        if (total > MAX_BATCH_TOTAL_SIZE_BYTES) {
+          throw new InvalidRequestError(`BatchReadBlobs asks for ${total} bytes; the limit is max_batch_total_size_bytes = ${MAX_BATCH_TOTAL_SIZE_BYTES}; use ByteStream.Read for large blobs`)
+        }
+        const signal = signalOf(call)
+        const responses = await Promise.all(digests.map(async (digest) => {
+          try {
+            const data = await resolver.read(digest, signal)
+            if (data === undefined) throw new NotFoundError(`blob ${digest.hash}/${digest.sizeBytes} is not in the cache`)
+            return { digest: toMessage(digest), data, compressor: 'IDENTITY' as const, status: OK }
+          } catch (error) {
+            return { digest: toMessage(digest), data: Buffer.alloc(0), compressor: 'IDENTITY' as const, status: batchStatusOf(error) }
+          }
+        }))
+        return { responses }
+      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+    },
+
+    GetTree (call) {
+      void (async () => {
+        validateInstanceName(call.request.instanceName)
+        checkDigestFunction(call.request.digestFunction)
+        const root = digestFromMessage(call.request.rootDigest, 'root_digest')
+        const pageSize = call.request.pageSize > 0 ? Math.min(call.request.pageSize, 10_000) : DEFAULT_TREE_PAGE_SIZE
+        const token = call.request.pageToken
+        if (token !== '' && !/^(0|[1-9][0-9]{0,9})$/.test(token)) throw new InvalidRequestError(`page_token ${JSON.stringify(token)} was not issued by this server`)
+        let skip = token === '' ? 0 : Number(token)
+        let sent = skip
+        let page: Directory__Output[] = []
+        let foundRoot = false
+        const signal = signalOf(call)
+        for await (const directory of walkTree(root, resolver, signal)) {
+          foundRoot = true
+          if (skip > 0) { skip--; continue }
+          page.push(directory)
+          sent++
+          if (page.length === pageSize) {
+            if (!call.write({ directories: page, nextPageToken: String(sent) })) await new Promise((resolve) => call.once('drain', resolve))
+            page = []
+          }
+        }
+        if (!foundRoot) throw new NotFoundError(`root directory ${root.hash}/${root.sizeBytes} is not in the cache`)
+        if (page.length > 0 || sent === 0) call.write({ directories: page, nextPageToken: '' })
+        call.end()
+      })().catch((error) => { call.destroy(toRpcError(error)) })
+    },
+
+    SplitBlob (_call, callback) {
+      callback(toRpcError(new NotSupportedError('SplitBlob is not supported by this cache')))
+    },
+
+    SpliceBlob (_call, callback) {
+      callback(toRpcError(new NotSupportedError('SpliceBlob is not supported by this cache')))
+    }
+  }
+}
+
+/**
+ * Walks a directory tree breadth-first from `root`, yielding each directory once. A missing
+ * subdirectory is skipped (REAPI returns what is present); a missing root yields nothing.
+ */
+export async function * walkTree (root: Digest, resolver: TieredResolver, signal?: AbortSignal): AsyncGenerator<Directory__Output> {
+  const seen = new Set<string>([root.hash])
+  let level: Digest[] = [root]
+  while (level.length > 0) {
+    const next: Digest[] = []
+    for (const digest of level) {
+      const bytes = await resolver.read(digest, signal)
+      if (bytes === undefined) continue
+      let directory: Directory__Output
+      try {
+        directory = reapi.Directory.deserialize(bytes)
+      } catch (error) {
+        throw new InvalidRequestError(`blob ${digest.hash}/${digest.sizeBytes} in the tree is not a Directory message`, { cause: error })
+      }
+      yield directory
+      for (const child of directory.directories) {
+        const childDigest = digestFromMessage(child.digest, `directory ${digest.hash}: child ${child.name}`)
+        if (!seen.has(childDigest.hash)) {
+          seen.add(childDigest.hash)
+          next.push(childDigest)
+        }
+      }
+    }
+    level = next
+  }
+}
+
+/** Converts a digest to its protobuf message shape. */
+export function toMessage (digest: Digest): { hash: string, sizeBytes: number } {
+  return { hash: digest.hash, sizeBytes: digest.sizeBytes }
+}
+
+/** An AbortSignal that fires when the client cancels the call. */
+export function signalOf (call: { on(event: 'cancelled', listener: () => void): unknown }): AbortSignal {
+  const controller = new AbortController()
+  call.on('cancelled', () => { controller.abort(rpcError(grpc.status.CANCELLED, 'the client cancelled the call')) })
+  return controller.signal
+}

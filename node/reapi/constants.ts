@@ -1,0 +1,23 @@
+/** Largest total of blob bytes in one BatchUpdateBlobs or BatchReadBlobs (advertised in capabilities). */
+export const MAX_BATCH_TOTAL_SIZE_BYTES = 4 * 1024 * 1024
+
+/**
+ * Largest gRPC message accepted or sent: a full batch plus room for per-blob framing and digests.
+ * Anything larger is refused by grpc-js with RESOURCE_EXHAUSTED.
+ */
+export const MAX_GRPC_MESSAGE_BYTES = MAX_BATCH_TOTAL_SIZE_BYTES + 1024 * 1024
+
+/** Chunk size of ByteStream.Read responses. */
+export const READ_CHUNK_BYTES = 1024 * 1024
+
+/** A partial ByteStream upload is kept this long for the client to resume it. */
+export const UPLOAD_RESUME_TTL_MS = 5 * 60_000
+
+/** Directories per GetTree response page when the client does not choose. */
+export const DEFAULT_TREE_PAGE_SIZE = 1000
+
+/** Highest REAPI version this server implements. */
+export const HIGH_API_VERSION = { major: 2, minor: 3, patch: 0, prerelease: '' }
+
+/** Lowest REAPI version this server implements. */
+export const LOW_API_VERSION = { major: 2, minor: 0, patch: 0, prerelease: '' }

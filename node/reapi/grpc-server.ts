@@ -1,0 +1,108 @@
+import * as grpc from '@grpc/grpc-js'
+import { chmod } from 'node:fs/promises'
+import type { Logger } from '../log/logger.js'
+import { MAX_GRPC_MESSAGE_BYTES } from './constants.js'
+import { prepareSocketPath } from './socket-path.js'
+import { admin, bytestream, reapi } from './protos.js'
+import type { ContentAddressableStorageHandlers } from '../generated/build/bazel/remote/execution/v2/ContentAddressableStorage.js'
+import type { ByteStreamHandlers } from '../generated/google/bytestream/ByteStream.js'
+import type { ActionCacheHandlers } from '../generated/build/bazel/remote/execution/v2/ActionCache.js'
+import type { CapabilitiesHandlers } from '../generated/build/bazel/remote/execution/v2/Capabilities.js'
+import type { ExecutionHandlers } from '../generated/build/bazel/remote/execution/v2/Execution.js'
+import type { AdminHandlers } from '../generated/peercas/admin/v1/Admin.js'
+
+/** The handlers the server exposes. */
+export interface ServiceHandlers {
+  cas: ContentAddressableStorageHandlers
+  byteStream: ByteStreamHandlers
+  actionCache: ActionCacheHandlers
+  capabilities: CapabilitiesHandlers
+  execution: ExecutionHandlers
+  admin: AdminHandlers
+}
+
+/** Where to listen. */
+export interface GrpcServerInit {
+  /** Unix socket path; created with mode 0600. */
+  socketPath: string
+  /** TCP `host:port` addresses (port 0 picks one). */
+  listen: string[]
+  handlers: ServiceHandlers
+  logger: Logger
+}
+
+/** A running gRPC server. */
+export interface RunningGrpcServer {
+  /** Bound TCP addresses with real ports, e.g. `127.0.0.1:40123`. */
+  tcpAddresses: string[]
+  /** Stops accepting calls, waits up to `graceMs` for calls in flight, then cancels them. */
+  shutdown(graceMs?: number): Promise<void>
+}
+
+/** Options tuned for large ByteStream transfers and sized to the batch limit. */
+export const SERVER_OPTIONS: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_GRPC_MESSAGE_BYTES,
+  'grpc-node.max_session_memory': 64,
+  'grpc.max_concurrent_streams': 1000
+}
+
+/** Starts the gRPC server on the unix socket and any TCP addresses. */
+export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrpcServer> {
+  const server = new grpc.Server(SERVER_OPTIONS)
+  server.addService(reapi.ContentAddressableStorage.service, init.handlers.cas)
+  server.addService(bytestream.ByteStream.service, init.handlers.byteStream)
+  server.addService(reapi.ActionCache.service, init.handlers.actionCache)
+  server.addService(reapi.Capabilities.service, init.handlers.capabilities)
+  server.addService(reapi.Execution.service, init.handlers.execution)
+  server.addService(admin.Admin.service, init.handlers.admin)
+
+  await prepareSocketPath(init.socketPath)
+  // Bind with a restrictive umask so the socket is never reachable by others, even briefly.
+  const previousUmask = process.umask(0o177)
+  try {
+    await bind(server, `unix:${init.socketPath}`, grpc.ServerCredentials.createInsecure())
+  } finally {
+    process.umask(previousUmask)
+  }
+  await chmod(init.socketPath, 0o600)
+
+  const tcpAddresses: string[] = []
+  try {
+    for (const address of init.listen) {
+      const { host } = splitHostPort(address)
+      const port = await bind(server, address, grpc.ServerCredentials.createInsecure())
+      tcpAddresses.push(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)
+    }
+  } catch (error) {
+    server.forceShutdown()
+    throw error
+  }
+  init.logger.debug('gRPC server listening', { socket: init.socketPath, tcp: tcpAddresses })
+
+  return {
+    tcpAddresses,
+    async shutdown (graceMs = 5000) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { server.forceShutdown(); resolve() }, graceMs)
+        server.tryShutdown(() => { clearTimeout(timer); resolve() })
+      })
+    }
+  }
+}
+
+/** Splits `host:port` or `[v6]:port`; throws RangeError naming the address if malformed. */
+export function splitHostPort (address: string): { host: string, port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address)
+  const port = match === null ? NaN : Number(match[3])
+  if (match === null || port > 65535) throw new RangeError(`listen address ${JSON.stringify(address)} is not HOST:PORT (e.g. 127.0.0.1:8980)`)
+  return { host: match[1] ?? match[2]!, port }
+}
+
+async function bind (server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, port) => {
+      if (error != null) reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error })); else resolve(port)
+    })
+  })
+}

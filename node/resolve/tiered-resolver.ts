@@ -1,0 +1,144 @@
+import type { Readable } from 'node:stream'
+import { silentLogger, type Logger } from '../log/logger.js'
+import type { Digest } from '../store/digest.js'
+import type { LocalStore, ReadRange } from '../store/local-store.js'
+
+/** A tier the resolver can fetch missing blobs from (peers, the central CAS). */
+export interface BlobFetcher {
+  /** Which counter a successful fetch increments. */
+  readonly tier: 'peer' | 'remote'
+  /**
+   * Fetches the blob and stores it, verified, in `store`. Resolves `true` if the blob is in the
+   * store afterwards, `false` if this tier does not have it. Never stores unverified bytes.
+   */
+  fetchInto(digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean>
+  /**
+   * Of `digests`, those this tier durably holds (so a client need not upload them); optional.
+   * Volatile tiers (peers) do not implement it.
+   */
+  findDurable?(digests: readonly Digest[], signal: AbortSignal): Promise<Set<string>>
+}
+
+/** Hits per tier, as shown by `peercas status`. */
+export interface TierCounters {
+  localHits: number
+  peerHits: number
+  remoteHits: number
+  misses: number
+}
+
+/** Options of {@link TieredResolver}. */
+export interface TieredResolverInit {
+  store: LocalStore
+  /** Tried in order after the local store. @default [] */
+  fetchers?: BlobFetcher[]
+  logger?: Logger
+}
+
+/**
+ * The read path: the local store first, then each fetcher in order (peers, then the central
+ * CAS). Blobs found in a later tier are stored locally before they are served. Concurrent
+ * requests for one missing digest share one fetch.
+ */
+export class TieredResolver {
+  readonly counters: TierCounters = { localHits: 0, peerHits: 0, remoteHits: 0, misses: 0 }
+  private readonly store: LocalStore
+  private readonly fetchers: BlobFetcher[]
+  private readonly log: Logger
+  private readonly inflight = new Map<string, Promise<boolean>>()
+
+  constructor (init: TieredResolverInit) {
+    this.store = init.store
+    this.fetchers = init.fetchers ?? []
+    this.log = init.logger ?? silentLogger
+  }
+
+  /** Adds a tier after the existing ones (peers are added before the central CAS). */
+  addFetcher (fetcher: BlobFetcher): void {
+    this.fetchers.push(fetcher)
+  }
+
+  /** Makes sure the blob is in the local store, fetching it from the tiers if needed. */
+  async ensureLocal (digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    if (await this.store.has(digest)) {
+      this.counters.localHits++
+      return true
+    }
+    return await this.fetchShared(digest, signal)
+  }
+
+  /** Reads a whole (small) blob through the tiers, or `undefined` if no tier has it. */
+  async read (digest: Digest, signal?: AbortSignal): Promise<Buffer | undefined> {
+    const local = await this.store.read(digest)
+    if (local !== undefined) {
+      this.counters.localHits++
+      return local
+    }
+    if (!(await this.fetchShared(digest, signal))) return undefined
+    return await this.store.read(digest)
+  }
+
+  /** Opens a stream over a blob through the tiers, or `undefined` if no tier has it. */
+  async openReadStream (digest: Digest, range: ReadRange, signal?: AbortSignal): Promise<Readable | undefined> {
+    const local = await this.store.openReadStream(digest, range)
+    if (local !== undefined) {
+      this.counters.localHits++
+      return local
+    }
+    if (!(await this.fetchShared(digest, signal))) return undefined
+    return await this.store.openReadStream(digest, range)
+  }
+
+  /** The digests not in the local store (one batched index lookup, no fetching). */
+  async findLocallyMissing (digests: readonly Digest[]): Promise<Digest[]> {
+    return await this.store.findMissing(digests)
+  }
+
+  /**
+   * The digests missing for a client that wants to skip uploads: absent locally and not held by
+   * any durable tier (the central CAS). Blobs on peers count as missing: peers come and go.
+   */
+  async findMissing (digests: readonly Digest[], signal?: AbortSignal): Promise<Digest[]> {
+    let missing = await this.store.findMissing(digests)
+    for (const fetcher of this.fetchers) {
+      if (missing.length === 0 || fetcher.findDurable == null) continue
+      try {
+        const durable = await fetcher.findDurable(missing, signal ?? new AbortController().signal)
+        missing = missing.filter((d) => !durable.has(d.hash))
+      } catch (error) {
+        this.log.warn('durable tier could not answer FindMissingBlobs; reporting blobs as missing', { tier: fetcher.tier, error })
+      }
+    }
+    return missing
+  }
+
+  private async fetchShared (digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    const key = `${digest.hash}/${digest.sizeBytes}`
+    let pending = this.inflight.get(key)
+    if (pending === undefined) {
+      pending = this.fetchThroughTiers(digest).finally(() => { this.inflight.delete(key) })
+      this.inflight.set(key, pending)
+    }
+    if (signal == null) return await pending
+    signal.throwIfAborted()
+    // A caller that gives up does not cancel the shared fetch: others may be waiting on it.
+    return await Promise.race([pending, new Promise<never>((_resolve, reject) => {
+      signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
+    })])
+  }
+
+  private async fetchThroughTiers (digest: Digest): Promise<boolean> {
+    for (const fetcher of this.fetchers) {
+      try {
+        if (await fetcher.fetchInto(digest, this.store, AbortSignal.timeout(5 * 60_000))) {
+          if (fetcher.tier === 'peer') this.counters.peerHits++; else this.counters.remoteHits++
+          return true
+        }
+      } catch (error) {
+        this.log.warn('tier failed to fetch a blob; trying the next', { tier: fetcher.tier, hash: digest.hash, error })
+      }
+    }
+    this.counters.misses++
+    return false
+  }
+}

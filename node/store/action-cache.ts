@@ -1,0 +1,44 @@
+import type { Digest } from './digest.js'
+
+/** The subset of a LevelDB sublevel the action cache uses. */
+interface ActionSublevel {
+  get(key: string): Promise<Buffer | undefined>
+  put(key: string, value: Buffer): Promise<void>
+  del(key: string): Promise<void>
+  keys(options?: { gte?: string, lt?: string }): AsyncIterable<string>
+}
+
+/**
+ * Serialized ActionResults keyed by instance name and action digest. Different instance names
+ * never see each other's results.
+ */
+export class ActionCacheStore {
+  constructor (private readonly sublevel: ActionSublevel) {}
+
+  /** The stored ActionResult bytes, or `undefined` on a miss. */
+  async get (instanceName: string, actionDigest: Digest): Promise<Buffer | undefined> {
+    return await this.sublevel.get(actionKey(instanceName, actionDigest))
+  }
+
+  /** Stores (or replaces) the ActionResult for an action. */
+  async put (instanceName: string, actionDigest: Digest, result: Buffer): Promise<void> {
+    await this.sublevel.put(actionKey(instanceName, actionDigest), result)
+  }
+
+  /** Forgets an entry (used when its outputs are gone). */
+  async delete (instanceName: string, actionDigest: Digest): Promise<void> {
+    await this.sublevel.del(actionKey(instanceName, actionDigest))
+  }
+
+  /** Counts entries (a full scan of keys; for status and tests, not hot paths). */
+  async count (): Promise<number> {
+    let n = 0
+    for await (const _key of this.sublevel.keys()) n++
+    return n
+  }
+}
+
+function actionKey (instanceName: string, digest: Digest): string {
+  // \0 cannot occur in an instance name that passed validation, so keys never collide.
+  return `${instanceName}\0${digest.hash}/${digest.sizeBytes}`
+}

@@ -1,0 +1,25 @@
+/**
+ * Blobs up to this size live inline in LevelDB; larger ones are files under `cas/`.
+ * Chosen from `bench/inline-threshold.ts` (see docs/architecture.md): writing and reading
+ * small blobs inline is several times faster than one file each, and above ~64 KiB the
+ * LevelDB compaction cost starts to outweigh the per-file cost.
+ */
+export const DEFAULT_INLINE_THRESHOLD_BYTES = 64 * 1024
+
+/** Eviction starts when the store exceeds this fraction of its quota. */
+export const DEFAULT_HIGH_WATERMARK = 0.95
+
+/** Eviction stops once the store is below this fraction of its quota. */
+export const DEFAULT_LOW_WATERMARK = 0.85
+
+/** A blob's last-access time is only rewritten when older than this (limits index writes). */
+export const ACCESS_TIME_GRANULARITY_MS = 60_000
+
+/** Pending access-time updates are flushed to LevelDB this often. */
+export const ACCESS_TIME_FLUSH_INTERVAL_MS = 5_000
+
+/** Blobs written this recently are never evicted (a client is about to use them). */
+export const RECENT_WRITE_PROTECTION_MS = 60_000
+
+/** Buffer size of the temp-file writer; also the read chunk size. */
+export const FILE_CHUNK_BYTES = 1024 * 1024

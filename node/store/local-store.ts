@@ -1,0 +1,481 @@
+import { createReadStream } from 'node:fs'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { silentLogger, type Logger } from '../log/logger.js'
+import { BlobWriter, type BlobWriterHost, type VerifiedBytes } from './blob-writer.js'
+import {
+  ACCESS_TIME_FLUSH_INTERVAL_MS, ACCESS_TIME_GRANULARITY_MS, DEFAULT_HIGH_WATERMARK,
+  DEFAULT_INLINE_THRESHOLD_BYTES, DEFAULT_LOW_WATERMARK, FILE_CHUNK_BYTES, RECENT_WRITE_PROTECTION_MS
+} from './constants.js'
+import { digestOf, isEmptyDigest, type Digest } from './digest.js'
+import { BlobTooLargeError, DigestMismatchError, StoreClosedError } from './errors.js'
+import { accessKey, decodeMeta, encodeMeta, hashOfAccessKey, openIndexDb, type BlobMeta, type IndexDb, type IndexOp, writeBatch } from './index-db.js'
+import { reconcileStore } from './reconcile.js'
+import { ActionCacheStore } from './action-cache.js'
+
+/** Options of {@link LocalStore.open}. */
+export interface LocalStoreInit {
+  /** Directory holding `cas/`, `tmp/` and `index/`. */
+  dataDir: string
+  /** Quota for blob bytes. */
+  maxSizeBytes: number
+  /** @default 65536 ({@link DEFAULT_INLINE_THRESHOLD_BYTES}) */
+  inlineThresholdBytes?: number
+  /** @default 0.95 */
+  highWatermark?: number
+  /** @default 0.85 */
+  lowWatermark?: number
+  /** fsync blob files before they become visible (survives power loss, costs write speed). @default false */
+  fsync?: boolean
+  /** Blobs accessed this recently are evicted only if the store is over its full quota. @default 60000 */
+  recentProtectionMs?: number
+  logger?: Logger
+}
+
+/** Counters describing the store. */
+export interface StoreStats {
+  blobCount: number
+  totalBytes: number
+  inlineBlobCount: number
+  fileBlobCount: number
+  quotaBytes: number
+  highWatermark: number
+  lowWatermark: number
+}
+
+/** Outcome of one eviction pass. */
+export interface EvictionResult {
+  evictedBlobs: number
+  evictedBytes: number
+  totalBytesAfter: number
+}
+
+/** A byte range of a blob to read. */
+export interface ReadRange {
+  /** @default 0 */
+  offset?: number
+  /** Bytes to read from offset; 0 or absent means to the end. */
+  limit?: number
+}
+
+interface Totals { blobCount: number, totalBytes: number, inlineBlobCount: number }
+
+const STATS_KEY = 'stats'
+const DIRTY_KEY = 'dirty'
+
+/**
+ * The local content-addressable store: small blobs inline in LevelDB, large blobs as files
+ * sharded by hash under `cas/`, an index of size and last access in LevelDB, LRU eviction
+ * between watermarks of a quota, and the action cache in the same database.
+ */
+export class LocalStore implements BlobWriterHost {
+  /** Action results, namespaced by instance name. */
+  readonly actionCache: ActionCacheStore
+  readonly tempDir: string
+  readonly inlineThresholdBytes: number
+  readonly fsync: boolean
+  private readonly casDir: string
+  private readonly quota: number
+  private readonly high: number
+  private readonly low: number
+  private readonly recentProtectionMs: number
+  private readonly log: Logger
+  private readonly totals: Totals
+  private readonly pins = new Map<string, number>()
+  private readonly pendingAccess = new Map<string, BlobMeta>()
+  private readonly commitLocks = new Map<string, Promise<void>>()
+  private readonly writers = new Set<BlobWriter>()
+  private readonly knownShards = new Set<string>()
+  private maintenance: Promise<unknown> = Promise.resolve()
+  private evicting = false
+  private closed = false
+  private readonly flushTimer: NodeJS.Timeout
+
+  private constructor (private readonly index: IndexDb, init: LocalStoreInit, totals: Totals) {
+    this.casDir = join(init.dataDir, 'cas')
+    this.tempDir = join(init.dataDir, 'tmp')
+    this.quota = init.maxSizeBytes
+    this.inlineThresholdBytes = init.inlineThresholdBytes ?? DEFAULT_INLINE_THRESHOLD_BYTES
+    this.high = init.highWatermark ?? DEFAULT_HIGH_WATERMARK
+    this.low = init.lowWatermark ?? DEFAULT_LOW_WATERMARK
+    this.fsync = init.fsync ?? false
+    this.recentProtectionMs = init.recentProtectionMs ?? RECENT_WRITE_PROTECTION_MS
+    this.log = init.logger ?? silentLogger
+    this.totals = totals
+    this.actionCache = new ActionCacheStore(index.actions)
+    this.flushTimer = setInterval(() => { void this.flushAccessTimes().catch((error) => { this.log.warn('access-time flush failed', { error }) }) }, ACCESS_TIME_FLUSH_INTERVAL_MS)
+    this.flushTimer.unref()
+  }
+
+  /**
+   * Opens the store in `init.dataDir`, creating it if needed. After an unclean stop the index
+   * and the blob files are reconciled; after a clean stop the persisted counters are used as is.
+   */
+  static async open (init: LocalStoreInit): Promise<LocalStore> {
+    validateInit(init)
+    const log = init.logger ?? silentLogger
+    await mkdir(join(init.dataDir, 'cas'), { recursive: true })
+    const tempDir = join(init.dataDir, 'tmp')
+    await rm(tempDir, { recursive: true, force: true })
+    await mkdir(tempDir, { recursive: true })
+    const index = await openIndexDb(join(init.dataDir, 'index'))
+    try {
+      const dirty = await index.meta.get(DIRTY_KEY)
+      const saved = await index.meta.get(STATS_KEY)
+      let totals: Totals
+      if (dirty !== undefined || saved === undefined) {
+        const started = Date.now()
+        const result = await reconcileStore(index, join(init.dataDir, 'cas'), log)
+        totals = result.totals
+        log.info('reconciled store after an unclean stop', { ...result.report, ms: Date.now() - started })
+      } else {
+        totals = JSON.parse(saved.toString('utf8')) as Totals
+      }
+      await index.meta.put(DIRTY_KEY, Buffer.from('1'))
+      return new LocalStore(index, init, totals)
+    } catch (error) {
+      await index.db.close()
+      throw error
+    }
+  }
+
+  /** Counters of blobs and bytes held. */
+  stats (): StoreStats {
+    return {
+      blobCount: this.totals.blobCount,
+      totalBytes: this.totals.totalBytes,
+      inlineBlobCount: this.totals.inlineBlobCount,
+      fileBlobCount: this.totals.blobCount - this.totals.inlineBlobCount,
+      quotaBytes: this.quota,
+      highWatermark: this.high,
+      lowWatermark: this.low
+    }
+  }
+
+  /** True when the blob is stored locally (the empty blob always is). Counts as an access. */
+  async has (digest: Digest): Promise<boolean> {
+    return (await this.findMissing([digest])).length === 0
+  }
+
+  /** Returns the digests not stored locally, in request order. Found blobs count as accessed. */
+  async findMissing (digests: readonly Digest[]): Promise<Digest[]> {
+    this.assertOpen()
+    const lookups = digests.filter((d) => !isEmptyDigest(d))
+    if (lookups.length === 0) return []
+    const values = await this.index.blobs.getMany(lookups.map((d) => d.hash))
+    const missing: Digest[] = []
+    for (let i = 0; i < lookups.length; i++) {
+      const value = values[i]
+      const digest = lookups[i]!
+      if (value === undefined) { missing.push(digest); continue }
+      const meta = decodeMeta(value)
+      if (meta.sizeBytes !== digest.sizeBytes) { missing.push(digest); continue }
+      this.noteAccess(digest.hash, meta)
+    }
+    return missing
+  }
+
+  /** Reads a whole blob into memory (meant for small blobs), or `undefined` if absent. */
+  async read (digest: Digest): Promise<Buffer | undefined> {
+    this.assertOpen()
+    if (isEmptyDigest(digest)) return Buffer.alloc(0)
+    const meta = await this.lookup(digest)
+    if (meta === undefined) return undefined
+    if (meta.inline) return await this.index.inlineData.get(digest.hash)
+    try {
+      return await readFile(this.blobPath(digest.hash))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      await this.dropVanished(digest.hash, meta)
+      return undefined
+    }
+  }
+
+  /**
+   * Opens a stream over `range` of a blob, or `undefined` if absent. The blob is pinned
+   * against eviction until the stream ends or is destroyed.
+   */
+  async openReadStream (digest: Digest, range: ReadRange = {}): Promise<Readable | undefined> {
+    this.assertOpen()
+    const offset = range.offset ?? 0
+    const end = range.limit != null && range.limit > 0 ? Math.min(digest.sizeBytes, offset + range.limit) : digest.sizeBytes
+    if (isEmptyDigest(digest)) return readableOf(Buffer.alloc(0))
+    const meta = await this.lookup(digest)
+    if (meta === undefined) return undefined
+    if (meta.inline) {
+      const data = await this.index.inlineData.get(digest.hash)
+      if (data === undefined) return undefined
+      return readableOf(data.subarray(offset, end))
+    }
+    if (offset >= end) return readableOf(Buffer.alloc(0))
+    this.pin(digest.hash)
+    const stream = createReadStream(this.blobPath(digest.hash), { start: offset, end: end - 1, highWaterMark: FILE_CHUNK_BYTES })
+    stream.once('close', () => { this.unpin(digest.hash) })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.once('open', () => { resolve() })
+        stream.once('error', reject)
+      })
+    } catch (error) {
+      stream.destroy()
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      await this.dropVanished(digest.hash, meta)
+      return undefined
+    }
+    return stream
+  }
+
+  /** Stores bytes held in memory after checking them against `digest`. */
+  async put (digest: Digest, data: Buffer): Promise<void> {
+    this.assertOpen()
+    const actual = digestOf(data)
+    if (actual.hash !== digest.hash || actual.sizeBytes !== digest.sizeBytes) {
+      throw new DigestMismatchError(digest, actual.hash, actual.sizeBytes)
+    }
+    if (isEmptyDigest(digest)) return
+    if (digest.sizeBytes <= this.inlineThresholdBytes) {
+      await this.commitVerified(digest, { kind: 'inline', data })
+      return
+    }
+    const tempPath = join(this.tempDir, `${digest.hash}.${randomUUID()}`)
+    await writeFile(tempPath, data, { flag: 'wx', flush: this.fsync })
+    await this.commitVerified(digest, { kind: 'file', tempPath })
+  }
+
+  /** Starts a streaming write of one blob; nothing is visible until `commit()` verifies it. */
+  createWriter (digest: Digest): BlobWriter {
+    this.assertOpen()
+    if (digest.sizeBytes > this.quota) throw new BlobTooLargeError(digest, this.quota)
+    const writer = new BlobWriter(digest, this)
+    this.writers.add(writer)
+    return writer
+  }
+
+  /** @internal Called by a writer once its bytes are verified. */
+  async commitVerified (digest: Digest, bytes: VerifiedBytes): Promise<void> {
+    if (isEmptyDigest(digest)) {
+      if (bytes.kind === 'file') await rm(bytes.tempPath, { force: true })
+      return
+    }
+    if (digest.sizeBytes > this.quota) {
+      if (bytes.kind === 'file') await rm(bytes.tempPath, { force: true })
+      throw new BlobTooLargeError(digest, this.quota)
+    }
+    // One commit per hash at a time, so concurrent writers of one digest store it once.
+    const previous = this.commitLocks.get(digest.hash) ?? Promise.resolve()
+    const current = previous.then(async () => { await this.commitOnce(digest, bytes) })
+    const tail = current.catch(() => {})
+    this.commitLocks.set(digest.hash, tail)
+    try {
+      await current
+    } finally {
+      if (this.commitLocks.get(digest.hash) === tail) this.commitLocks.delete(digest.hash)
+    }
+  }
+
+  /** @internal Called by a writer when it commits or aborts. */
+  writerFinished (writer: BlobWriter): void {
+    this.writers.delete(writer)
+  }
+
+  /**
+   * Evicts least-recently-used blobs until the store holds at most `targetBytes`
+   * (default: the low watermark). Pinned blobs are skipped; recently used ones too unless the
+   * store is over its full quota.
+   */
+  async evict (targetBytes = Math.floor(this.quota * this.low)): Promise<EvictionResult> {
+    return await this.exclusive(async () => await this.evictNow(targetBytes))
+  }
+
+  /** Writes pending access times to the index. */
+  async flushAccessTimes (): Promise<void> {
+    if (this.pendingAccess.size === 0 || this.closed) return
+    await this.exclusive(async () => { await this.flushAccessTimesNow() })
+  }
+
+  /** Aborts in-flight writes, persists counters and closes the index. */
+  async close (): Promise<void> {
+    if (this.closed) return
+    clearInterval(this.flushTimer)
+    await Promise.all([...this.writers].map(async (w) => { await w.abort() }))
+    await Promise.all([...this.commitLocks.values()])
+    await this.exclusive(async () => { await this.flushAccessTimesNow() })
+    this.closed = true
+    await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify(this.totals)))
+    await this.index.meta.del(DIRTY_KEY)
+    await this.index.db.close()
+  }
+
+  private async commitOnce (digest: Digest, bytes: VerifiedBytes): Promise<void> {
+    this.assertOpen()
+    const existing = await this.lookup(digest)
+    if (existing !== undefined) {
+      if (bytes.kind === 'file') await rm(bytes.tempPath, { force: true })
+      return
+    }
+    const now = Date.now()
+    const meta: BlobMeta = { sizeBytes: digest.sizeBytes, accessedAt: now, inline: bytes.kind === 'inline' }
+    const ops: IndexOp[] = [
+      { type: 'put', sublevel: this.index.blobs, key: digest.hash, value: encodeMeta(meta) },
+      { type: 'put', sublevel: this.index.lru, key: accessKey(now, digest.hash), value: Buffer.alloc(0) }
+    ]
+    if (bytes.kind === 'inline') {
+      ops.push({ type: 'put', sublevel: this.index.inlineData, key: digest.hash, value: bytes.data })
+    } else {
+      const shard = digest.hash.slice(0, 2)
+      if (!this.knownShards.has(shard)) {
+        await mkdir(join(this.casDir, shard), { recursive: true })
+        this.knownShards.add(shard)
+      }
+      // Rename first: a crash before the index write leaves a verified file that the next
+      // start adopts; never an index entry without its bytes.
+      await rename(bytes.tempPath, this.blobPath(digest.hash))
+    }
+    await writeBatch(this.index, ops)
+    this.totals.blobCount += 1
+    this.totals.totalBytes += digest.sizeBytes
+    if (meta.inline) this.totals.inlineBlobCount += 1
+    this.maybeEvict()
+  }
+
+  private maybeEvict (): void {
+    if (this.evicting || this.totals.totalBytes <= this.quota * this.high) return
+    this.evicting = true
+    void this.evict()
+      .then((result) => { this.log.info('evicted blobs', { ...result }) })
+      .catch((error) => { this.log.error('eviction failed', { error }) })
+      .finally(() => { this.evicting = false })
+  }
+
+  private async evictNow (targetBytes: number): Promise<EvictionResult> {
+    await this.flushAccessTimesNow()
+    let evictedBlobs = 0
+    let evictedBytes = 0
+    // First pass spares recently used blobs; a second pass runs only if the store is still
+    // over its whole quota.
+    for (const spareRecent of [true, false]) {
+      if (this.totals.totalBytes <= targetBytes) break
+      if (!spareRecent && this.totals.totalBytes <= this.quota) break
+      const protectAfter = spareRecent ? Date.now() - this.recentProtectionMs : Infinity
+      const doomedFiles: string[] = []
+      const ops: IndexOp[] = []
+      for await (const key of this.index.lru.keys()) {
+        if (this.totals.totalBytes <= targetBytes) break
+        const hash = hashOfAccessKey(key)
+        const value = await this.index.blobs.get(hash)
+        const meta = value === undefined ? undefined : decodeMeta(value)
+        if (meta === undefined || accessKey(meta.accessedAt, hash) !== key) {
+          ops.push({ type: 'del', sublevel: this.index.lru, key })
+          continue
+        }
+        if (meta.accessedAt > protectAfter) break
+        if (this.pins.has(hash) || this.commitLocks.has(hash)) continue
+        ops.push({ type: 'del', sublevel: this.index.lru, key }, { type: 'del', sublevel: this.index.blobs, key: hash })
+        if (meta.inline) {
+          ops.push({ type: 'del', sublevel: this.index.inlineData, key: hash })
+          this.totals.inlineBlobCount -= 1
+        } else {
+          doomedFiles.push(this.blobPath(hash))
+        }
+        this.pendingAccess.delete(hash)
+        this.totals.blobCount -= 1
+        this.totals.totalBytes -= meta.sizeBytes
+        evictedBlobs += 1
+        evictedBytes += meta.sizeBytes
+      }
+      await writeBatch(this.index, ops)
+      // Index first, then files: a crash in between leaves files the next start adopts.
+      await Promise.all(doomedFiles.map(async (path) => { await rm(path, { force: true }) }))
+    }
+    return { evictedBlobs, evictedBytes, totalBytesAfter: this.totals.totalBytes }
+  }
+
+  private noteAccess (hash: string, meta: BlobMeta): void {
+    const now = Date.now()
+    if (now - meta.accessedAt < ACCESS_TIME_GRANULARITY_MS) return
+    if (!this.pendingAccess.has(hash)) this.pendingAccess.set(hash, meta)
+  }
+
+  private async flushAccessTimesNow (): Promise<void> {
+    if (this.pendingAccess.size === 0) return
+    const now = Date.now()
+    const batch = [...this.pendingAccess]
+    this.pendingAccess.clear()
+    const current = await this.index.blobs.getMany(batch.map(([hash]) => hash))
+    const ops: IndexOp[] = []
+    batch.forEach(([hash], i) => {
+      const value = current[i]
+      if (value === undefined) return
+      const meta = decodeMeta(value)
+      ops.push(
+        { type: 'del', sublevel: this.index.lru, key: accessKey(meta.accessedAt, hash) },
+        { type: 'put', sublevel: this.index.lru, key: accessKey(now, hash), value: Buffer.alloc(0) },
+        { type: 'put', sublevel: this.index.blobs, key: hash, value: encodeMeta({ ...meta, accessedAt: now }) }
+      )
+    })
+    await writeBatch(this.index, ops)
+  }
+
+  private async lookup (digest: Digest): Promise<BlobMeta | undefined> {
+    const value = await this.index.blobs.get(digest.hash)
+    if (value === undefined) return undefined
+    const meta = decodeMeta(value)
+    if (meta.sizeBytes !== digest.sizeBytes) return undefined
+    this.noteAccess(digest.hash, meta)
+    return meta
+  }
+
+  /** A blob file disappeared from under the index (deleted by hand): forget it. */
+  private async dropVanished (hash: string, meta: BlobMeta): Promise<void> {
+    this.log.warn('blob file vanished; dropping it from the index', { hash })
+    await this.exclusive(async () => {
+      const value = await this.index.blobs.get(hash)
+      if (value === undefined) return
+      const current = decodeMeta(value)
+      await writeBatch(this.index, [
+        { type: 'del', sublevel: this.index.blobs, key: hash },
+        { type: 'del', sublevel: this.index.lru, key: accessKey(current.accessedAt, hash) }
+      ])
+      this.pendingAccess.delete(hash)
+      this.totals.blobCount -= 1
+      this.totals.totalBytes -= meta.sizeBytes
+    })
+  }
+
+  private async exclusive<T> (task: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(task, task)
+    this.maintenance = run.catch(() => {})
+    return await run
+  }
+
+  private pin (hash: string): void { this.pins.set(hash, (this.pins.get(hash) ?? 0) + 1) }
+
+  private unpin (hash: string): void {
+    const count = (this.pins.get(hash) ?? 1) - 1
+    if (count <= 0) this.pins.delete(hash); else this.pins.set(hash, count)
+  }
+
+  private blobPath (hash: string): string {
+    return join(this.casDir, hash.slice(0, 2), hash)
+  }
+
+  private assertOpen (): void {
+    if (this.closed) throw new StoreClosedError()
+  }
+}
+
+function readableOf (data: Buffer): Readable {
+  return Readable.from([data], { objectMode: false })
+}
+
+function validateInit (init: LocalStoreInit): void {
+  if (!(init.maxSizeBytes > 0)) throw new RangeError(`maxSizeBytes must be positive, got ${init.maxSizeBytes}`)
+  const high = init.highWatermark ?? DEFAULT_HIGH_WATERMARK
+  const low = init.lowWatermark ?? DEFAULT_LOW_WATERMARK
+  if (!(high > 0 && high <= 1)) throw new RangeError(`highWatermark must be in (0, 1], got ${high}`)
+  if (!(low > 0 && low < high)) throw new RangeError(`lowWatermark must be in (0, highWatermark), got ${low}`)
+  const inline = init.inlineThresholdBytes ?? DEFAULT_INLINE_THRESHOLD_BYTES
+  if (!(inline >= 0 && inline <= 4 * 1024 * 1024)) throw new RangeError(`inlineThresholdBytes must be in [0, 4 MiB], got ${inline}`)
+}
