@@ -14,6 +14,9 @@ import { createExecutionService } from './reapi/execution-service.js'
 import { createAdminService } from './reapi/admin-service.js'
 import { startGrpcServer } from './reapi/grpc-server.js'
 import type { GetStatusResponse } from './generated/peercas/admin/v1/GetStatusResponse.js'
+import { DataDirLockedError } from './store/errors.js'
+import { P2pDisabledError, startP2p, type P2pService } from './p2p/index.js'
+import { RemoteNotConfiguredError, startRemote, type RemoteService } from './remote/index.js'
 
 /** The version in package.json. */
 export const PEERCAS_VERSION: string = (JSON.parse(readFileSync(new URL('../' + (import.meta.url.includes('/dist/') ? '../' : '') + 'package.json', import.meta.url), 'utf8')) as { version: string }).version
@@ -26,6 +29,10 @@ export interface NodeInfo {
   socket: string
   tcp: string[]
   startedAt: string
+  /** libp2p peer ID, when p2p is on. */
+  peerId?: string
+  /** libp2p listen multiaddrs, when p2p is on. */
+  p2p?: string[]
 }
 
 /** A running node. */
@@ -34,6 +41,10 @@ export interface RunningNode {
   readonly info: NodeInfo
   readonly store: LocalStore
   readonly resolver: TieredResolver
+  /** The libp2p side, when enabled. */
+  readonly p2p: P2pService | undefined
+  /** The central CAS link, when configured. */
+  readonly remote: RemoteService | undefined
   /** Status as reported by the admin service. */
   status(): Promise<GetStatusResponse>
   /** Stops serving: calls in flight get `graceMs` to finish, partial writes are discarded. */
@@ -53,21 +64,27 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
   const log = options.logger ?? createLogger('peercas', { level: config.log.level })
   const startedAt = Date.now()
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
-  const store = await LocalStore.open({
-    dataDir: config.dataDir,
-    maxSizeBytes: config.maxSize,
-    inlineThresholdBytes: config.store.inlineThreshold,
-    highWatermark: config.store.highWatermark,
-    lowWatermark: config.store.lowWatermark,
-    fsync: config.store.fsync,
-    logger: log.child('store')
-  })
+  const store = await openStore(config, log)
+  let p2p: P2pService | undefined
+  let remote: RemoteService | undefined
   try {
-    const resolver = new TieredResolver({ store, logger: log.child('resolve') })
-    const blobListeners: Array<(digests: Digest[]) => void> = []
-    const onBlobsWritten = (digests: Digest[]): void => { for (const listener of blobListeners) listener(digests) }
+    // Read order: local → peers → central. Peers first: they are near and free.
+    p2p = await startP2p({ config, store, logger: log.child('p2p') })
+    remote = await startRemote({ config, store, logger: log.child('remote') })
+    const resolver = new TieredResolver({
+      store,
+      fetchers: [p2p?.blobFetcher, remote?.blobFetcher].filter((f) => f !== undefined),
+      logger: log.child('resolve')
+    })
+    const onBlobsWritten = (digests: Digest[]): void => { remote?.enqueueBlobs(digests) }
     const byteStream = createByteStreamService({ store, resolver, onBlobsWritten, logger: log.child('bytestream') })
-    const actionCache = createActionCacheService({ store, resolver, logger: log.child('ac') })
+    const actionCache = createActionCacheService({
+      store,
+      resolver,
+      actionResultFetchers: [p2p?.actionResultFetcher, remote?.actionResultFetcher].filter((f) => f !== undefined),
+      onActionResultWritten: (instanceName, actionDigest) => { remote?.enqueueActionResult(instanceName, actionDigest) },
+      logger: log.child('ac')
+    })
 
     const status = async (): Promise<GetStatusResponse> => {
       const s = store.stats()
@@ -93,8 +110,10 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
           actionCacheHits: actionCache.counters.hits,
           actionCacheMisses: actionCache.counters.misses
         },
-        peers: [],
-        remote: { configured: false, endpoint: '', online: false }
+        peerId: p2p?.peerId ?? '',
+        p2pAddresses: p2p?.addresses ?? [],
+        peers: p2p?.peers() ?? [],
+        remote: remote?.status() ?? { configured: false, endpoint: '', online: false }
       }
     }
 
@@ -110,7 +129,15 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
         execution: createExecutionService(),
         admin: createAdminService({
           status,
-          runGc: async (target) => await store.evict(target)
+          runGc: async (target) => await store.evict(target),
+          flush: (signal) => {
+            if (remote === undefined) throw new RemoteNotConfiguredError('no central CAS is configured (--remote); there is nothing to flush')
+            return remote.flush(signal)
+          },
+          sync: (options) => {
+            if (p2p === undefined) throw new P2pDisabledError('p2p is disabled on this node (--no-p2p); cannot sync from a peer')
+            return p2p.sync(options)
+          }
         })
       }
     })
@@ -121,10 +148,12 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       dataDir: config.dataDir,
       socket: config.socket,
       tcp: server.tcpAddresses,
-      startedAt: new Date().toISOString()
+      startedAt: new Date().toISOString(),
+      peerId: p2p?.peerId,
+      p2p: p2p?.addresses
     }
     await writeNodeInfo(config.dataDir, info)
-    log.info('peercas ready', { socket: config.socket, tcp: info.tcp, dataDir: config.dataDir, blobs: store.stats().blobCount, ms: Date.now() - startedAt })
+    log.info('peercas ready', { socket: config.socket, tcp: info.tcp, dataDir: config.dataDir, blobs: store.stats().blobCount, peerId: info.peerId, p2p: info.p2p, remote: config.remote.endpoint, ms: Date.now() - startedAt })
 
     let stopping: Promise<void> | undefined
     return {
@@ -132,11 +161,15 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       info,
       store,
       resolver,
+      p2p,
+      remote,
       status,
       async stop (graceMs = 5000) {
         stopping ??= (async () => {
           await server.shutdown(graceMs)
           await byteStream.abortAll()
+          await p2p?.stop()
+          await remote?.stop()
           await store.close()
           await rm(join(config.dataDir, 'node.json'), { force: true })
           await rm(config.socket, { force: true })
@@ -146,7 +179,29 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       }
     }
   } catch (error) {
+    await p2p?.stop().catch(() => {})
+    await remote?.stop().catch(() => {})
     await store.close()
+    throw error
+  }
+}
+
+async function openStore (config: PeercasConfig, log: Logger): Promise<LocalStore> {
+  try {
+    return await LocalStore.open({
+      dataDir: config.dataDir,
+      maxSizeBytes: config.maxSize,
+      inlineThresholdBytes: config.store.inlineThreshold,
+      highWatermark: config.store.highWatermark,
+      lowWatermark: config.store.lowWatermark,
+      fsync: config.store.fsync,
+      logger: log.child('store')
+    })
+  } catch (error) {
+    if (error instanceof DataDirLockedError) {
+      const other = readNodeInfo(config.dataDir)
+      throw new DataDirLockedError(`data dir ${config.dataDir} is in use by another peercas${other !== undefined ? ` (pid ${other.pid}, socket ${other.socket})` : ''}; stop it or pass another --data-dir`, { cause: error })
+    }
     throw error
   }
 }

@@ -2,6 +2,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AdminClient as _peercas_admin_v1_AdminClient, AdminDefinition as _peercas_admin_v1_AdminDefinition } from './peercas/admin/v1/Admin.js';
+import type { FlushProgress as _peercas_admin_v1_FlushProgress, FlushProgress__Output as _peercas_admin_v1_FlushProgress__Output } from './peercas/admin/v1/FlushProgress.js';
+import type { FlushRequest as _peercas_admin_v1_FlushRequest, FlushRequest__Output as _peercas_admin_v1_FlushRequest__Output } from './peercas/admin/v1/FlushRequest.js';
 import type { GetStatusRequest as _peercas_admin_v1_GetStatusRequest, GetStatusRequest__Output as _peercas_admin_v1_GetStatusRequest__Output } from './peercas/admin/v1/GetStatusRequest.js';
 import type { GetStatusResponse as _peercas_admin_v1_GetStatusResponse, GetStatusResponse__Output as _peercas_admin_v1_GetStatusResponse__Output } from './peercas/admin/v1/GetStatusResponse.js';
 import type { PeerStatus as _peercas_admin_v1_PeerStatus, PeerStatus__Output as _peercas_admin_v1_PeerStatus__Output } from './peercas/admin/v1/PeerStatus.js';
@@ -9,6 +11,8 @@ import type { RemoteStatus as _peercas_admin_v1_RemoteStatus, RemoteStatus__Outp
 import type { RunGcRequest as _peercas_admin_v1_RunGcRequest, RunGcRequest__Output as _peercas_admin_v1_RunGcRequest__Output } from './peercas/admin/v1/RunGcRequest.js';
 import type { RunGcResponse as _peercas_admin_v1_RunGcResponse, RunGcResponse__Output as _peercas_admin_v1_RunGcResponse__Output } from './peercas/admin/v1/RunGcResponse.js';
 import type { StoreStatus as _peercas_admin_v1_StoreStatus, StoreStatus__Output as _peercas_admin_v1_StoreStatus__Output } from './peercas/admin/v1/StoreStatus.js';
+import type { SyncProgress as _peercas_admin_v1_SyncProgress, SyncProgress__Output as _peercas_admin_v1_SyncProgress__Output } from './peercas/admin/v1/SyncProgress.js';
+import type { SyncRequest as _peercas_admin_v1_SyncRequest, SyncRequest__Output as _peercas_admin_v1_SyncRequest__Output } from './peercas/admin/v1/SyncRequest.js';
 import type { TierCounters as _peercas_admin_v1_TierCounters, TierCounters__Output as _peercas_admin_v1_TierCounters__Output } from './peercas/admin/v1/TierCounters.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -20,6 +24,8 @@ export interface ProtoGrpcType {
     admin: {
       v1: {
         Admin: SubtypeConstructor<typeof grpc.Client, _peercas_admin_v1_AdminClient> & { service: _peercas_admin_v1_AdminDefinition }
+        FlushProgress: MessageTypeDefinition<_peercas_admin_v1_FlushProgress, _peercas_admin_v1_FlushProgress__Output>
+        FlushRequest: MessageTypeDefinition<_peercas_admin_v1_FlushRequest, _peercas_admin_v1_FlushRequest__Output>
         GetStatusRequest: MessageTypeDefinition<_peercas_admin_v1_GetStatusRequest, _peercas_admin_v1_GetStatusRequest__Output>
         GetStatusResponse: MessageTypeDefinition<_peercas_admin_v1_GetStatusResponse, _peercas_admin_v1_GetStatusResponse__Output>
         PeerStatus: MessageTypeDefinition<_peercas_admin_v1_PeerStatus, _peercas_admin_v1_PeerStatus__Output>
@@ -27,6 +33,8 @@ export interface ProtoGrpcType {
         RunGcRequest: MessageTypeDefinition<_peercas_admin_v1_RunGcRequest, _peercas_admin_v1_RunGcRequest__Output>
         RunGcResponse: MessageTypeDefinition<_peercas_admin_v1_RunGcResponse, _peercas_admin_v1_RunGcResponse__Output>
         StoreStatus: MessageTypeDefinition<_peercas_admin_v1_StoreStatus, _peercas_admin_v1_StoreStatus__Output>
+        SyncProgress: MessageTypeDefinition<_peercas_admin_v1_SyncProgress, _peercas_admin_v1_SyncProgress__Output>
+        SyncRequest: MessageTypeDefinition<_peercas_admin_v1_SyncRequest, _peercas_admin_v1_SyncRequest__Output>
         TierCounters: MessageTypeDefinition<_peercas_admin_v1_TierCounters, _peercas_admin_v1_TierCounters__Output>
       }
     }

@@ -1,16 +1,35 @@
 import type { AdminHandlers } from '../generated/peercas/admin/v1/Admin.js'
 import type { GetStatusResponse } from '../generated/peercas/admin/v1/GetStatusResponse.js'
 import type { RunGcResponse } from '../generated/peercas/admin/v1/RunGcResponse.js'
+import type { FlushProgress } from '../generated/peercas/admin/v1/FlushProgress.js'
+import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
+import type { SyncOptions } from '../p2p/index.js'
 import { toRpcError } from './errors.js'
+import { once } from 'node:events'
 
 /** What the admin service reports on and acts upon. */
 export interface AdminServiceDeps {
   status(): Promise<GetStatusResponse>
   runGc(targetBytes: number | undefined): Promise<RunGcResponse>
+  flush(signal: AbortSignal): AsyncIterable<FlushProgress>
+  sync(options: SyncOptions): AsyncIterable<SyncProgress>
 }
 
-/** peercas.admin.v1.Admin: status for `peercas status`, eviction for `peercas gc`. */
+/** peercas.admin.v1.Admin: status, gc, flush and sync for the CLI. */
 export function createAdminService (deps: AdminServiceDeps): AdminHandlers {
+  const streamOut = async <T>(call: { write(m: T): boolean, end(): void, destroy(e: Error): void, on(e: 'cancelled', l: () => void): unknown } & NodeJS.EventEmitter, source: (signal: AbortSignal) => AsyncIterable<T>, timeoutMs: number): Promise<void> => {
+    const controller = new AbortController()
+    call.on('cancelled', () => { controller.abort() })
+    const signal = timeoutMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)]) : controller.signal
+    try {
+      for await (const progress of source(signal)) {
+        if (!call.write(progress)) await once(call, 'drain')
+      }
+      call.end()
+    } catch (error) {
+      call.destroy(toRpcError(error))
+    }
+  }
   return {
     GetStatus (_call, callback) {
       deps.status().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
@@ -18,6 +37,12 @@ export function createAdminService (deps: AdminServiceDeps): AdminHandlers {
     RunGc (call, callback) {
       const target = Number(call.request.targetBytes)
       deps.runGc(target > 0 ? target : undefined).then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+    },
+    Flush (call) {
+      void streamOut(call, (signal) => deps.flush(signal), call.request.timeoutSeconds * 1000)
+    },
+    Sync (call) {
+      void streamOut(call, (signal) => deps.sync({ peer: call.request.peer, sinceMs: Number(call.request.sinceSeconds) * 1000, acOnly: call.request.acOnly, signal }), 0)
     }
   }
 }

@@ -48,15 +48,19 @@ export function createClients (target: string, credentials = grpc.credentials.cr
   }
 }
 
-/** Turns a callback-style unary call into a promise. */
+/**
+ * Turns a callback-style unary call into a promise: `await unary(client.FindMissingBlobs.bind(client), request)`.
+ * (Typed from the method's `(request, callback)` overload; metadata and options are passed through.)
+ */
 export async function unary<Req, Res> (
-  fn: (req: Req, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (error: grpc.ServiceError | null, res?: Res) => void) => unknown,
+  fn: (req: Req, cb: (error: grpc.ServiceError | null, res?: Res) => void) => unknown,
   request: Req,
   options: grpc.CallOptions = {},
   metadata = new grpc.Metadata()
 ): Promise<Res> {
+  const call = fn as unknown as (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (error: grpc.ServiceError | null, res?: Res) => void) => unknown
   return await new Promise((resolve, reject) => {
-    fn(request, metadata, options, (error, response) => { if (error != null) reject(error); else resolve(response as Res) })
+    call(request, metadata, options, (error, response) => { if (error != null) reject(error); else resolve(response as Res) })
   })
 }
 

@@ -11,7 +11,7 @@ import {
 } from './constants.js'
 import { digestOf, isEmptyDigest, type Digest } from './digest.js'
 import { BlobTooLargeError, DigestMismatchError, StoreClosedError } from './errors.js'
-import { accessKey, decodeMeta, encodeMeta, hashOfAccessKey, openIndexDb, type BlobMeta, type IndexDb, type IndexOp, writeBatch } from './index-db.js'
+import { accessKey, decodeMeta, encodeMeta, hashOfAccessKey, openIndexDb, type BlobMeta, type IndexDb, type IndexOp, type Sublevel, writeBatch } from './index-db.js'
 import { reconcileStore } from './reconcile.js'
 import { ActionCacheStore } from './action-cache.js'
 
@@ -88,6 +88,8 @@ export class LocalStore implements BlobWriterHost {
   private readonly commitLocks = new Map<string, Promise<void>>()
   private readonly writers = new Set<BlobWriter>()
   private readonly knownShards = new Set<string>()
+  private readonly addedListeners: Array<(digest: Digest) => void> = []
+  private readonly evictionGuards: Array<(hash: string) => boolean> = []
   private maintenance: Promise<unknown> = Promise.resolve()
   private evicting = false
   private closed = false
@@ -126,10 +128,11 @@ export class LocalStore implements BlobWriterHost {
       const saved = await index.meta.get(STATS_KEY)
       let totals: Totals
       if (dirty !== undefined || saved === undefined) {
+        // No clean-stop record: either a new store or a crash. Either way, check everything.
         const started = Date.now()
         const result = await reconcileStore(index, join(init.dataDir, 'cas'), log)
         totals = result.totals
-        log.info('reconciled store after an unclean stop', { ...result.report, ms: Date.now() - started })
+        if (dirty !== undefined) log.info('reconciled store after an unclean stop', { ...result.report, ms: Date.now() - started })
       } else {
         totals = JSON.parse(saved.toString('utf8')) as Totals
       }
@@ -138,6 +141,41 @@ export class LocalStore implements BlobWriterHost {
     } catch (error) {
       await index.db.close()
       throw error
+    }
+  }
+
+  /**
+   * Calls `listener` after each blob becomes visible in the store, whoever wrote it (clients,
+   * peer fetches, central read-through). Used for peer announcements.
+   */
+  onBlobAdded (listener: (digest: Digest) => void): void {
+    this.addedListeners.push(listener)
+  }
+
+  /**
+   * Registers a guard consulted by eviction: while `guard(hash)` is true the blob stays
+   * (e.g. queued for upload to the central CAS).
+   */
+  addEvictionGuard (guard: (hash: string) => boolean): void {
+    this.evictionGuards.push(guard)
+  }
+
+  /**
+   * A private sublevel of the index database for another component's durable state (the
+   * upload queue, peer bookkeeping). Writes to it are crash-safe like the index itself.
+   */
+  sublevel (name: string): Sublevel {
+    if (['blob', 'data', 'lru', 'ac', 'meta'].includes(name)) throw new RangeError(`sublevel name ${name} is reserved by the store`)
+    return this.index.db.sublevel<string, Buffer>(name, { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as Sublevel
+  }
+
+  /**
+   * Iterates over every stored blob's digest (for availability summaries and sync). Reads the
+   * index in batches; never loads it whole.
+   */
+  async * digests (): AsyncGenerator<Digest> {
+    for await (const [hash, value] of this.index.blobs.iterator()) {
+      yield { hash, sizeBytes: decodeMeta(value).sizeBytes }
     }
   }
 
@@ -337,6 +375,9 @@ export class LocalStore implements BlobWriterHost {
     this.totals.blobCount += 1
     this.totals.totalBytes += digest.sizeBytes
     if (meta.inline) this.totals.inlineBlobCount += 1
+    for (const listener of this.addedListeners) {
+      try { listener(digest) } catch (error) { this.log.warn('blob-added listener failed', { error }) }
+    }
     this.maybeEvict()
   }
 
@@ -371,7 +412,7 @@ export class LocalStore implements BlobWriterHost {
           continue
         }
         if (meta.accessedAt > protectAfter) break
-        if (this.pins.has(hash) || this.commitLocks.has(hash)) continue
+        if (this.pins.has(hash) || this.commitLocks.has(hash) || this.evictionGuards.some((guard) => guard(hash))) continue
         ops.push({ type: 'del', sublevel: this.index.lru, key }, { type: 'del', sublevel: this.index.blobs, key: hash })
         if (meta.inline) {
           ops.push({ type: 'del', sublevel: this.index.inlineData, key: hash })

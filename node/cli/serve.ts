@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util'
+import { createWriteStream } from 'node:fs'
+import { loadConfig } from '../config/load.js'
+import { createLogger } from '../log/logger.js'
+import { startNode } from '../node.js'
+
+/** Help text of `peercas serve`. */
+export const SERVE_USAGE = `Usage: peercas serve [options]
+
+Runs a cache node: REAPI v2 on a unix socket (and optionally loopback TCP).
+
+Options:
+  --data-dir DIR        where blobs and the index live (default $XDG_CACHE_HOME/peercas)
+  --socket PATH         unix socket path (default <data-dir>/cas.sock)
+  --listen HOST:PORT    also serve on TCP, e.g. 127.0.0.1:8980 (repeatable)
+  --config FILE         YAML config file (see config/default.yaml)
+  --max-size SIZE       store quota, e.g. 20GiB (default 10GiB)
+  --log-level LEVEL     debug | info | warn | error (default info)
+  --log-file FILE       write JSON log lines to FILE instead of stderr
+
+Peer-to-peer (libp2p):
+  --p2p-listen MULTIADDR  listen address, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable)
+  --peer MULTIADDR        static/bootstrap peer with /p2p/ID (repeatable)
+  --trust-peer PEERID     accept action-cache answers from this peer (repeatable)
+  --no-mdns               do not discover peers on the LAN with mDNS
+  --no-p2p                no peer-to-peer at all
+
+Central CAS:
+  --remote URL            grpc://host:port or grpcs://host:port
+  --remote-instance NAME  instance name on the central CAS
+  --remote-token-file F   bearer token file (re-read when it changes)
+  --remote-ca FILE        CA bundle for grpcs://
+  --remote-cert FILE      client certificate for mTLS
+  --remote-key FILE       client key for mTLS
+  --upload all|ac-only|none  what the write-behind queue uploads (default all)
+`
+
+/** `peercas serve`: starts a node and runs until SIGTERM/SIGINT. */
+export async function serve (argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      'data-dir': { type: 'string' },
+      socket: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      'max-size': { type: 'string' },
+      'log-level': { type: 'string' },
+      'log-file': { type: 'string' },
+      'p2p-listen': { type: 'string', multiple: true },
+      peer: { type: 'string', multiple: true },
+      'trust-peer': { type: 'string', multiple: true },
+      mdns: { type: 'boolean' },
+      'no-mdns': { type: 'boolean' },
+      'no-p2p': { type: 'boolean' },
+      remote: { type: 'string' },
+      'remote-instance': { type: 'string' },
+      'remote-token-file': { type: 'string' },
+      'remote-ca': { type: 'string' },
+      'remote-cert': { type: 'string' },
+      'remote-key': { type: 'string' },
+      upload: { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+  if (values.help === true) { process.stdout.write(SERVE_USAGE); return 0 }
+  const flags: Record<string, unknown> = {
+    dataDir: values['data-dir'],
+    socket: values.socket,
+    listen: values.listen,
+    maxSize: values['max-size'],
+    log: { level: values['log-level'], file: values['log-file'] },
+    p2p: {
+      enabled: values['no-p2p'] === true ? false : undefined,
+      listen: values['p2p-listen'],
+      peers: values.peer,
+      mdns: values['no-mdns'] === true ? false : values.mdns
+    },
+    trust: { peers: values['trust-peer'] },
+    remote: {
+      endpoint: values.remote,
+      instanceName: values['remote-instance'],
+      tokenFile: values['remote-token-file'],
+      tlsCa: values['remote-ca'],
+      tlsCert: values['remote-cert'],
+      tlsKey: values['remote-key'],
+      upload: values.upload
+    }
+  }
+  const config = loadConfig({ file: values.config, flags })
+  const logStream = config.log.file !== '' ? createWriteStream(config.log.file, { flags: 'a' }) : undefined
+  const logger = createLogger('peercas', { level: config.log.level, write: logStream != null ? (line) => { logStream.write(line) } : undefined })
+  const node = await startNode(config, { logger })
+  process.stdout.write(`peercas ready: socket ${node.info.socket}${node.info.tcp.length > 0 ? `, tcp ${node.info.tcp.join(' ')}` : ''}, data ${config.dataDir}\n`)
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn('second signal: exiting without a clean stop', { signal })
+        process.exit(1)
+      }
+      stopping = true
+      logger.info('stopping', { signal })
+      node.stop().then(() => { logStream?.end(); resolve(0) }, (error) => {
+        logger.error('clean stop failed', { error })
+        resolve(1)
+      })
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+}

@@ -1,0 +1,55 @@
+import type { Logger } from '../log/logger.js'
+import type { PeercasConfig } from '../config/schema.js'
+import type { LocalStore } from '../store/local-store.js'
+import type { BlobFetcher } from '../resolve/tiered-resolver.js'
+import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
+import type { PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
+import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
+
+/** What the p2p layer needs from the node. */
+export interface P2pComponents {
+  config: PeercasConfig
+  store: LocalStore
+  logger: Logger
+}
+
+/** Options of one `peercas sync` run. */
+export interface SyncOptions {
+  /** Multiaddr (with /p2p/ID) or bare peer ID. */
+  peer: string
+  /** Only entries newer than this many ms (0 = all). */
+  sinceMs: number
+  acOnly: boolean
+  signal: AbortSignal
+}
+
+/** The running libp2p side of a node. */
+export interface P2pService {
+  readonly peerId: string
+  /** Multiaddrs we listen on, with /p2p/ID. */
+  readonly addresses: string[]
+  /** The peer tier of the read path. */
+  readonly blobFetcher: BlobFetcher
+  /** Action-result lookups at trusted peers. */
+  readonly actionResultFetcher: ActionResultFetcher
+  /** Per-peer status for `peercas status`. */
+  peers(): PeerStatus[]
+  /** Pulls from one peer; yields progress until done. */
+  sync(options: SyncOptions): AsyncIterable<SyncProgress>
+  stop(): Promise<void>
+}
+
+/** The p2p layer is switched off (`--no-p2p`) or not available. */
+export class P2pDisabledError extends Error {
+  override name = 'P2pDisabledError'
+}
+
+/**
+ * Starts the libp2p host, availability gossip and fetch protocols, or returns `undefined`
+ * when `config.p2p.enabled` is false.
+ */
+export async function startP2p (components: P2pComponents): Promise<P2pService | undefined> {
+  if (!components.config.p2p.enabled) return undefined
+  components.logger.warn('p2p is not implemented yet; running as a local cache only')
+  return undefined
+}
