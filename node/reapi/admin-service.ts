@@ -17,7 +17,7 @@ export interface AdminServiceDeps {
 
 /** peercas.admin.v1.Admin: status, gc, flush and sync for the CLI. */
 export function createAdminService (deps: AdminServiceDeps): AdminHandlers {
-  const streamOut = async <T>(call: { write(m: T): boolean, end(): void, destroy(e: Error): void, on(e: 'cancelled', l: () => void): unknown } & NodeJS.EventEmitter, source: (signal: AbortSignal) => AsyncIterable<T>, timeoutMs: number): Promise<void> => {
+  const streamOut = async <T>(call: { write(m: T): boolean, end(): void, emit(e: 'error', err: Error): boolean, on(e: 'cancelled', l: () => void): unknown } & NodeJS.EventEmitter, source: (signal: AbortSignal) => AsyncIterable<T>, timeoutMs: number): Promise<void> => {
     const controller = new AbortController()
     call.on('cancelled', () => { controller.abort() })
     const signal = timeoutMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)]) : controller.signal
@@ -27,7 +27,7 @@ export function createAdminService (deps: AdminServiceDeps): AdminHandlers {
       }
       call.end()
     } catch (error) {
-      call.destroy(toRpcError(error))
+      call.emit('error', toRpcError(error))
     }
   }
   return {

@@ -89,7 +89,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
         // An empty read still answers with one (empty) message, which some clients expect.
         if (!sent) call.write({ data: Buffer.alloc(0) })
         call.end()
-      })().catch((error) => { call.destroy(toRpcError(error)) })
+      })().catch((error) => { call.emit('error', toRpcError(error)) })
     },
 
     Write (call, callback) {

@@ -6,7 +6,7 @@ const MESSAGE = 'peercas is a cache-only node and does not execute actions: use 
 /** Execution: always UNIMPLEMENTED, with a message saying how to use this node instead. */
 export function createExecutionService (): ExecutionHandlers {
   return {
-    Execute (call) { call.destroy(toRpcError(new NotSupportedError(MESSAGE))) },
-    WaitExecution (call) { call.destroy(toRpcError(new NotSupportedError(MESSAGE))) }
+    Execute (call) { call.emit('error', toRpcError(new NotSupportedError(MESSAGE))) },
+    WaitExecution (call) { call.emit('error', toRpcError(new NotSupportedError(MESSAGE))) }
   }
 }

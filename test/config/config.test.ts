@@ -1,0 +1,76 @@
+import { describe, it, expect, afterEach } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { writeFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { homedir } from 'node:os'
+import { parse } from 'yaml'
+import { loadConfig, ConfigError, envNameOf } from '../../node/config/load.js'
+import { DEFAULT_CONFIG } from '../../node/config/defaults.js'
+import { makeTempDir } from '../helpers/node.js'
+import { REPO_ROOT } from '../helpers/process.js'
+
+const dirs: string[] = []
+afterEach(async () => { for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true }) })
+
+describe('configuration', () => {
+  it('runs with zero configuration: data under XDG_CACHE_HOME, or ~/.cache', () => {
+    const c = loadConfig({ env: { XDG_CACHE_HOME: '/var/cache/me' } })
+    expect(c.dataDir).toBe('/var/cache/me/peercas')
+    expect(c.socket).toBe('/var/cache/me/peercas/cas.sock')
+    expect(c.maxSize).toBe(10 * 2 ** 30)
+    expect(loadConfig({ env: {} }).dataDir).toBe(join(homedir(), '.cache', 'peercas'))
+  })
+
+  it('documents exactly the embedded defaults in config/default.yaml', () => {
+    const documented = parse(readFileSync(join(REPO_ROOT, 'config', 'default.yaml'), 'utf8')) as unknown
+    expect(documented).toEqual(DEFAULT_CONFIG)
+  })
+
+  it('layers file < environment < flags', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    const file = join(dir, 'peercas.yaml')
+    await writeFile(file, 'maxSize: 1GiB\nlisten: ["127.0.0.1:1111"]\nstore:\n  highWatermark: 0.9\n  lowWatermark: 0.5\n')
+    const fromFile = loadConfig({ file, env: {} })
+    expect(fromFile).toMatchObject({ maxSize: 2 ** 30, listen: ['127.0.0.1:1111'], store: { highWatermark: 0.9, lowWatermark: 0.5, fsync: false } })
+    const fromEnv = loadConfig({ file, env: { PEERCAS_MAX_SIZE: '2GiB', PEERCAS_STORE_FSYNC: 'true', PEERCAS_LISTEN: '127.0.0.1:2,127.0.0.1:3' } })
+    expect(fromEnv).toMatchObject({ maxSize: 2 * 2 ** 30, store: { fsync: true, highWatermark: 0.9 }, listen: ['127.0.0.1:2', '127.0.0.1:3'] })
+    const fromFlags = loadConfig({ file, env: { PEERCAS_MAX_SIZE: '2GiB' }, flags: { maxSize: '3GiB' } })
+    expect(fromFlags.maxSize).toBe(3 * 2 ** 30)
+  })
+
+  it('reads the config file path from PEERCAS_CONFIG', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    await writeFile(join(dir, 'c.yaml'), 'maxSize: 5MB\n')
+    expect(loadConfig({ env: { PEERCAS_CONFIG: join(dir, 'c.yaml') } }).maxSize).toBe(5_000_000)
+  })
+
+  it('names the key, the value and where it came from when a value is bad', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    const file = join(dir, 'bad.yaml')
+    await writeFile(file, 'store:\n  highWatermark: 1.5\n')
+    expect(() => loadConfig({ file, env: {} })).toThrow(/store\.highWatermark = 1\.5 \(from config file .*bad\.yaml\)/)
+    expect(() => loadConfig({ env: { PEERCAS_STORE_LOW_WATERMARK: '0.99' } })).toThrow(/store\.lowWatermark = 0\.99 \(from environment\): must be below store\.highWatermark/)
+    expect(() => loadConfig({ env: {}, flags: { remote: { upload: 'some' } } })).toThrow(/remote\.upload = "some" \(from command line\)/)
+    expect(() => loadConfig({ env: { PEERCAS_STORE_FSYNC: 'maybe' } })).toThrow(/PEERCAS_STORE_FSYNC = "maybe": expected true or false/)
+    expect(() => loadConfig({ env: {}, flags: { maxSize: 'huge' } })).toThrow(ConfigError)
+  })
+
+  it('rejects unknown keys, naming them', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    const file = join(dir, 'typo.yaml')
+    await writeFile(file, 'store:\n  inlineTreshold: 4KiB\n')
+    expect(() => loadConfig({ file, env: {} })).toThrow(/unknown key store\.inlineTreshold/)
+  })
+
+  it('reports unreadable and malformed config files clearly', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    expect(() => loadConfig({ file: join(dir, 'nope.yaml'), env: {} })).toThrow(/cannot read config file/)
+    await writeFile(join(dir, 'broken.yaml'), 'store: [unclosed\n')
+    expect(() => loadConfig({ file: join(dir, 'broken.yaml'), env: {} })).toThrow(/not valid YAML/)
+  })
+
+  it('names environment variables after the key path', () => {
+    expect(envNameOf(['store', 'highWatermark'])).toBe('PEERCAS_STORE_HIGH_WATERMARK')
+    expect(envNameOf(['p2p', 'maxServeRatePerPeer'])).toBe('PEERCAS_P2P_MAX_SERVE_RATE_PER_PEER')
+  })
+})

@@ -1,0 +1,242 @@
+import { describe, it, expect, afterEach } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import { readdir, rm, writeFile, mkdir, stat, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { LocalStore, type LocalStoreInit } from '../../node/store/local-store.js'
+import { EMPTY_DIGEST, digestOf, type Digest } from '../../node/store/digest.js'
+import { DataDirLockedError, DigestMismatchError, BlobTooLongError, BlobTooLargeError } from '../../node/store/errors.js'
+import { makeTempDir } from '../helpers/node.js'
+
+const dirs: string[] = []
+const stores: LocalStore[] = []
+
+async function openStore (overrides: Partial<LocalStoreInit> = {}, dataDir?: string): Promise<LocalStore> {
+  const dir = dataDir ?? await makeTempDir()
+  if (dataDir === undefined) dirs.push(dir)
+  const store = await LocalStore.open({ dataDir: dir, maxSizeBytes: 1 << 30, inlineThresholdBytes: 1024, ...overrides })
+  stores.push(store)
+  return store
+}
+
+async function streamAll (store: LocalStore, d: Digest, range = {}): Promise<Buffer | undefined> {
+  const s = await store.openReadStream(d, range)
+  if (s === undefined) return undefined
+  const parts: Buffer[] = []
+  for await (const c of s) parts.push(c as Buffer)
+  return Buffer.concat(parts)
+}
+
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close().catch(() => {})
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
+})
+
+describe('LocalStore', () => {
+  it('stores small blobs inline and large blobs as files, and reads both back', async () => {
+    const store = await openStore()
+    const small = randomBytes(100)
+    const large = randomBytes(200_000)
+    await store.put(digestOf(small), small)
+    await store.put(digestOf(large), large)
+    expect(sameBytes(await store.read(digestOf(small)), small)).toBe(true)
+    expect(sameBytes(await streamAll(store, digestOf(large)), large)).toBe(true)
+    expect(store.stats()).toMatchObject({ blobCount: 2, inlineBlobCount: 1, fileBlobCount: 1, totalBytes: 200_100 })
+  })
+
+  it('always holds the empty blob', async () => {
+    const store = await openStore()
+    expect(await store.has(EMPTY_DIGEST)).toBe(true)
+    expect(await store.read(EMPTY_DIGEST)).toEqual(Buffer.alloc(0))
+    expect(await store.findMissing([EMPTY_DIGEST])).toEqual([])
+  })
+
+  it('reads a range of a file blob', async () => {
+    const store = await openStore()
+    const data = randomBytes(300_000)
+    await store.put(digestOf(data), data)
+    expect(sameBytes(await streamAll(store, digestOf(data), { offset: 1000, limit: 5000 }), data.subarray(1000, 6000))).toBe(true)
+    expect(sameBytes(await streamAll(store, digestOf(data), { offset: 299_990 }), data.subarray(299_990))).toBe(true)
+  })
+
+  it('rejects bytes that do not match their digest and stores nothing', async () => {
+    const store = await openStore()
+    const data = randomBytes(5000)
+    const wrong = { hash: digestOf(randomBytes(10)).hash, sizeBytes: 5000 }
+    await expect(store.put(wrong, data)).rejects.toBeInstanceOf(DigestMismatchError)
+    const writer = store.createWriter(wrong)
+    await writer.write(data)
+    await expect(writer.commit()).rejects.toBeInstanceOf(DigestMismatchError)
+    expect(await store.has(wrong)).toBe(false)
+    expect(store.stats().blobCount).toBe(0)
+    expect(await readdir(join(dirs[0]!, 'tmp'))).toEqual([])
+  })
+
+  it('stops a streamed write as soon as it grows past its digest size', async () => {
+    const store = await openStore()
+    const data = randomBytes(4000)
+    const writer = store.createWriter({ hash: digestOf(data).hash, sizeBytes: 3000 })
+    await expect(writer.write(data)).rejects.toBeInstanceOf(BlobTooLongError)
+    expect(await readdir(join(dirs[0]!, 'tmp'))).toEqual([])
+  })
+
+  it('streams a large blob through a temp file and commits it only when verified', async () => {
+    const store = await openStore()
+    const data = randomBytes(3 * 1024 * 1024)
+    const d = digestOf(data)
+    const writer = store.createWriter(d)
+    for (let at = 0; at < data.length; at += 64 * 1024) await writer.write(data.subarray(at, at + 64 * 1024))
+    expect(await store.has(d)).toBe(false)
+    expect((await readdir(join(dirs[0]!, 'tmp'))).length).toBe(1)
+    await writer.commit()
+    expect(await store.has(d)).toBe(true)
+    expect(await readdir(join(dirs[0]!, 'tmp'))).toEqual([])
+    expect(sameBytes(await readFile(join(dirs[0]!, 'cas', d.hash.slice(0, 2), d.hash)), data)).toBe(true)
+  })
+
+  it('stores one copy when several writers send the same digest at once', async () => {
+    const store = await openStore()
+    const data = randomBytes(500_000)
+    const d = digestOf(data)
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      const writer = store.createWriter(d)
+      for (let at = 0; at < data.length; at += 50_000) await writer.write(data.subarray(at, at + 50_000))
+      await writer.commit()
+    }))
+    expect(store.stats()).toMatchObject({ blobCount: 1, totalBytes: 500_000 })
+    expect(sameBytes(await streamAll(store, d), data)).toBe(true)
+    expect(await readdir(join(dirs[0]!, 'tmp'))).toEqual([])
+  })
+
+  it('refuses a blob larger than the whole quota', async () => {
+    const store = await openStore({ maxSizeBytes: 10_000 })
+    const data = randomBytes(20_000)
+    expect(() => store.createWriter(digestOf(data))).toThrow(BlobTooLargeError)
+    await expect(store.put(digestOf(data), data)).rejects.toBeInstanceOf(BlobTooLargeError)
+  })
+
+  it('evicts least-recently-used blobs down to the low watermark when over the high watermark', async () => {
+    const store = await openStore({ maxSizeBytes: 100_000, highWatermark: 0.9, lowWatermark: 0.5, recentProtectionMs: 0 })
+    const blobs = Array.from({ length: 9 }, () => randomBytes(10_000))
+    for (const b of blobs) {
+      await store.put(digestOf(b), b)
+      await new Promise((resolve) => setTimeout(resolve, 3))
+    }
+    // 90 000 bytes: at the high watermark, nothing evicted yet.
+    expect(store.stats().blobCount).toBe(9)
+    const extra = randomBytes(10_000)
+    await store.put(digestOf(extra), extra)
+    await waitFor(() => store.stats().totalBytes <= 50_000)
+    // The oldest went first; the newest survived.
+    expect(await store.has(digestOf(blobs[0]!))).toBe(false)
+    expect(await store.has(digestOf(extra))).toBe(true)
+    expect(await store.has(digestOf(blobs[8]!))).toBe(true)
+  })
+
+  it('does not evict a blob while it is being read', async () => {
+    const store = await openStore({ maxSizeBytes: 100_000, highWatermark: 0.9, lowWatermark: 0.1, recentProtectionMs: 0 })
+    const first = randomBytes(40_000)
+    await store.put(digestOf(first), first)
+    const reader = await store.openReadStream(digestOf(first), {})
+    const second = randomBytes(40_000)
+    await store.put(digestOf(second), second)
+    const result = await store.evict(0)
+    expect(result.evictedBlobs).toBe(1)
+    expect(await store.has(digestOf(first))).toBe(true)
+    const parts: Buffer[] = []
+    for await (const c of reader!) parts.push(c as Buffer)
+    expect(Buffer.concat(parts)).toEqual(first)
+    await store.evict(0)
+    expect(await store.has(digestOf(first))).toBe(false)
+  })
+
+  it('spares recently used blobs unless the store is over its whole quota', async () => {
+    const store = await openStore({ maxSizeBytes: 100_000, highWatermark: 0.9, lowWatermark: 0.5, recentProtectionMs: 60_000 })
+    const blobs = Array.from({ length: 9 }, () => randomBytes(10_000))
+    for (const b of blobs) await store.put(digestOf(b), b)
+    const result = await store.evict()
+    expect(result.evictedBlobs).toBe(0)
+    const more = Array.from({ length: 3 }, () => randomBytes(10_000))
+    for (const b of more) await store.put(digestOf(b), b)
+    await waitFor(() => store.stats().totalBytes <= 100_000)
+    expect(store.stats().totalBytes).toBeLessThanOrEqual(100_000)
+  })
+
+  it('keeps data and index across a clean restart', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    let store = await openStore({}, dir)
+    const small = randomBytes(10); const large = randomBytes(100_000)
+    await store.put(digestOf(small), small)
+    await store.put(digestOf(large), large)
+    await store.actionCache.put('inst', digestOf(small), Buffer.from('result'))
+    await store.close()
+    store = await openStore({}, dir)
+    expect(store.stats()).toMatchObject({ blobCount: 2, totalBytes: 100_010 })
+    expect(sameBytes(await store.read(digestOf(small)), small)).toBe(true)
+    expect(sameBytes(await streamAll(store, digestOf(large)), large)).toBe(true)
+    expect(await store.actionCache.get('inst', digestOf(small))).toEqual(Buffer.from('result'))
+    expect(await store.actionCache.get('other', digestOf(small))).toBeUndefined()
+  })
+
+  it('refuses a second store on the same data dir', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    await openStore({}, dir)
+    await expect(LocalStore.open({ dataDir: dir, maxSizeBytes: 1000 })).rejects.toBeInstanceOf(DataDirLockedError)
+  })
+
+  it('repairs the index after an unclean stop: temp files removed, lost files dropped, orphans adopted or deleted', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    const store = await openStore({}, dir)
+    const kept = randomBytes(50_000); const lost = randomBytes(50_000)
+    await store.put(digestOf(kept), kept)
+    await store.put(digestOf(lost), lost)
+    // Simulate a crash: the index is left marked dirty (we never call close()), then damage the files.
+    await store.flushAccessTimes()
+    const internal = store as unknown as { index: { db: { close(): Promise<void> } }, closed: boolean, flushTimer: NodeJS.Timeout }
+    clearInterval(internal.flushTimer)
+    internal.closed = true
+    await internal.index.db.close()
+    stores.splice(stores.indexOf(store), 1)
+    const lostDigest = digestOf(lost)
+    await rm(join(dir, 'cas', lostDigest.hash.slice(0, 2), lostDigest.hash))
+    const orphan = randomBytes(70_000); const od = digestOf(orphan)
+    await mkdir(join(dir, 'cas', od.hash.slice(0, 2)), { recursive: true })
+    await writeFile(join(dir, 'cas', od.hash.slice(0, 2), od.hash), orphan)
+    const liar = randomBytes(70_000); const fakeHash = digestOf(randomBytes(5)).hash
+    await mkdir(join(dir, 'cas', fakeHash.slice(0, 2)), { recursive: true })
+    await writeFile(join(dir, 'cas', fakeHash.slice(0, 2), fakeHash), liar)
+    await writeFile(join(dir, 'tmp', 'half-written'), randomBytes(100))
+
+    const reopened = await openStore({}, dir)
+    expect(await reopened.has(digestOf(kept))).toBe(true)
+    expect(await reopened.has(lostDigest)).toBe(false)
+    expect(await reopened.has(od)).toBe(true)
+    expect(sameBytes(await streamAll(reopened, od), orphan)).toBe(true)
+    expect(await reopened.has({ hash: fakeHash, sizeBytes: 70_000 })).toBe(false)
+    await expect(stat(join(dir, 'cas', fakeHash.slice(0, 2), fakeHash))).rejects.toThrow()
+    expect(await readdir(join(dir, 'tmp'))).toEqual([])
+    expect(reopened.stats()).toMatchObject({ blobCount: 2, totalBytes: 120_000 })
+  })
+
+  it('forgets a blob whose file was deleted by hand instead of serving nothing', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    const store = await openStore({}, dir)
+    const data = randomBytes(20_000); const d = digestOf(data)
+    await store.put(d, data)
+    await rm(join(dir, 'cas', d.hash.slice(0, 2), d.hash))
+    expect(await store.openReadStream(d)).toBeUndefined()
+    expect(await store.has(d)).toBe(false)
+    expect(store.stats().blobCount).toBe(0)
+  })
+})
+
+function sameBytes (actual: Buffer | undefined, expected: Buffer): boolean {
+  return actual !== undefined && actual.equals(expected)
+}
+
+async function waitFor (condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
