@@ -110,7 +110,7 @@ export function createCasService (deps: CasServiceDeps): ContentAddressableStora
         if (!foundRoot) throw new NotFoundError(`root directory ${root.hash}/${root.sizeBytes} is not in the cache`)
         if (page.length > 0 || sent === 0) call.write({ directories: page, nextPageToken: '' })
         call.end()
-      })().catch((error) => { call.destroy(toRpcError(error)) })
+      })().catch((error) => { call.emit('error', toRpcError(error)) })
     },
 
     SplitBlob (_call, callback) {
