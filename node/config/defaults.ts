@@ -12,7 +12,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
   listen: [],
   maxSize: '10GiB',
   store: {
-    inlineThreshold: '64KiB',
+    inlineThreshold: '16KiB',
     highWatermark: 0.95,
     lowWatermark: 0.85,
     fsync: false
