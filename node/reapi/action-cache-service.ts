@@ -133,9 +133,10 @@ async function findMissingReference (result: ActionResult__Output, resolver: Tie
     }
   }
   const unique = [...new Map(files.map((d) => [d.hash, d])).values()]
-  const locallyMissing = new Set((await resolver.findLocallyMissing(unique)).map((d) => d.hash))
-  for (const digest of unique) {
-    if (!locallyMissing.has(digest.hash)) continue
+  // Reachable means: stored here, held by a durable tier (the central CAS, which the client
+  // can then read through us), or fetchable from a peer right now.
+  const notDurable = await resolver.findMissing(unique, signal)
+  for (const digest of notDurable) {
     if (!(await resolver.ensureLocal(digest, signal))) return digest
   }
   return undefined
