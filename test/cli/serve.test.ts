@@ -71,6 +71,24 @@ describe('peercas serve and the client commands', () => {
     expect(gc.stdout).toMatch(/evicted 0 blobs/)
   })
 
+  it('keeps its blobs across a SIGINT stop and a restart', async () => {
+    const dir = await tempDir()
+    let node = serve(dir)
+    await node.ready
+    const file = join(dir, 'keep.bin')
+    await writeFile(file, randomBytes(50_000))
+    const put = await peercas(['put', file, '--data-dir', dir])
+    node.child.kill('SIGINT')
+    expect((await node.exited).code).toBe(0)
+    node = serve(dir)
+    await node.ready
+    const got = await peercas(['get', put.stdout.trim(), '-o', join(dir, 'back.bin'), '--data-dir', dir])
+    expect(got.code).toBe(0)
+    expect((await readFile(join(dir, 'back.bin'))).equals(await readFile(file))).toBe(true)
+    const s = JSON.parse((await peercas(['status', '--json', '--data-dir', dir])).stdout) as { store: { blobCount: number } }
+    expect(s.store.blobCount).toBe(1)
+  })
+
   it('explains that no node is running instead of hanging', async () => {
     const dir = await tempDir()
     const r = await peercas(['status', '--data-dir', dir])
