@@ -4,14 +4,47 @@ import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
-import type { RemoteStatus } from '../generated/peercas/admin/v1/RemoteStatus.js'
+import { reapi } from '../reapi/protos.js'
+import type { RemoteStatus__Output } from '../generated/peercas/admin/v1/RemoteStatus.js'
 import type { FlushProgress } from '../generated/peercas/admin/v1/FlushProgress.js'
+import { CentralClient } from './central-client.js'
+import { CircuitBreaker } from './circuit-breaker.js'
+import {
+  DEFAULT_FAILURE_THRESHOLD, DEFAULT_MAX_ATTEMPTS, DEFAULT_PROBE_BASE_MS, DEFAULT_PROBE_MAX_MS,
+  DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_MAX_MS, FLUSH_REPORT_INTERVAL_MS, STARTUP_PROBE_WAIT_MS
+} from './constants.js'
+import { channelCredentials, createTokenSource, parseEndpoint } from './endpoint.js'
+import { RateLimiter, Semaphore } from './limits.js'
+import { createReadThrough, PresenceCache } from './read-through.js'
+import { jitteredDelay, sleep } from './retry.js'
+import { UploadQueue } from './upload-queue.js'
+import { actionBlobs, Uploader } from './uploader.js'
+
+export { CentralOfflineError, CentralAuthError, CentralCorruptBlobError, CentralIncompatibleError, CentralTimeoutError, CredentialsFileError, InvalidEndpointError } from './errors.js'
 
 /** What the central-CAS layer needs from the node. */
 export interface RemoteComponents {
   config: PeercasConfig
   store: LocalStore
   logger: Logger
+  /** Tuning that is not configuration (tests shorten these). */
+  init?: RemoteInit
+}
+
+/** Retry, breaker and probe timing. */
+export interface RemoteInit {
+  /** Attempts per call, first included. @default 4 ({@link DEFAULT_MAX_ATTEMPTS}) */
+  maxAttempts?: number
+  /** @default 100 */
+  retryBaseMs?: number
+  /** @default 2000 */
+  retryMaxMs?: number
+  /** Consecutive failed calls that take the central offline. @default 3 */
+  failureThreshold?: number
+  /** @default 250 */
+  probeBaseMs?: number
+  /** @default 5000 */
+  probeMaxMs?: number
 }
 
 /** The link to the central REAPI CAS: read-through tier and write-behind queue. */
@@ -24,9 +57,12 @@ export interface RemoteService {
   enqueueBlobs(digests: Digest[]): void
   /** Queues an action result a local client wrote for upload (after its blobs). */
   enqueueActionResult(instanceName: string, actionDigest: Digest): void
-  status(): RemoteStatus
+  /** Endpoint, online state, queue and last error, for `peercas status`. */
+  status(): RemoteStatus__Output
   /** Yields progress until the queue is empty (or the signal fires). */
   flush(signal: AbortSignal): AsyncIterable<FlushProgress>
+  /** Resolves when the central is online (for tests and scripts); rejects when `signal` fires. */
+  waitOnline(signal: AbortSignal): Promise<void>
   stop(): Promise<void>
 }
 
@@ -35,9 +71,197 @@ export class RemoteNotConfiguredError extends Error {
   override name = 'RemoteNotConfiguredError'
 }
 
-/** Connects to the central CAS, or returns `undefined` when `config.remote.endpoint` is empty. */
+/** Name of the store sublevel that holds the upload queue. */
+export const QUEUE_SUBLEVEL = 'remote-queue'
+
+/**
+ * Connects to the central CAS, or returns `undefined` when `config.remote.endpoint` is empty.
+ * An unreachable central does not fail the start: the node runs offline and probes in the
+ * background. Bad configuration (endpoint, TLS files) throws.
+ */
 export async function startRemote (components: RemoteComponents): Promise<RemoteService | undefined> {
-  if (components.config.remote.endpoint === '') return undefined
-  components.logger.warn('the central CAS link is not implemented yet; running as a local cache only')
-  return undefined
+  const { config, store } = components
+  const remote = config.remote
+  if (remote.endpoint === '') return undefined
+  const log = components.logger
+  const tuning = components.init ?? {}
+  const endpoint = parseEndpoint(remote.endpoint)
+  const credentials = channelCredentials(endpoint, { ca: remote.tlsCa, cert: remote.tlsCert, key: remote.tlsKey })
+  const tokens = createTokenSource(remote.tokenFile)
+  validate(remote)
+
+  let lastError = ''
+  const noteError = (message: string): void => {
+    if (message !== lastError) log.warn('central CAS problem', { central: endpoint.url, error: message })
+    lastError = message
+  }
+  const controller = new AbortController()
+  let probing: Promise<void> | undefined
+  const onlineWaiters = new Set<() => void>()
+  const breaker = new CircuitBreaker({
+    failureThreshold: tuning.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD,
+    onOpen: (reason) => {
+      noteError(reason)
+      log.warn('central CAS is offline; serving locally and queueing uploads', { central: endpoint.url, reason })
+      startProbing()
+    },
+    onClose: () => {
+      log.info('central CAS is online', { central: endpoint.url })
+      for (const wake of onlineWaiters) wake()
+      uploader?.wake()
+    }
+  })
+  const client = new CentralClient({
+    endpoint,
+    credentials,
+    tokens,
+    instanceName: remote.instanceName,
+    callTimeoutMs: remote.callTimeout,
+    retry: { maxAttempts: tuning.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, baseMs: tuning.retryBaseMs ?? DEFAULT_RETRY_BASE_MS, maxMs: tuning.retryMaxMs ?? DEFAULT_RETRY_MAX_MS },
+    breaker,
+    logger: log
+  })
+  const centralInstance = (local: string): string => [remote.instanceName, local].filter((s) => s !== '').join('/')
+  const presence = new PresenceCache(remote.findMissingCacheTtl)
+  const queue = await UploadQueue.open(store.sublevel(QUEUE_SUBLEVEL))
+  store.addEvictionGuard((hash) => queue.hasBlob(hash))
+  const uploader: Uploader = new Uploader({
+    queue,
+    client,
+    breaker,
+    store,
+    presence,
+    slots: new Semaphore(remote.uploadConcurrency),
+    rate: new RateLimiter(remote.uploadRate),
+    centralInstance,
+    onError: noteError,
+    logger: log.child('upload')
+  })
+  const { blobFetcher, actionResultFetcher } = createReadThrough({ client, breaker, presence, clientWaitMs: remote.clientWait, centralInstance })
+
+  const probeOnce = async (): Promise<boolean> => {
+    try {
+      const caps = await client.probe(AbortSignal.any([controller.signal, AbortSignal.timeout(remote.callTimeout)]))
+      log.debug('central capabilities', { central: endpoint.url, ...caps })
+      breaker.close()
+      return true
+    } catch (error) {
+      if (controller.signal.aborted) return false
+      const reason = `${endpoint.url} unreachable: ${(error as Error).message}`
+      breaker.trip(reason)
+      noteError(reason)
+      return false
+    }
+  }
+  function startProbing (): void {
+    probing ??= (async () => {
+      for (let attempt = 1; !controller.signal.aborted && !breaker.online; attempt++) {
+        try {
+          await sleep(Math.max(DEFAULT_PROBE_BASE_MS / 2, jitteredDelay(attempt, tuning.probeBaseMs ?? DEFAULT_PROBE_BASE_MS, tuning.probeMaxMs ?? DEFAULT_PROBE_MAX_MS)), controller.signal)
+        } catch { break }
+        if (await probeOnce()) break
+      }
+    })().finally(() => { probing = undefined })
+  }
+
+  if (queue.length > 0) log.info('upload queue restored', { items: queue.length, bytes: queue.bytes })
+  // Wait briefly for the first answer so a healthy central serves the very first requests, but
+  // never hold the node's start hostage to a central that does not answer.
+  const initial = probeOnce().then((ok) => {
+    if (ok || controller.signal.aborted) return
+    log.warn('central CAS unreachable at start; running offline and probing in the background', { central: endpoint.url, error: lastError })
+    startProbing()
+  })
+  await Promise.race([initial, sleep(Math.min(remote.clientWait, STARTUP_PROBE_WAIT_MS))])
+  uploader.start()
+
+  const expandAction = async (instanceName: string, actionDigest: Digest): Promise<void> => {
+    const bytes = await store.actionCache.get(instanceName, actionDigest)
+    if (bytes === undefined) return
+    const blobs = await actionBlobs(reapi.ActionResult.deserialize(bytes), store)
+    if (blobs !== undefined) queue.addBlobs(blobs)
+  }
+
+  const snapshot = (): { queueLength: number, queueBytes: number, online: boolean, lastError: string } =>
+    ({ queueLength: queue.length, queueBytes: queue.bytes, online: breaker.online, lastError })
+
+  return {
+    blobFetcher,
+    actionResultFetcher,
+    enqueueBlobs (digests) {
+      if (remote.upload !== 'all') return
+      queue.addBlobs(digests.filter((d) => !presence.has(d.hash)))
+    },
+    enqueueActionResult (instanceName, actionDigest) {
+      if (remote.upload === 'none') return
+      if (remote.upload === 'ac-only') {
+        // Only results are shared: pin and queue the blobs they need (the client queued none).
+        void expandAction(instanceName, actionDigest).then(() => { queue.addAction(instanceName, actionDigest) }, (error) => {
+          log.warn('cannot queue an action result for upload', { action: actionDigest.hash, error })
+        })
+        return
+      }
+      queue.addAction(instanceName, actionDigest)
+    },
+    status () {
+      return {
+        endpoint: endpoint.url,
+        configured: true,
+        ...snapshot(),
+        uploadedBlobs: uploader.counters.uploadedBlobs,
+        uploadedBytes: uploader.counters.uploadedBytes
+      }
+    },
+    async * flush (signal) {
+      const startItems = uploader.counters.completedItems
+      const startBytes = uploader.counters.uploadedBytes
+      const progress = (done: boolean): FlushProgress => ({
+        ...snapshot(),
+        uploadedBlobs: uploader.counters.completedItems - startItems,
+        uploadedBytes: uploader.counters.uploadedBytes - startBytes,
+        done
+      })
+      uploader.wake()
+      while (true) {
+        if (queue.length === 0) {
+          await queue.settled()
+          yield progress(true)
+          return
+        }
+        yield progress(false)
+        if (signal.aborted) return
+        let wake: () => void = () => {}
+        const changed = new Promise<void>((resolve) => { wake = resolve })
+        const unsubscribe = uploader.onProgress(wake)
+        const onAbort = (): void => { wake() }
+        signal.addEventListener('abort', onAbort, { once: true })
+        await Promise.race([changed, sleep(FLUSH_REPORT_INTERVAL_MS)])
+        // Coalesce bursts of progress into one report per interval.
+        await sleep(Math.min(50, FLUSH_REPORT_INTERVAL_MS)).catch(() => {})
+        unsubscribe()
+        signal.removeEventListener('abort', onAbort)
+      }
+    },
+    async waitOnline (signal) {
+      if (breaker.online) return
+      await new Promise<void>((resolve, reject) => {
+        const done = (): void => { onlineWaiters.delete(done); resolve() }
+        onlineWaiters.add(done)
+        signal.addEventListener('abort', () => { onlineWaiters.delete(done); reject(signal.reason) }, { once: true })
+      })
+    },
+    async stop () {
+      controller.abort()
+      await uploader.stop()
+      await initial
+      await probing
+      await queue.settled().catch((error) => { log.error('could not persist the upload queue', { error }) })
+      client.close()
+    }
+  }
+}
+
+function validate (remote: PeercasConfig['remote']): void {
+  if (!(remote.callTimeout > 0)) throw new RangeError(`remote.callTimeout must be > 0, got ${remote.callTimeout}`)
+  if (!(remote.clientWait > 0)) throw new RangeError(`remote.clientWait must be > 0, got ${remote.clientWait}`)
 }

@@ -1,0 +1,108 @@
+import type { Digest } from '../store/digest.js'
+import type { LocalStore } from '../store/local-store.js'
+import type { BlobFetcher } from '../resolve/tiered-resolver.js'
+import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
+import type { CircuitBreaker } from './circuit-breaker.js'
+import type { CentralClient } from './central-client.js'
+import { BATCH_READ_THRESHOLD_BYTES, PRESENCE_CACHE_MAX_ENTRIES } from './constants.js'
+
+/**
+ * Remembers, for a short time, which blobs the central is known to hold (from FindMissingBlobs,
+ * reads and our own uploads), so repeated FindMissingBlobs from local clients cost nothing upstream.
+ */
+export class PresenceCache {
+  private readonly entries = new Map<string, number>()
+
+  constructor (private readonly ttlMs: number) {}
+
+  /** True if the central was seen holding `hash` within the TTL. */
+  has (hash: string, now = Date.now()): boolean {
+    const expiry = this.entries.get(hash)
+    if (expiry === undefined) return false
+    if (expiry > now) return true
+    this.entries.delete(hash)
+    return false
+  }
+
+  /** Notes that the central holds these blobs. */
+  add (hashes: Iterable<string>): void {
+    if (this.ttlMs <= 0) return
+    const expiry = Date.now() + this.ttlMs
+    for (const hash of hashes) {
+      this.entries.delete(hash)
+      this.entries.set(hash, expiry)
+    }
+    if (this.entries.size > PRESENCE_CACHE_MAX_ENTRIES) this.prune()
+  }
+
+  private prune (): void {
+    // Insertion order is expiry order (entries are re-inserted on refresh), so drop from the front.
+    const now = Date.now()
+    for (const [hash, expiry] of this.entries) {
+      if (expiry > now && this.entries.size <= PRESENCE_CACHE_MAX_ENTRIES * 0.9) break
+      this.entries.delete(hash)
+    }
+  }
+}
+
+/** What the read-through tier needs. */
+export interface ReadThroughInit {
+  client: CentralClient
+  breaker: CircuitBreaker
+  presence: PresenceCache
+  /** Longest a local client waits on the central, ms. */
+  clientWaitMs: number
+  /** Maps a local instance name to the central's, for the action cache. */
+  centralInstance: (localInstance: string) => string
+}
+
+/**
+ * The central as the last tier of the read path: small blobs by BatchReadBlobs, large ones
+ * streamed with ByteStream.Read, all verified by the store before they become visible. While the
+ * central is offline every method answers at once ("not here").
+ */
+export function createReadThrough (init: ReadThroughInit): { blobFetcher: BlobFetcher, actionResultFetcher: ActionResultFetcher } {
+  const { client, breaker, presence } = init
+  const waitSignal = (signal: AbortSignal): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(init.clientWaitMs)])
+
+  const blobFetcher: BlobFetcher = {
+    tier: 'remote',
+    async fetchInto (digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean> {
+      if (!breaker.online) return false
+      const batchLimit = Math.min(BATCH_READ_THRESHOLD_BYTES, client.capabilities?.maxBatchBytes ?? BATCH_READ_THRESHOLD_BYTES)
+      let found: boolean
+      if (digest.sizeBytes <= batchLimit) {
+        found = (await client.batchReadInto([digest], store, waitSignal(signal), init.clientWaitMs)).has(digest.hash)
+      } else {
+        // Large blobs may take long to stream; the client-wait bound applies to stalls instead.
+        found = await client.streamInto(digest, store, signal, init.clientWaitMs)
+      }
+      if (found) presence.add([digest.hash])
+      return found
+    },
+    async findDurable (digests: readonly Digest[], signal: AbortSignal): Promise<Set<string>> {
+      const present = new Set<string>()
+      if (!breaker.online) return present
+      const unknown = new Map<string, Digest>()
+      const now = Date.now()
+      for (const d of digests) {
+        if (presence.has(d.hash, now)) present.add(d.hash); else unknown.set(d.hash, d)
+      }
+      if (unknown.size === 0) return present
+      const missing = new Set((await client.findMissing([...unknown.values()], waitSignal(signal), init.clientWaitMs)).map((d) => d.hash))
+      const found = [...unknown.keys()].filter((hash) => !missing.has(hash))
+      presence.add(found)
+      for (const hash of found) present.add(hash)
+      return present
+    }
+  }
+
+  const actionResultFetcher: ActionResultFetcher = {
+    async fetchActionResult (instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
+      if (!breaker.online) return undefined
+      return await client.getActionResult(init.centralInstance(instanceName), actionDigest, waitSignal(signal), init.clientWaitMs)
+    }
+  }
+
+  return { blobFetcher, actionResultFetcher }
+}

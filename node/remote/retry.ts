@@ -1,0 +1,77 @@
+import * as grpc from '@grpc/grpc-js'
+import { CentralTimeoutError } from './errors.js'
+
+/** How a failed call to the central is treated. */
+export type FailureKind =
+  /** Worth retrying after a pause (UNAVAILABLE, RESOURCE_EXHAUSTED). */
+  | 'retry'
+  /** The central did not answer in time. */
+  | 'timeout'
+  /** The central refused our credentials; retrying would only repeat that. */
+  | 'auth'
+  /** A definite answer about this request (NOT_FOUND, INVALID_ARGUMENT…); the central is fine. */
+  | 'answer'
+
+/** Classifies a grpc-js error (or anything else thrown by a call). */
+export function failureKind (error: unknown): FailureKind {
+  if (error instanceof CentralTimeoutError) return 'timeout'
+  const code = grpcCode(error)
+  switch (code) {
+    case grpc.status.UNAVAILABLE:
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return 'retry'
+    case grpc.status.DEADLINE_EXCEEDED:
+      return 'timeout'
+    case grpc.status.UNAUTHENTICATED:
+    case grpc.status.PERMISSION_DENIED:
+      return 'auth'
+    default:
+      return 'answer'
+  }
+}
+
+/** The gRPC status code of an error, if it has one. */
+export function grpcCode (error: unknown): grpc.status | undefined {
+  if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number') return (error as { code: number }).code
+  return undefined
+}
+
+/** Options of {@link withRetries}. */
+export interface RetryInit {
+  /** Attempts including the first. */
+  maxAttempts: number
+  baseMs: number
+  maxMs: number
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails with a non-retryable error, runs out of attempts or
+ * `signal` fires. Delays grow exponentially with full jitter, so many nodes retrying at once
+ * spread out instead of hammering the central in step.
+ */
+export async function withRetries<T> (attempt: (n: number) => Promise<T>, init: RetryInit, signal: AbortSignal): Promise<T> {
+  for (let n = 1; ; n++) {
+    signal.throwIfAborted()
+    try {
+      return await attempt(n)
+    } catch (error) {
+      if (n >= init.maxAttempts || failureKind(error) !== 'retry' || signal.aborted) throw error
+      await sleep(jitteredDelay(n, init.baseMs, init.maxMs), signal)
+    }
+  }
+}
+
+/** Full-jitter exponential backoff: uniform in [0, min(max, base·2^(n-1))]. */
+export function jitteredDelay (attempt: number, baseMs: number, maxMs: number): number {
+  return Math.random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1))
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it fires first. */
+export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) { reject(signal.reason); return }
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

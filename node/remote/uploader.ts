@@ -1,0 +1,301 @@
+import type { Logger } from '../log/logger.js'
+import type { Digest } from '../store/digest.js'
+import { isEmptyDigest } from '../store/digest.js'
+import type { LocalStore } from '../store/local-store.js'
+import { referencedDigests } from '../reapi/action-cache-service.js'
+import { digestFromMessage } from '../reapi/request-fields.js'
+import { reapi } from '../reapi/protos.js'
+import type { ActionResult__Output } from '../generated/build/bazel/remote/execution/v2/ActionResult.js'
+import type { CircuitBreaker } from './circuit-breaker.js'
+import type { CentralClient } from './central-client.js'
+import { DRAIN_ACTIONS_PER_ROUND, DRAIN_BLOBS_PER_ROUND } from './constants.js'
+import { CentralOfflineError } from './errors.js'
+import type { RateLimiter, Semaphore } from './limits.js'
+import type { PresenceCache } from './read-through.js'
+import { jitteredDelay } from './retry.js'
+import type { QueuedAction, UploadQueue } from './upload-queue.js'
+
+/** What the {@link Uploader} needs. */
+export interface UploaderInit {
+  queue: UploadQueue
+  client: CentralClient
+  breaker: CircuitBreaker
+  store: LocalStore
+  presence: PresenceCache
+  slots: Semaphore
+  rate: RateLimiter
+  /** Maps a local instance name to the central's, for the action cache. */
+  centralInstance: (localInstance: string) => string
+  /** Records the last problem for status. */
+  onError: (message: string) => void
+  logger: Logger
+}
+
+/** Counters of what reached the central. */
+export interface UploadCounters {
+  /** Blobs sent. */
+  uploadedBlobs: number
+  /** Bytes of blobs sent. */
+  uploadedBytes: number
+  /** Action results stored on the central. */
+  uploadedActions: number
+  /** Queue items finished (sent, found already there, or dropped). */
+  completedItems: number
+}
+
+/**
+ * Drains the upload queue while the central is online: FindMissingBlobs first, then small blobs
+ * in BatchUpdateBlobs and large ones streamed with ByteStream.Write, at most `slots` uploads at a
+ * time and paced to `rate`. An action result goes up only once every blob it references is on the
+ * central; if the central refuses action-cache updates the entry stays local.
+ */
+export class Uploader {
+  readonly counters: UploadCounters = { uploadedBlobs: 0, uploadedBytes: 0, uploadedActions: 0, completedItems: 0 }
+  private readonly inflight = new Set<string>()
+  private readonly controller = new AbortController()
+  private wakeUp: (() => void) | undefined
+  private loop: Promise<void> | undefined
+  private acRefusedLogged = false
+  private readonly changeListeners = new Set<() => void>()
+
+  constructor (private readonly init: UploaderInit) {
+    init.queue.onAdded(() => { this.wake() })
+  }
+
+  /** Starts the drain loop. */
+  start (): void {
+    this.loop ??= this.run()
+  }
+
+  /** Nudges the loop (new items, central back online). */
+  wake (): void {
+    const wake = this.wakeUp
+    this.wakeUp = undefined
+    wake?.()
+  }
+
+  /** Calls `listener` after each finished item until the returned function is called. */
+  onProgress (listener: () => void): () => void {
+    this.changeListeners.add(listener)
+    return () => { this.changeListeners.delete(listener) }
+  }
+
+  /** Stops the loop; uploads in flight are cancelled and their items stay queued. */
+  async stop (): Promise<void> {
+    this.controller.abort()
+    this.wake()
+    await this.loop
+  }
+
+  private async run (): Promise<void> {
+    const signal = this.controller.signal
+    let failures = 0
+    while (!signal.aborted) {
+      const { queue, breaker, client } = this.init
+      if (!breaker.online || client.capabilities === undefined || queue.length === 0) {
+        await this.idle(60_000)
+        continue
+      }
+      try {
+        await this.round(signal)
+        failures = 0
+      } catch (error) {
+        if (signal.aborted) break
+        if (!(error instanceof CentralOfflineError)) {
+          this.init.onError(`upload failed: ${(error as Error).message}`)
+          this.init.logger.warn('upload to the central failed; will retry', { error })
+        }
+        failures++
+        await this.idle(jitteredDelay(Math.min(failures, 8), 200, 10_000))
+      }
+    }
+  }
+
+  private async idle (ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { this.wakeUp = undefined; resolve() }, ms)
+      this.wakeUp = () => { clearTimeout(timer); resolve() }
+    })
+  }
+
+  private async round (signal: AbortSignal): Promise<void> {
+    const blobs = this.init.queue.peekBlobs(DRAIN_BLOBS_PER_ROUND, this.inflight)
+    if (blobs.length > 0) {
+      await this.uploadBlobs(blobs, signal)
+      return
+    }
+    for (const item of this.init.queue.peekActions(DRAIN_ACTIONS_PER_ROUND)) {
+      if (signal.aborted) return
+      await this.uploadAction(item, signal)
+    }
+  }
+
+  /** Makes sure the central holds `digests`, uploading those it lacks from the local store. */
+  private async uploadBlobs (digests: Digest[], signal: AbortSignal): Promise<void> {
+    const { client, presence } = this.init
+    for (const d of digests) this.inflight.add(d.hash)
+    try {
+      const missing = await client.findMissing(digests, signal)
+      const missingSet = new Set(missing.map((d) => d.hash))
+      const present = digests.filter((d) => !missingSet.has(d.hash)).map((d) => d.hash)
+      presence.add(present)
+      this.finish(present)
+      const maxBatch = client.capabilities?.maxBatchBytes ?? 0
+      const batches: Digest[][] = []
+      const large: Digest[] = []
+      let current: Digest[] = []
+      let currentBytes = 0
+      for (const d of missing) {
+        if (d.sizeBytes > maxBatch * 0.9 || d.sizeBytes > 1024 * 1024) { large.push(d); continue }
+        // Leave headroom for framing: some servers count message bytes, not blob bytes.
+        if (currentBytes + d.sizeBytes > maxBatch * 0.9 || current.length >= 1000) {
+          batches.push(current)
+          current = []
+          currentBytes = 0
+        }
+        current.push(d)
+        currentBytes += d.sizeBytes
+      }
+      if (current.length > 0) batches.push(current)
+      const results = await Promise.allSettled([
+        ...batches.map(async (batch) => { await this.init.slots.run(async () => { await this.uploadBatch(batch, signal) }) }),
+        ...large.map(async (d) => { await this.init.slots.run(async () => { await this.uploadLarge(d, signal) }) })
+      ])
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
+    } finally {
+      for (const d of digests) this.inflight.delete(d.hash)
+    }
+  }
+
+  private async uploadBatch (batch: Digest[], signal: AbortSignal): Promise<void> {
+    const { store, client } = this.init
+    const blobs: Array<{ digest: Digest, data: Buffer }> = []
+    const gone: string[] = []
+    for (const digest of batch) {
+      const data = await store.read(digest)
+      if (data === undefined) gone.push(digest.hash); else blobs.push({ digest, data })
+    }
+    this.dropGone(gone)
+    if (blobs.length === 0) return
+    const bytes = blobs.reduce((sum, b) => sum + b.digest.sizeBytes, 0)
+    await this.init.rate.take(bytes, signal)
+    const failed = await client.batchUpdate(blobs, signal)
+    const failedSet = new Set(failed.map((f) => f.digest.hash))
+    const done = blobs.filter((b) => !failedSet.has(b.digest.hash))
+    for (const b of done) {
+      this.counters.uploadedBlobs++
+      this.counters.uploadedBytes += b.digest.sizeBytes
+    }
+    this.init.presence.add(done.map((b) => b.digest.hash))
+    this.finish(done.map((b) => b.digest.hash))
+    if (failed.length > 0) {
+      const first = failed[0]!
+      throw new Error(`central rejected ${failed.length} of ${blobs.length} blobs in BatchUpdateBlobs (first: ${first.digest.hash}/${first.digest.sizeBytes}: code ${first.code} ${first.message})`)
+    }
+  }
+
+  private async uploadLarge (digest: Digest, signal: AbortSignal): Promise<void> {
+    const { store, client, rate } = this.init
+    const sent = await client.write(digest, async () => await store.openReadStream(digest) as AsyncIterable<Buffer> | undefined, rate, signal)
+    if (!sent) {
+      this.dropGone([digest.hash])
+      return
+    }
+    this.counters.uploadedBlobs++
+    this.counters.uploadedBytes += digest.sizeBytes
+    this.init.presence.add([digest.hash])
+    this.finish([digest.hash])
+  }
+
+  private async uploadAction (item: QueuedAction, signal: AbortSignal): Promise<void> {
+    const { store, client, queue, logger } = this.init
+    const bytes = await store.actionCache.get(item.instanceName, item.actionDigest)
+    if (bytes === undefined) {
+      queue.removeAction(item)
+      this.completed()
+      return
+    }
+    if (client.capabilities?.acUpdateEnabled !== true) {
+      this.refused(item)
+      return
+    }
+    const result = reapi.ActionResult.deserialize(bytes)
+    const blobs = await actionBlobs(result, store)
+    if (blobs === undefined) {
+      logger.warn('action result references blobs this node no longer has; not uploading it', { action: item.actionDigest.hash })
+      queue.removeAction(item)
+      this.completed()
+      return
+    }
+    const missing = await client.findMissing(blobs, signal)
+    if (missing.length > 0) {
+      const local = await store.findMissing(missing)
+      if (local.length > 0) {
+        logger.warn('action result references blobs neither this node nor the central has; not uploading it', { action: item.actionDigest.hash, missing: local[0]!.hash })
+        queue.removeAction(item)
+        this.completed()
+        return
+      }
+      await this.uploadBlobs(missing, signal)
+    }
+    if (!(await client.updateActionResult(this.init.centralInstance(item.instanceName), item.actionDigest, result, signal))) {
+      this.refused(item)
+      return
+    }
+    this.counters.uploadedActions++
+    queue.removeAction(item)
+    this.completed()
+  }
+
+  private refused (item: QueuedAction): void {
+    if (!this.acRefusedLogged) {
+      this.acRefusedLogged = true
+      this.init.logger.info('the central does not accept action-cache updates; action results stay local (blobs are still uploaded)')
+    }
+    this.init.queue.removeAction(item)
+    this.completed()
+  }
+
+  private dropGone (hashes: string[]): void {
+    if (hashes.length === 0) return
+    this.init.logger.warn('queued blobs vanished from the local store before upload; dropping them from the queue', { count: hashes.length, first: hashes[0] })
+    this.finish(hashes)
+  }
+
+  private finish (hashes: string[]): void {
+    if (hashes.length === 0) return
+    this.init.queue.removeBlobs(hashes)
+    this.counters.completedItems += hashes.length
+    for (const listener of this.changeListeners) listener()
+  }
+
+  private completed (): void {
+    this.counters.completedItems++
+    for (const listener of this.changeListeners) listener()
+  }
+}
+
+/**
+ * Every non-empty blob an action result needs on the central: outputs, stdout/stderr, output
+ * trees and the files in them. `undefined` if a tree is not in the local store.
+ */
+export async function actionBlobs (result: ActionResult__Output, store: LocalStore): Promise<Digest[] | undefined> {
+  const refs = referencedDigests(result)
+  const out = new Map<string, Digest>()
+  for (const d of [...refs.blobs, ...refs.trees]) if (!isEmptyDigest(d)) out.set(d.hash, d)
+  for (const treeDigest of refs.trees) {
+    const bytes = await store.read(treeDigest)
+    if (bytes === undefined) return undefined
+    const tree = reapi.Tree.deserialize(bytes)
+    for (const dir of [tree.root, ...tree.children]) {
+      if (dir == null) continue
+      for (const file of dir.files) {
+        const d = digestFromMessage(file.digest, `tree ${treeDigest.hash} file ${file.name}`)
+        if (!isEmptyDigest(d)) out.set(d.hash, d)
+      }
+    }
+  }
+  return [...out.values()]
+}
+

@@ -1,0 +1,265 @@
+// Real central CAS servers for the remote tests: a grpc-js server over a real store that can be
+// told to misbehave (corrupt bytes, delays, RESOURCE_EXHAUSTED, token checks, AC refusal, TLS),
+// BuildStream 1.6.8's CAS server as a third-party central, and TLS material made with openssl.
+
+import * as grpc from '@grpc/grpc-js'
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { LocalStore } from '../../node/store/local-store.js'
+import { TieredResolver } from '../../node/resolve/tiered-resolver.js'
+import { createCasService } from '../../node/reapi/cas-service.js'
+import { createByteStreamService } from '../../node/reapi/bytestream-service.js'
+import { createActionCacheService } from '../../node/reapi/action-cache-service.js'
+import { createCapabilitiesService, serverCapabilities } from '../../node/reapi/capabilities-service.js'
+import { SERVER_OPTIONS } from '../../node/reapi/grpc-server.js'
+import { bytestream, reapi } from '../../node/reapi/protos.js'
+import { rpcError } from '../../node/reapi/errors.js'
+import { createClients, unary, type ReapiClients } from '../../node/reapi/clients.js'
+import { makeTempDir } from './node.js'
+
+/** Knobs of a {@link FaultyCentral}; change them while it runs. */
+export interface CentralFaults {
+  /** Flip a byte in every blob served by BatchReadBlobs and ByteStream.Read. */
+  corruptReads: boolean
+  /** Delay before answering every call, ms. */
+  delayMs: number
+  /** Answer the next N calls with RESOURCE_EXHAUSTED. */
+  resourceExhausted: number
+  /** Refuse calls whose `authorization` is not `Bearer <token>` (empty: no check). */
+  requireToken: string
+  /** Advertise no AC updates and refuse UpdateActionResult with PERMISSION_DENIED. */
+  refuseAcUpdates: boolean
+}
+
+/** A real gRPC central CAS on loopback that can be made to misbehave. */
+export interface FaultyCentral {
+  readonly port: number
+  /** `grpc://127.0.0.1:PORT` or `grpcs://127.0.0.1:PORT`. */
+  readonly endpoint: string
+  readonly store: LocalStore
+  readonly faults: CentralFaults
+  /** Calls received, by method name (including refused ones). */
+  readonly calls: Record<string, number>
+  /** Stops listening; the store stays unless `removeData`. */
+  stop(removeData?: boolean): Promise<void>
+}
+
+/** TLS options of {@link startFaultyCentral}. */
+export interface CentralTls {
+  key: Buffer
+  cert: Buffer
+  /** Require client certificates signed by this CA. */
+  clientCa?: Buffer
+}
+
+/** Starts a misbehaving-on-demand central on 127.0.0.1 (port 0 unless given). */
+export async function startFaultyCentral (opts: { port?: number, tls?: CentralTls, dataDir?: string, faults?: Partial<CentralFaults> } = {}): Promise<FaultyCentral> {
+  const dataDir = opts.dataDir ?? await makeTempDir('peercas-central-')
+  const store = await LocalStore.open({ dataDir, maxSizeBytes: 2 * 1024 ** 3 })
+  const resolver = new TieredResolver({ store })
+  const faults: CentralFaults = { corruptReads: false, delayMs: 0, resourceExhausted: 0, requireToken: '', refuseAcUpdates: false, ...opts.faults }
+  const calls: Record<string, number> = {}
+
+  const gate = async (name: string, metadata: grpc.Metadata): Promise<void> => {
+    calls[name] = (calls[name] ?? 0) + 1
+    if (faults.requireToken !== '' && metadata.get('authorization')[0] !== `Bearer ${faults.requireToken}`) {
+      throw rpcError(grpc.status.UNAUTHENTICATED, 'bad or missing bearer token')
+    }
+    if (faults.resourceExhausted > 0) {
+      faults.resourceExhausted--
+      throw rpcError(grpc.status.RESOURCE_EXHAUSTED, 'central is overloaded (test fault)')
+    }
+    if (faults.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.delayMs))
+  }
+  type AnyCall = { metadata: grpc.Metadata, destroy?: (e: Error) => void, write?: (m: unknown) => boolean }
+  type AnyHandler = (call: AnyCall, callback?: (e: unknown, r?: unknown) => void) => void
+  const wrap = <H extends object>(handlers: H): H => {
+    const out: Record<string, AnyHandler> = {}
+    for (const [name, handler] of Object.entries(handlers) as Array<[string, AnyHandler]>) {
+      out[name] = (call, callback) => {
+        gate(name, call.metadata).then(() => {
+          if (faults.corruptReads && name === 'Read' && call.write !== undefined) {
+            const write = call.write.bind(call)
+            let first = true
+            call.write = (m: unknown) => {
+              const msg = m as { data: Buffer }
+              if (first && msg.data.byteLength > 0) { first = false; msg.data = flip(msg.data) }
+              return write(msg)
+            }
+          }
+          const cb = callback === undefined
+            ? undefined
+            : (e: unknown, r?: unknown): void => {
+                if (faults.corruptReads && name === 'BatchReadBlobs' && r != null) {
+                  for (const entry of (r as { responses: Array<{ data: Buffer }> }).responses) if (entry.data.byteLength > 0) entry.data = flip(entry.data)
+                }
+                callback(e, r)
+              }
+          handler(call, cb)
+        }, (error: unknown) => {
+          if (callback !== undefined) callback(error); else call.destroy?.(error as Error)
+        })
+      }
+    }
+    return out as H
+  }
+
+  const server = new grpc.Server(SERVER_OPTIONS)
+  const capabilities = createCapabilitiesService()
+  server.addService(reapi.ContentAddressableStorage.service, wrap(createCasService({ store, resolver })))
+  server.addService(bytestream.ByteStream.service, wrap(createByteStreamService({ store, resolver }).handlers))
+  const ac = createActionCacheService({ store, resolver }).handlers
+  server.addService(reapi.ActionCache.service, wrap({
+    GetActionResult: ac.GetActionResult,
+    UpdateActionResult: ((call, callback) => {
+      if (faults.refuseAcUpdates) { callback(rpcError(grpc.status.PERMISSION_DENIED, 'this central does not accept action-cache updates')); return }
+      ac.UpdateActionResult(call, callback)
+    }) as typeof ac.UpdateActionResult
+  }))
+  server.addService(reapi.Capabilities.service, wrap({
+    GetCapabilities: ((call, callback) => {
+      if (!faults.refuseAcUpdates) { capabilities.GetCapabilities(call, callback); return }
+      const caps = serverCapabilities()
+      callback(null, { ...caps, cacheCapabilities: { ...caps.cacheCapabilities, actionCacheUpdateCapabilities: { updateEnabled: false } } })
+    }) as typeof capabilities.GetCapabilities
+  }))
+  const credentials = opts.tls === undefined
+    ? grpc.ServerCredentials.createInsecure()
+    : grpc.ServerCredentials.createSsl(opts.tls.clientCa ?? null, [{ private_key: opts.tls.key, cert_chain: opts.tls.cert }], opts.tls.clientCa !== undefined)
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`127.0.0.1:${opts.port ?? 0}`, credentials, (error, p) => { if (error != null) reject(error); else resolve(p) })
+  })
+  return {
+    port,
+    endpoint: opts.tls === undefined ? `grpc://127.0.0.1:${port}` : `grpcs://127.0.0.1:${port}`,
+    store,
+    faults,
+    calls,
+    async stop (removeData = true) {
+      server.forceShutdown()
+      await store.close()
+      if (removeData) await rm(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+function flip (data: Buffer): Buffer {
+  const copy = Buffer.from(data)
+  copy[0] = copy[0]! ^ 0xff
+  return copy
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; good enough on loopback). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+/** The Debian python that has BuildStream installed (not a pyenv python on PATH). */
+export const BUILDSTREAM_PYTHON = '/usr/bin/python3'
+
+/** True if BuildStream's CAS server can be imported. */
+export function hasBuildStream (): boolean {
+  try {
+    execFileSync(BUILDSTREAM_PYTHON, ['-c', 'import buildstream._artifactcache.casserver'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A running BuildStream 1.6.8 CAS server. */
+export interface BuildStreamCentral {
+  readonly port: number
+  readonly endpoint: string
+  readonly clients: ReapiClients
+  stop(): Promise<void>
+}
+
+/**
+ * Starts BuildStream's CAS server (`--enable-push`) on a free loopback port and waits until it
+ * answers GetCapabilities. It has CAS, ByteStream and Capabilities but no ActionCache, a 1 MiB
+ * batch limit, and accepts only the empty instance name.
+ */
+export async function startBuildStreamCentral (opts: { port?: number } = {}): Promise<BuildStreamCentral> {
+  const dir = await makeTempDir('peercas-bst-')
+  await mkdir(join(dir, 'repo'), { recursive: true })
+  const port = opts.port ?? await freePort()
+  const child: ChildProcess = spawn(BUILDSTREAM_PYTHON, ['-c', "import sys; from buildstream._artifactcache.casserver import server_main; sys.argv[0]='casserver'; server_main()",
+    '--port', String(port), '--enable-push', '--head-room-min', '100000000', '--head-room-max', '200000000', join(dir, 'repo')], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (b: Buffer) => { stderr += b.toString() })
+  const clients = createClients(`127.0.0.1:${port}`)
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    try {
+      await unary(clients.capabilities.GetCapabilities.bind(clients.capabilities), { instanceName: '' }, { deadline: Date.now() + 1000 })
+      break
+    } catch (error) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL')
+        clients.close()
+        throw new Error(`BuildStream CAS server did not start: ${(error as Error).message}\n${stderr}`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+  return {
+    port,
+    endpoint: `grpc://127.0.0.1:${port}`,
+    clients,
+    async stop () {
+      clients.close()
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGKILL')
+        await exited
+      }
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** PEM files for TLS tests, made by openssl in `dir`. */
+export interface TlsMaterial {
+  caCert: string
+  serverKey: string
+  serverCert: string
+  clientKey: string
+  clientCert: string
+  /** A CA that signed nothing here (for mismatch tests). */
+  otherCaCert: string
+}
+
+/** Generates a CA, a server cert for localhost/127.0.0.1 and a client cert, all signed by the CA. */
+export function makeTlsMaterial (dir: string): TlsMaterial {
+  const run = (...args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' }) }
+  const ca = (name: string): void => {
+    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.crt`)
+  }
+  const leaf = (name: string, ext: string): void => {
+    run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`)
+    execFileSync('sh', ['-c', `printf '%s\\n' '${ext}' > ${name}.ext`], { cwd: dir })
+    run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`)
+  }
+  ca('ca')
+  ca('other-ca')
+  leaf('server', 'subjectAltName=DNS:localhost,IP:127.0.0.1')
+  leaf('client', 'extendedKeyUsage=clientAuth')
+  return {
+    caCert: join(dir, 'ca.crt'),
+    serverKey: join(dir, 'server.key'),
+    serverCert: join(dir, 'server.crt'),
+    clientKey: join(dir, 'client.key'),
+    clientCert: join(dir, 'client.crt'),
+    otherCaCert: join(dir, 'other-ca.crt')
+  }
+}
