@@ -76,13 +76,17 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       fetchers: [p2p?.blobFetcher, remote?.blobFetcher].filter((f) => f !== undefined),
       logger: log.child('resolve')
     })
-    const onBlobsWritten = (digests: Digest[]): void => { remote?.enqueueBlobs(digests) }
+    const onBlobsWritten = async (digests: Digest[]): Promise<void> => {
+      await remote?.enqueueBlobs(digests).catch((error) => { log.error('cannot queue blobs for upload to the central CAS', { error }) })
+    }
     const byteStream = createByteStreamService({ store, resolver, onBlobsWritten, logger: log.child('bytestream') })
     const actionCache = createActionCacheService({
       store,
       resolver,
       actionResultFetchers: [p2p?.actionResultFetcher, remote?.actionResultFetcher].filter((f) => f !== undefined),
-      onActionResultWritten: (instanceName, actionDigest) => { remote?.enqueueActionResult(instanceName, actionDigest) },
+      onActionResultWritten: async (instanceName, actionDigest) => {
+        await remote?.enqueueActionResult(instanceName, actionDigest).catch((error) => { log.error('cannot queue an action result for upload to the central CAS', { error }) })
+      },
       logger: log.child('ac')
     })
 

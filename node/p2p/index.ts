@@ -3,14 +3,25 @@ import type { PeercasConfig } from '../config/schema.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
-import type { PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
+import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
+import type { Digest } from '../store/digest.js'
+import type { ServeTransform } from './fetch-server.js'
+import { P2pNode } from './p2p-node.js'
 
 /** What the p2p layer needs from the node. */
 export interface P2pComponents {
   config: PeercasConfig
   store: LocalStore
   logger: Logger
+  /** Test hooks; never set in production. */
+  testHooks?: P2pTestHooks
+}
+
+/** Hooks that let a test build a misbehaving (but real) peer. */
+export interface P2pTestHooks {
+  /** Rewrites bytes this node serves (to make it lie about content). */
+  serveTransform?: ServeTransform
 }
 
 /** Options of one `peercas sync` run. */
@@ -36,6 +47,12 @@ export interface P2pService {
   peers(): PeerStatus[]
   /** Pulls from one peer; yields progress until done. */
   sync(options: SyncOptions): AsyncIterable<SyncProgress>
+  /** Candidate peers for a digest, best first (from memory; no network round trip). */
+  candidates(digest: Digest): string[]
+  /** Dials a peer by multiaddr; resolves its peer ID. */
+  dial(address: string, signal?: AbortSignal): Promise<string>
+  /** Rebuilds and re-sends our availability summary now (normally periodic). */
+  resummarize(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -50,6 +67,5 @@ export class P2pDisabledError extends Error {
  */
 export async function startP2p (components: P2pComponents): Promise<P2pService | undefined> {
   if (!components.config.p2p.enabled) return undefined
-  components.logger.warn('p2p is not implemented yet; running as a local cache only')
-  return undefined
+  return await P2pNode.start(components)
 }

@@ -22,7 +22,7 @@ export interface ActionCacheServiceDeps {
   resolver: TieredResolver
   /** Tried in order on a local miss. */
   actionResultFetchers?: ActionResultFetcher[]
-  onActionResultWritten?: (instanceName: string, actionDigest: Digest) => void
+  onActionResultWritten?: (instanceName: string, actionDigest: Digest) => Promise<void> | void
   logger?: Logger
 }
 
@@ -92,7 +92,7 @@ export function createActionCacheService (deps: ActionCacheServiceDeps): { handl
         if (result == null) throw new InvalidRequestError('action_result is missing')
         referencedDigests(result)
         await store.actionCache.put(instanceName, actionDigest, reapi.ActionResult.serialize(result as ActionResult))
-        deps.onActionResultWritten?.(instanceName, actionDigest)
+        await deps.onActionResultWritten?.(instanceName, actionDigest)
         return result
       })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
     }

@@ -17,7 +17,7 @@ import { DigestMismatchError } from '../store/errors.js'
 export interface ByteStreamServiceDeps {
   store: LocalStore
   resolver: TieredResolver
-  onBlobsWritten?: (digests: Digest[]) => void
+  onBlobsWritten?: (digests: Digest[]) => Promise<void> | void
   logger?: Logger
   /** @default 300000 */
   resumeTtlMs?: number
@@ -140,7 +140,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
             }
             await writer.commit()
             forget(key, upload!)
-            deps.onBlobsWritten?.([digest!])
+            await deps.onBlobsWritten?.([digest!])
             done(null, digest!.sizeBytes)
             return
           }

@@ -14,7 +14,7 @@ export interface CasServiceDeps {
   store: LocalStore
   resolver: TieredResolver
   /** Called after blobs are stored by a client (the write-behind queue and peer announcements hook here). */
-  onBlobsWritten?: (digests: Digest[]) => void
+  onBlobsWritten?: (digests: Digest[]) => Promise<void> | void
 }
 
 const OK = { code: grpc.status.OK, message: '' }
@@ -41,22 +41,28 @@ export function createCasService (deps: CasServiceDeps): ContentAddressableStora
         if (total > MAX_BATCH_TOTAL_SIZE_BYTES) {
           throw new InvalidRequestError(`BatchUpdateBlobs carries ${total} bytes; the limit is max_batch_total_size_bytes = ${MAX_BATCH_TOTAL_SIZE_BYTES}`)
         }
-        const written: Digest[] = []
-        const responses = await Promise.all(call.request.requests.map(async (entry, i) => {
-          const digestMessage = entry.digest ?? { hash: '', sizeBytes: 0 }
+        // Validate each entry, then store the valid ones together: one index batch for the
+        // small blobs instead of one each.
+        const statuses: Array<{ code: number, message: string } | undefined> = new Array(call.request.requests.length)
+        const valid: Array<{ digest: Digest, data: Buffer, slot: number }> = []
+        call.request.requests.forEach((entry, i) => {
           try {
             if (entry.compressor !== 'IDENTITY' && entry.compressor !== undefined) {
               throw new InvalidRequestError(`requests[${i}]: compressor ${entry.compressor} is not supported; send uncompressed data`)
             }
-            const digest = digestFromMessage(entry.digest, `requests[${i}].digest`)
-            await store.put(digest, entry.data)
-            written.push(digest)
-            return { digest: digestMessage, status: OK }
+            valid.push({ digest: digestFromMessage(entry.digest, `requests[${i}].digest`), data: entry.data, slot: i })
           } catch (error) {
-            return { digest: digestMessage, status: batchStatusOf(error) }
+            statuses[i] = batchStatusOf(error)
           }
-        }))
-        if (written.length > 0) deps.onBlobsWritten?.(written)
+        })
+        const outcomes = valid.length > 0 ? await store.putMany(valid) : []
+        const written: Digest[] = []
+        valid.forEach(({ digest, slot }, j) => {
+          const error = outcomes[j]
+          if (error === undefined) { written.push(digest); statuses[slot] = OK } else statuses[slot] = batchStatusOf(error)
+        })
+        const responses = call.request.requests.map((entry, i) => ({ digest: entry.digest ?? { hash: '', sizeBytes: 0 }, status: statuses[i]! }))
+        if (written.length > 0) await deps.onBlobsWritten?.(written)
         return { responses }
       })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
     },

@@ -54,9 +54,9 @@ export interface RemoteService {
   /** GetActionResult fallback to the central action cache. */
   readonly actionResultFetcher: ActionResultFetcher
   /** Queues blobs a local client wrote for upload. */
-  enqueueBlobs(digests: Digest[]): void
+  enqueueBlobs(digests: Digest[]): Promise<void>
   /** Queues an action result a local client wrote for upload (after its blobs). */
-  enqueueActionResult(instanceName: string, actionDigest: Digest): void
+  enqueueActionResult(instanceName: string, actionDigest: Digest): Promise<void>
   /** Endpoint, online state, queue and last error, for `peercas status`. */
   status(): RemoteStatus__Output
   /** Yields progress until the queue is empty (or the signal fires). */
@@ -188,20 +188,26 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
   return {
     blobFetcher,
     actionResultFetcher,
-    enqueueBlobs (digests) {
+    async enqueueBlobs (digests) {
       if (remote.upload !== 'all') return
       queue.addBlobs(digests.filter((d) => !presence.has(d.hash)))
+      // Resolve only once the entries are in LevelDB: the client's write is acknowledged after
+      // this, so a crash can no longer lose the upload.
+      await queue.settled()
     },
-    enqueueActionResult (instanceName, actionDigest) {
+    async enqueueActionResult (instanceName, actionDigest) {
       if (remote.upload === 'none') return
       if (remote.upload === 'ac-only') {
         // Only results are shared: pin and queue the blobs they need (the client queued none).
-        void expandAction(instanceName, actionDigest).then(() => { queue.addAction(instanceName, actionDigest) }, (error) => {
+        try {
+          await expandAction(instanceName, actionDigest)
+        } catch (error) {
           log.warn('cannot queue an action result for upload', { action: actionDigest.hash, error })
-        })
-        return
+          return
+        }
       }
       queue.addAction(instanceName, actionDigest)
+      await queue.settled()
     },
     status () {
       return {

@@ -30,6 +30,19 @@ export class ActionCacheStore {
     await this.sublevel.del(actionKey(instanceName, actionDigest))
   }
 
+  /**
+   * Iterates over the key of every entry (instance name and action digest), in key order, for
+   * listing to a peer during `peercas sync`. Reads keys in batches; never loads them all.
+   */
+  async * entries (): AsyncGenerator<{ instanceName: string, actionDigest: Digest }> {
+    for await (const key of this.sublevel.keys()) {
+      const nul = key.indexOf('\0')
+      const slash = key.lastIndexOf('/')
+      if (nul < 0 || slash < nul) continue
+      yield { instanceName: key.slice(0, nul), actionDigest: { hash: key.slice(nul + 1, slash), sizeBytes: Number(key.slice(slash + 1)) } }
+    }
+  }
+
   /** Counts entries (a full scan of keys; for status and tests, not hot paths). */
   async count (): Promise<number> {
     let n = 0

@@ -21,7 +21,7 @@ export interface LocalStoreInit {
   dataDir: string
   /** Quota for blob bytes. */
   maxSizeBytes: number
-  /** @default 65536 ({@link DEFAULT_INLINE_THRESHOLD_BYTES}) */
+  /** @default 16384 ({@link DEFAULT_INLINE_THRESHOLD_BYTES}) */
   inlineThresholdBytes?: number
   /** @default 0.95 */
   highWatermark?: number
@@ -282,6 +282,41 @@ export class LocalStore implements BlobWriterHost {
     await this.commitVerified(digest, { kind: 'file', tempPath })
   }
 
+  /**
+   * Stores many in-memory blobs, each checked against its digest. Small (inline) blobs are
+   * looked up and written with one index read and one atomic index batch for the whole call
+   * instead of one each; large ones go through {@link LocalStore.put}. Resolves with one entry per
+   * blob, in order: `undefined` when it is stored, else the error that kept it out.
+   */
+  async putMany (blobs: ReadonlyArray<{ readonly digest: Digest, readonly data: Buffer }>): Promise<Array<Error | undefined>> {
+    this.assertOpen()
+    const results = new Array<Error | undefined>(blobs.length).fill(undefined)
+    const inline = new Map<string, { digest: Digest, data: Buffer, slots: number[] }>()
+    const separate: number[] = []
+    blobs.forEach(({ digest, data }, i) => {
+      const actual = digestOf(data)
+      if (actual.hash !== digest.hash || actual.sizeBytes !== digest.sizeBytes) {
+        results[i] = new DigestMismatchError(digest, actual.hash, actual.sizeBytes)
+      } else if (isEmptyDigest(digest)) {
+        // Always present.
+      } else if (digest.sizeBytes <= this.inlineThresholdBytes && digest.sizeBytes <= this.quota && !this.commitLocks.has(digest.hash)) {
+        const entry = inline.get(digest.hash)
+        if (entry === undefined) inline.set(digest.hash, { digest, data, slots: [i] }); else entry.slots.push(i)
+      } else {
+        separate.push(i)
+      }
+    })
+    await Promise.all([
+      this.commitInlineMany([...inline.values()]).catch((error: Error) => {
+        for (const entry of inline.values()) for (const i of entry.slots) results[i] = error
+      }),
+      ...separate.map(async (i) => {
+        try { await this.put(blobs[i]!.digest, blobs[i]!.data) } catch (error) { results[i] = error as Error }
+      })
+    ])
+    return results
+  }
+
   /** Starts a streaming write of one blob; nothing is visible until `commit()` verifies it. */
   createWriter (digest: Digest): BlobWriter {
     this.assertOpen()
@@ -379,6 +414,54 @@ export class LocalStore implements BlobWriterHost {
       try { listener(digest) } catch (error) { this.log.warn('blob-added listener failed', { error }) }
     }
     this.maybeEvict()
+  }
+
+  /**
+   * Commits verified inline blobs (distinct hashes, none with a commit in progress) with one
+   * index lookup and one batch. Holds each hash's commit lock meanwhile, like {@link commitOnce}.
+   */
+  private async commitInlineMany (blobs: ReadonlyArray<{ digest: Digest, data: Buffer }>): Promise<void> {
+    if (blobs.length === 0) return
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    for (const { digest } of blobs) this.commitLocks.set(digest.hash, held)
+    try {
+      this.assertOpen()
+      const existing = await this.index.blobs.getMany(blobs.map((b) => b.digest.hash))
+      const now = Date.now()
+      const ops: IndexOp[] = []
+      const added: Digest[] = []
+      let addedBytes = 0
+      const empty = Buffer.alloc(0)
+      blobs.forEach(({ digest, data }, i) => {
+        const value = existing[i]
+        if (value !== undefined) {
+          const meta = decodeMeta(value)
+          if (meta.sizeBytes === digest.sizeBytes) { this.noteAccess(digest.hash, meta); return }
+        }
+        const meta: BlobMeta = { sizeBytes: digest.sizeBytes, accessedAt: now, inline: true }
+        ops.push(
+          { type: 'put', sublevel: this.index.blobs, key: digest.hash, value: encodeMeta(meta) },
+          { type: 'put', sublevel: this.index.lru, key: accessKey(now, digest.hash), value: empty },
+          { type: 'put', sublevel: this.index.inlineData, key: digest.hash, value: data }
+        )
+        added.push(digest)
+        addedBytes += digest.sizeBytes
+      })
+      await writeBatch(this.index, ops)
+      this.totals.blobCount += added.length
+      this.totals.totalBytes += addedBytes
+      this.totals.inlineBlobCount += added.length
+      for (const digest of added) {
+        for (const listener of this.addedListeners) {
+          try { listener(digest) } catch (error) { this.log.warn('blob-added listener failed', { error }) }
+        }
+      }
+      if (added.length > 0) this.maybeEvict()
+    } finally {
+      for (const { digest } of blobs) if (this.commitLocks.get(digest.hash) === held) this.commitLocks.delete(digest.hash)
+      release()
+    }
   }
 
   private maybeEvict (): void {

@@ -1,0 +1,21 @@
+import type { BenchCase } from '../lib/case.js'
+import { byteStreamCase } from './bytestream.js'
+import { batchUpdateCase } from './batch-update.js'
+import { findMissingCase } from './find-missing.js'
+import { sizeSweepCase } from './size-sweep.js'
+import { startupCase } from './startup.js'
+import { p2pCase } from './p2p.js'
+import { gossipSimCase } from './gossip-sim.js'
+import { bazelCase } from './bazel.js'
+
+/** Every case, in the order the harness runs them. */
+export const ALL_CASES: readonly BenchCase[] = [
+  byteStreamCase,
+  batchUpdateCase,
+  findMissingCase,
+  sizeSweepCase,
+  startupCase,
+  p2pCase,
+  gossipSimCase,
+  bazelCase
+]

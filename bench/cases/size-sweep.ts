@@ -1,0 +1,43 @@
+import { join } from 'node:path'
+import { mkdir } from 'node:fs/promises'
+import type { BenchCase, Figure } from '../lib/case.js'
+import { startPeercas } from '../lib/peercas-process.js'
+import { startWorker } from '../lib/worker.js'
+import { formatSize, KiB, MiB, mbPerSecond, round } from '../lib/stats.js'
+
+/** One point of the throughput-vs-size chart. */
+export interface SweepPoint { sizeBytes: number, writeMBps: number, readMBps: number, peerFetchMBps: number | null }
+
+/**
+ * Throughput of sequential ByteStream.Write and Read against blob size (4 KiB … 256 MB), one blob
+ * at a time, client in another process: the chart in docs/benchmarks.md. Peer fetch is null until
+ * the p2p layer exists.
+ */
+export const sizeSweepCase: BenchCase = {
+  name: 'size-sweep',
+  keys: [],
+  async run (ctx): Promise<Record<string, Figure>> {
+    const plan: Array<[number, number]> = ctx.quick
+      ? [[4 * KiB, 300], [64 * KiB, 200], [1 * MiB, 60], [16 * MiB, 4], [64 * MiB, 1]]
+      : [[4 * KiB, 2000], [16 * KiB, 1000], [64 * KiB, 800], [256 * KiB, 300], [1 * MiB, 200], [4 * MiB, 50], [16 * MiB, 16], [64 * MiB, 4], [256 * MiB, 2]]
+    const dataDir = join(ctx.tmpDir, 'node')
+    await mkdir(dataDir, { recursive: true })
+    const node = await startPeercas({ dataDir })
+    const client = await startWorker('client')
+    const points: SweepPoint[] = []
+    try {
+      for (const [size, count] of plan) {
+        const { writeMs, readMs, bytes } = await client.call<{ writeMs: number, readMs: number, bytes: number }>('sweep', { target: node.target, flavour: 'peercas', size, count })
+        const point = { sizeBytes: size, writeMBps: round(mbPerSecond(bytes, writeMs), 1), readMBps: round(mbPerSecond(bytes, readMs), 1), peerFetchMBps: null }
+        points.push(point)
+        ctx.log(`  ${formatSize(size).padStart(8)} × ${count}: write ${point.writeMBps} MB/s (${round(writeMs / count, 2)} ms/blob), read ${point.readMBps} MB/s (${round(readMs / count, 2)} ms/blob)`)
+      }
+      ctx.detail.sizeSweep = points
+      return {}
+    } finally {
+      await client.call('close').catch(() => {})
+      await client.stop()
+      await node.stop()
+    }
+  }
+}

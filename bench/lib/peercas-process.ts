@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { REPO_ROOT } from './paths.js'
+
+/** A `peercas serve` child process started by the harness. */
+export interface PeercasProcess {
+  readonly pid: number
+  /** `unix:/…/cas.sock` */
+  readonly target: string
+  readonly socketPath: string
+  /** TCP addresses from the ready line (with `--listen`). */
+  readonly tcp: string[]
+  /** Milliseconds from spawn until it printed `peercas ready`. */
+  readonly readyMs: number
+  /** Resident set size now, in bytes (from /proc). */
+  rssBytes(): Promise<number>
+  /** SIGTERM, then waits for a clean exit. */
+  stop(): Promise<void>
+}
+
+/** Options of {@link startPeercas}. */
+export interface StartPeercasInit {
+  dataDir: string
+  /** Extra Node flags, e.g. `--cpu-prof --cpu-prof-dir=…`. */
+  execArgv?: string[]
+  /** @default '64GiB' */
+  maxSize?: string
+  /** Extra `serve` flags. */
+  args?: string[]
+  /** @default 60000 */
+  timeoutMs?: number
+}
+
+/**
+ * Runs `node bin/peercas.js serve` on `dataDir` with p2p and mDNS off and waits until it is ready.
+ */
+export async function startPeercas (init: StartPeercasInit): Promise<PeercasProcess> {
+  const socketPath = join(init.dataDir, 'cas.sock')
+  const args = [
+    ...(init.execArgv ?? []), join(REPO_ROOT, 'bin', 'peercas.js'), 'serve',
+    '--data-dir', init.dataDir, '--socket', socketPath, '--max-size', init.maxSize ?? '64GiB',
+    '--no-p2p', '--no-mdns', '--log-level', 'warn', ...(init.args ?? [])
+  ]
+  const started = performance.now()
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } })
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-8192) })
+  let stdout = ''
+  const readyMs = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`peercas serve was not ready after ${init.timeoutMs ?? 60_000} ms: ${stderr}`)) }, init.timeoutMs ?? 60_000)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8')
+      if (/peercas ready.*\n/.test(stdout)) { clearTimeout(timer); resolve(performance.now() - started) }
+    })
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`peercas serve exited with ${code} before it was ready: ${stderr}`)) })
+  })
+  child.stdout!.resume()
+  return {
+    pid: child.pid!,
+    target: `unix:${socketPath}`,
+    socketPath,
+    readyMs,
+    tcp: /, tcp ([^,\n]+)/.exec(stdout)?.[1]?.split(' ') ?? [],
+    async rssBytes () {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8')
+      const match = /^VmRSS:\s+(\d+) kB/m.exec(status)
+      if (match === null) throw new Error('no VmRSS in /proc status')
+      return Number(match[1]) * 1024
+    },
+    async stop () {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const gone = once(child, 'exit')
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => { child.kill('SIGKILL') }, 20_000)
+      await gone
+      clearTimeout(timer)
+    }
+  }
+}

@@ -1,0 +1,282 @@
+import type { Libp2p } from 'libp2p'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { Logger } from '../log/logger.js'
+import type { Digest } from '../store/digest.js'
+import type { LocalStore } from '../store/local-store.js'
+import {
+  AVAILABILITY_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_DELTA_ENTRIES, MIN_RESUMMARIZE_MS,
+  SUMMARY_HEADROOM, SUMMARY_PART_BYTES
+} from './constants.js'
+import { fromBlobRef, toBlobRef } from './cid.js'
+import { MalformedFrameError, UnsupportedSummaryError } from './errors.js'
+import { StreamReader, sendFrame } from './framing.js'
+import { messages, type AvailabilityMessage } from './messages.js'
+import { BloomFilter, bloomParamsFor, SUMMARY_VERSION } from './summary.js'
+
+/** What {@link Availability} needs. */
+export interface AvailabilityInit {
+  libp2p: Libp2p
+  store: LocalStore
+  logger: Logger
+  /** Batch new blobs into one delta per peer this often. */
+  announceIntervalMs: number
+  /** Rebuild the summary from the store this often (reflects evictions). */
+  resummarizeIntervalMs: number
+}
+
+/** Answers "which peers may hold this digest?" from memory. */
+export interface AvailabilityIndex {
+  /** Connected peers whose summary says they may hold `hash`. */
+  candidates(hash: string): string[]
+  /** Blobs a peer advertised (summary count plus deltas). */
+  advertised(peerId: string): number
+}
+
+/** A peer's summary as received. */
+interface RemoteSummary {
+  filter: BloomFilter
+  generation: number
+  advertised: number
+}
+
+/** Our push stream to one peer. */
+interface Outbound {
+  stream: Stream
+  queue: Digest[]
+  needsSummary: boolean
+  sending: boolean
+}
+
+/** Deltas queued for a slow peer beyond this are dropped in favour of a fresh summary. */
+const MAX_QUEUED_DELTA_ENTRIES = 16 * MAX_DELTA_ENTRIES
+/** A peer that does not speak the protocol is retried after this long. */
+const RETRY_OUTBOUND_MS = 30_000
+
+/**
+ * Availability gossip over a direct, one-way stream per peer (/peercas/avail/1.0.0): on connect
+ * the full summary (a Bloom filter of our CAS), then batched deltas of new blobs every announce
+ * interval, then a fresh summary after each re-summarise (which drops evicted blobs).
+ */
+export class Availability implements AvailabilityIndex {
+  private local: BloomFilter = new BloomFilter(bloomParamsFor(0))
+  private generation = 0
+  private capacity = 0
+  private addedSinceSummary = 0
+  private countAtSummary = 0
+  private lastSummaryAt = 0
+  private rebuilding: Digest[] | undefined
+  private pending: Digest[] = []
+  private readonly outbound = new Map<string, Outbound>()
+  private readonly opening = new Map<string, number>()
+  private readonly remote = new Map<string, RemoteSummary>()
+  private readonly timers: NodeJS.Timeout[] = []
+  private stopped = false
+  private readonly log: Logger
+
+  constructor (private readonly init: AvailabilityInit) {
+    this.log = init.logger
+  }
+
+  /** Builds the first summary and registers the protocol; call before the host starts. */
+  async start (): Promise<void> {
+    await this.resummarize()
+    this.init.store.onBlobAdded((digest) => { this.onLocalBlob(digest) })
+    await this.init.libp2p.handle(AVAILABILITY_PROTOCOL, (stream, connection) => { void this.receive(stream, connection) }, { maxInboundStreams: 2, maxOutboundStreams: 2 })
+    this.init.libp2p.addEventListener('peer:connect', (event) => { this.openOutbound(event.detail) })
+    this.init.libp2p.addEventListener('peer:disconnect', (event) => {
+      const peer = event.detail.toString()
+      this.remote.delete(peer)
+      this.outbound.delete(peer)
+      this.opening.delete(peer)
+    })
+    this.timers.push(setInterval(() => { this.flush() }, this.init.announceIntervalMs))
+    this.timers.push(setInterval(() => { void this.resummarizeIfDue(true) }, Math.max(1000, this.init.resummarizeIntervalMs)))
+    for (const timer of this.timers) timer.unref()
+  }
+
+  /** Stops timers; streams close with the host. */
+  stop (): void {
+    this.stopped = true
+    for (const timer of this.timers) clearInterval(timer)
+  }
+
+  candidates (hash: string): string[] {
+    const out: string[] = []
+    for (const [peer, summary] of this.remote) if (summary.filter.has(hash)) out.push(peer)
+    return out
+  }
+
+  advertised (peerId: string): number {
+    return this.remote.get(peerId)?.advertised ?? 0
+  }
+
+  /** Our own current summary (for tests and status). */
+  get localSummary (): BloomFilter { return this.local }
+
+  /** Rebuilds the local summary from the store and re-sends it to every peer. */
+  async resummarize (): Promise<void> {
+    if (this.rebuilding !== undefined) return
+    this.rebuilding = []
+    try {
+      const count = this.init.store.stats().blobCount
+      const capacity = Math.ceil(count * SUMMARY_HEADROOM)
+      const filter = new BloomFilter(bloomParamsFor(capacity))
+      let n = 0
+      for await (const digest of this.init.store.digests()) {
+        filter.add(digest.hash)
+        n++
+      }
+      // Blobs that arrived while we iterated may be past our cursor.
+      for (const digest of this.rebuilding) filter.add(digest.hash)
+      this.local = filter
+      this.capacity = Math.max(capacity, Math.floor(filter.bits / 9.6))
+      this.addedSinceSummary = 0
+      this.countAtSummary = n
+      this.generation++
+      this.lastSummaryAt = Date.now()
+      this.log.debug('built availability summary', { blobs: n, bytes: filter.byteLength, hashes: filter.hashes, generation: this.generation })
+    } finally {
+      this.rebuilding = undefined
+    }
+    for (const out of this.outbound.values()) {
+      out.needsSummary = true
+      out.queue = []
+      this.kick(out)
+    }
+  }
+
+  private async resummarizeIfDue (periodic: boolean): Promise<void> {
+    if (this.stopped) return
+    const full = this.countAtSummary + this.addedSinceSummary > this.capacity
+    if (!periodic && (!full || Date.now() - this.lastSummaryAt < MIN_RESUMMARIZE_MS)) return
+    await this.resummarize().catch((error) => { this.log.warn('re-summarising the store failed', { error }) })
+  }
+
+  private onLocalBlob (digest: Digest): void {
+    if (this.stopped) return
+    this.local.add(digest.hash)
+    this.rebuilding?.push(digest)
+    this.addedSinceSummary++
+    this.pending.push(digest)
+    if (this.pending.length >= MAX_DELTA_ENTRIES) this.flush()
+    if (this.countAtSummary + this.addedSinceSummary > this.capacity) void this.resummarizeIfDue(false)
+  }
+
+  /** Moves pending blobs into each peer's queue and sends; opens missing streams. */
+  private flush (): void {
+    if (this.stopped) return
+    const batch = this.pending
+    this.pending = []
+    for (const connection of this.init.libp2p.getConnections()) {
+      if (!this.outbound.has(connection.remotePeer.toString())) this.openOutbound(connection.remotePeer)
+    }
+    if (batch.length === 0) return
+    for (const out of this.outbound.values()) {
+      if (out.needsSummary) continue
+      out.queue.push(...batch)
+      if (out.queue.length > MAX_QUEUED_DELTA_ENTRIES) {
+        // A slow peer: one summary is cheaper than an ever-growing backlog.
+        out.queue = []
+        out.needsSummary = true
+      }
+      this.kick(out)
+    }
+  }
+
+  private openOutbound (peer: PeerId): void {
+    const key = peer.toString()
+    if (this.stopped || this.outbound.has(key) || (this.opening.get(key) ?? 0) > Date.now()) return
+    this.opening.set(key, Date.now() + RETRY_OUTBOUND_MS)
+    void (async () => {
+      try {
+        const stream = await this.init.libp2p.dialProtocol(peer, AVAILABILITY_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+        const out: Outbound = { stream, queue: [], needsSummary: true, sending: false }
+        this.outbound.set(key, out)
+        stream.addEventListener('close', () => { if (this.outbound.get(key) === out) { this.outbound.delete(key); this.opening.delete(key) } })
+        this.kick(out)
+      } catch (error) {
+        this.log.debug('peer does not take availability announcements', { peer: key, error })
+      }
+    })()
+  }
+
+  /** Sends whatever a peer is owed, one frame at a time, honouring backpressure. */
+  private kick (out: Outbound): void {
+    if (out.sending) return
+    out.sending = true
+    void (async () => {
+      try {
+        while (!this.stopped && out.stream.status === 'open' && (out.needsSummary || out.queue.length > 0)) {
+          if (out.needsSummary) {
+            out.needsSummary = false
+            out.queue = []
+            await this.sendSummary(out.stream)
+            continue
+          }
+          const batch = out.queue.splice(0, MAX_DELTA_ENTRIES)
+          await sendFrame(out.stream, messages.availability.encode({ delta: { generation: this.generation, added: batch.map(toBlobRef) } }))
+        }
+      } catch (error) {
+        this.log.debug('availability stream to a peer failed', { error })
+        out.stream.abort(error as Error)
+      } finally {
+        out.sending = false
+      }
+    })()
+  }
+
+  private async sendSummary (stream: Stream): Promise<void> {
+    const filter = this.local
+    const generation = this.generation
+    await sendFrame(stream, messages.availability.encode({
+      summaryStart: { version: SUMMARY_VERSION, generation, bits: filter.bits, hashes: filter.hashes, blobCount: this.init.store.stats().blobCount }
+    }))
+    for (let offset = 0; offset < filter.byteLength; offset += SUMMARY_PART_BYTES) {
+      // A copy: bits set while this part waits in the muxer would otherwise race the encoder.
+      const data = filter.data.slice(offset, offset + SUMMARY_PART_BYTES)
+      await sendFrame(stream, messages.availability.encode({ summaryPart: { generation, offset, data } }))
+    }
+  }
+
+  /** Reads a peer's summary and deltas until the stream ends; bad frames end the stream. */
+  private async receive (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const reader = new StreamReader(stream, { stallTimeoutMs: 0 })
+    let building: RemoteSummary | undefined
+    let received = 0
+    try {
+      for (;;) {
+        const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+        if (bytes === undefined) break
+        const message: AvailabilityMessage = messages.availability.decode(bytes)
+        if (message.summaryStart != null) {
+          const start = message.summaryStart
+          if (start.version !== SUMMARY_VERSION) throw new UnsupportedSummaryError(`summary version ${start.version} is not supported (only ${SUMMARY_VERSION})`)
+          building = { filter: new BloomFilter({ bits: start.bits, hashes: start.hashes }), generation: start.generation, advertised: start.blobCount }
+          received = 0
+        } else if (message.summaryPart != null) {
+          const part = message.summaryPart
+          if (building === undefined || part.generation !== building.generation || part.offset !== received || received + part.data.byteLength > building.filter.byteLength) {
+            throw new MalformedFrameError(`summary part at offset ${part.offset} (generation ${part.generation}) does not continue the summary`)
+          }
+          building.filter.data.set(part.data, received)
+          received += part.data.byteLength
+          if (received === building.filter.byteLength) {
+            this.remote.set(peer, building)
+            this.log.debug('received availability summary', { peer, blobs: building.advertised, bytes: received })
+            building = undefined
+          }
+        } else if (message.delta != null) {
+          const current = this.remote.get(peer)
+          if (message.delta.added.length > MAX_DELTA_ENTRIES) throw new MalformedFrameError(`delta of ${message.delta.added.length} entries exceeds ${MAX_DELTA_ENTRIES}`)
+          if (current === undefined) continue
+          for (const ref of message.delta.added) current.filter.add(fromBlobRef(ref).hash)
+          current.advertised += message.delta.added.length
+        }
+      }
+    } catch (error) {
+      this.log.warn('closing a bad availability stream from a peer', { peer, error })
+      stream.abort(error as Error)
+    }
+  }
+}

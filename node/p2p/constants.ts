@@ -1,0 +1,67 @@
+/** Protocol IDs. The version is part of the ID: a peer speaking another version is not matched. */
+export const AVAILABILITY_PROTOCOL = '/peercas/avail/1.0.0'
+/** Fetch blobs or byte ranges. */
+export const FETCH_PROTOCOL = '/peercas/fetch/1.0.0'
+/** Action-result lookups. */
+export const ACTION_RESULT_PROTOCOL = '/peercas/ac/1.0.0'
+/** Listing a peer's blobs or action-cache keys, for sync. */
+export const LIST_PROTOCOL = '/peercas/list/1.0.0'
+
+/** Name of the identity file in the data dir. */
+export const IDENTITY_FILE = 'p2p-identity.key'
+
+/** Largest control frame (request, header, delta, list page) any reader accepts. */
+export const MAX_CONTROL_FRAME_BYTES = 1024 * 1024
+/** Largest summary part frame. */
+export const SUMMARY_PART_BYTES = 256 * 1024
+/** Largest summary (Bloom filter) accepted from a peer or built locally: 8 MiB ≈ 7M blobs at 1 %. */
+export const MAX_SUMMARY_BYTES = 8 * 1024 * 1024
+/** Smallest summary built (so an empty store still sends a sane filter). */
+export const MIN_SUMMARY_CAPACITY = 4096
+/**
+ * False-positive rate a summary is sized for at its capacity: 0.9 %, so that rounding and the
+ * non-integer optimal hash count still leave the real rate under 1 %.
+ */
+export const SUMMARY_FALSE_POSITIVE_RATE = 0.009
+/** A summary is built for this many times the blobs held, leaving room for deltas. */
+export const SUMMARY_HEADROOM = 1.5
+/** Largest number of hash functions accepted in a peer's summary. */
+export const MAX_SUMMARY_HASHES = 16
+/** Delta entries per frame. */
+export const MAX_DELTA_ENTRIES = 8192
+/** Wants per fetch request. */
+export const MAX_WANTS_PER_REQUEST = 256
+/** Entries per list page. */
+export const LIST_PAGE_ENTRIES = 4096
+/** Largest action result accepted from a peer. */
+export const MAX_ACTION_RESULT_BYTES = 4 * 1024 * 1024
+
+/** Raw bytes are sent in chunks of at most this size. */
+export const SEND_CHUNK_BYTES = 256 * 1024
+/** Pause a stream we read from when this much is buffered and unread. */
+export const READ_HIGH_WATER_BYTES = 8 * 1024 * 1024
+
+/** First ban of a peer that sent wrong bytes; doubles on each repeat. */
+export const BAN_BASE_MS = 60_000
+/** Longest ban. */
+export const BAN_MAX_MS = 60 * 60_000
+
+/** Static peers are redialled with exponential backoff from this delay… */
+export const REDIAL_MIN_MS = 1000
+/** …up to this one. */
+export const REDIAL_MAX_MS = 60_000
+
+/** Never re-summarise more often than this, whatever the delta volume. */
+export const MIN_RESUMMARIZE_MS = 30_000
+
+/** Pieces of a parallel fetch: at least this big… */
+export const MIN_PIECE_BYTES = 4 * 1024 * 1024
+/** …and at most this big. */
+export const MAX_PIECE_BYTES = 16 * 1024 * 1024
+/** At most this many peers serve one parallel fetch. */
+export const MAX_PARALLEL_SOURCES = 4
+
+/** Concurrent blob fetches per `peercas sync`. */
+export const SYNC_CONCURRENCY = 4
+/** Small blobs are batched into one fetch request up to this many bytes during sync. */
+export const SYNC_BATCH_BYTES = 4 * 1024 * 1024

@@ -1,0 +1,83 @@
+/**
+ * A token bucket of bytes per second with one second of burst. A rate of 0 means unlimited.
+ * `take` waits (cancellably) until the bytes may be sent.
+ */
+export class TokenBucket {
+  private tokens: number
+  private last = Date.now()
+
+  constructor (readonly ratePerSecond: number) {
+    if (!(ratePerSecond >= 0)) throw new RangeError(`rate ${ratePerSecond} bytes/s is negative`)
+    this.tokens = ratePerSecond
+  }
+
+  /** Waits until `n` bytes are allowed, then spends them. */
+  async take (n: number, signal?: AbortSignal): Promise<void> {
+    if (this.ratePerSecond === 0) return
+    for (;;) {
+      const now = Date.now()
+      this.tokens = Math.min(this.ratePerSecond, this.tokens + (now - this.last) / 1000 * this.ratePerSecond)
+      this.last = now
+      // A chunk larger than the burst is allowed once the bucket is full, so it cannot starve.
+      if (this.tokens >= Math.min(n, this.ratePerSecond)) {
+        this.tokens -= n
+        return
+      }
+      const waitMs = Math.ceil((Math.min(n, this.ratePerSecond) - this.tokens) / this.ratePerSecond * 1000)
+      await sleep(waitMs, signal)
+    }
+  }
+}
+
+/** A counting semaphore; `acquire` waits in FIFO order. */
+export class Semaphore {
+  private active = 0
+  private readonly waiters: Array<() => void> = []
+
+  constructor (readonly limit: number) {
+    if (!(Number.isInteger(limit) && limit > 0)) throw new RangeError(`semaphore limit ${limit} is not a positive integer`)
+  }
+
+  /** Slots in use. */
+  get inUse (): number { return this.active }
+
+  /** Takes a slot without waiting; false when none is free. */
+  tryAcquire (): boolean {
+    if (this.active >= this.limit) return false
+    this.active++
+    return true
+  }
+
+  /** Waits for a slot. */
+  async acquire (signal?: AbortSignal): Promise<void> {
+    if (this.tryAcquire()) return
+    signal?.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      const grant = (): void => { signal?.removeEventListener('abort', onAbort); resolve() }
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(grant)
+        if (i >= 0) this.waiters.splice(i, 1)
+        reject(signal?.reason)
+      }
+      this.waiters.push(grant)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** Frees a slot. */
+  release (): void {
+    const next = this.waiters.shift()
+    if (next !== undefined) next()
+    else this.active--
+  }
+}
+
+/** Resolves after `ms`, or rejects when `signal` aborts. */
+export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

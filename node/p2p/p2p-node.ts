@@ -1,0 +1,131 @@
+import { multiaddr } from '@multiformats/multiaddr'
+import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
+import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
+import type { Digest } from '../store/digest.js'
+import type { Logger } from '../log/logger.js'
+import { ActionResultProtocol } from './action-results.js'
+import { Availability } from './availability.js'
+import { FetchClient } from './fetch-client.js'
+import { FetchServer } from './fetch-server.js'
+import { createHost, type Host } from './host.js'
+import { loadOrCreateIdentity } from './identity.js'
+import { ListProtocol } from './list.js'
+import { PeerBook } from './peer-book.js'
+import { PeerFetcher } from './peer-fetcher.js'
+import { syncFromPeer } from './sync.js'
+import type { P2pComponents, P2pService, SyncOptions } from './index.js'
+
+/**
+ * The assembled p2p layer: host, availability gossip, fetch server and client, action-result
+ * lookups, listing for sync, and the per-peer book.
+ */
+export class P2pNode implements P2pService {
+  readonly peerId: string
+  readonly blobFetcher: PeerFetcher
+  readonly actionResultFetcher: ActionResultProtocol
+  private readonly log: Logger
+
+  private constructor (
+    private readonly components: P2pComponents,
+    private readonly host: Host,
+    private readonly availability: Availability,
+    private readonly book: PeerBook,
+    private readonly client: FetchClient,
+    private readonly list: ListProtocol,
+    actionResults: ActionResultProtocol,
+    fetcher: PeerFetcher
+  ) {
+    this.peerId = host.libp2p.peerId.toString()
+    this.blobFetcher = fetcher
+    this.actionResultFetcher = actionResults
+    this.log = components.logger
+  }
+
+  /** Creates and starts everything; protocol handlers are in place before the first connection. */
+  static async start (components: P2pComponents): Promise<P2pNode> {
+    const { config, store, logger } = components
+    const p2p = config.p2p
+    const privateKey = await loadOrCreateIdentity(config.dataDir)
+    const host = await createHost({ privateKey, listen: p2p.listen, mdns: p2p.mdns, staticPeers: p2p.peers, logger: logger.child('host') })
+    try {
+      const libp2p = host.libp2p
+      const stallTimeoutMs = p2p.fetchTimeout
+      const book = new PeerBook({ maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRatePerPeer: p2p.maxServeRatePerPeer })
+      const availability = new Availability({ libp2p, store, logger: logger.child('avail'), announceIntervalMs: p2p.announceInterval, resummarizeIntervalMs: p2p.resummarizeInterval })
+      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, stallTimeoutMs, transform: components.testHooks?.serveTransform })
+      const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs })
+      const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs })
+      const list = new ListProtocol({ libp2p, store, logger: logger.child('list'), stallTimeoutMs })
+      const fetcher = new PeerFetcher({ availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
+      await availability.start()
+      await server.start()
+      await actionResults.start()
+      await list.start()
+      await host.start()
+      const node = new P2pNode(components, host, availability, book, client, list, actionResults, fetcher)
+      logger.info('p2p started', { peerId: node.peerId, addresses: node.addresses, mdns: p2p.mdns, staticPeers: p2p.peers.length })
+      return node
+    } catch (error) {
+      await host.stop().catch(() => {})
+      throw error
+    }
+  }
+
+  get addresses (): string[] {
+    return this.host.libp2p.getMultiaddrs().map((a) => a.toString())
+  }
+
+  candidates (digest: Digest): string[] {
+    return this.blobFetcher.rank(digest)
+  }
+
+  async dial (address: string, signal?: AbortSignal): Promise<string> {
+    const connection = await this.host.libp2p.dial(multiaddr(address), { signal })
+    return connection.remotePeer.toString()
+  }
+
+  async resummarize (): Promise<void> {
+    await this.availability.resummarize()
+  }
+
+  peers (): PeerStatus[] {
+    const libp2p = this.host.libp2p
+    const byPeer = new Map<string, string[]>()
+    for (const connection of libp2p.getConnections()) {
+      const key = connection.remotePeer.toString()
+      byPeer.set(key, [...(byPeer.get(key) ?? []), connection.remoteAddr.toString()])
+    }
+    const ids = new Set([...byPeer.keys(), ...this.book.all().map((r) => r.peerId)])
+    const now = Date.now()
+    return [...ids].sort().map((peerId) => {
+      const record = this.book.get(peerId)
+      return {
+        peerId,
+        addresses: byPeer.get(peerId) ?? [],
+        blobsAdvertised: this.availability.advertised(peerId),
+        bytesFetchedFrom: record.bytesFetchedFrom,
+        bytesServedTo: record.bytesServedTo,
+        banned: record.bannedUntil > now,
+        bannedUntilMs: record.bannedUntil > now ? record.bannedUntil : 0,
+        connected: byPeer.has(peerId)
+      }
+    })
+  }
+
+  sync (options: SyncOptions): AsyncIterable<SyncProgress> {
+    return syncFromPeer({
+      libp2p: this.host.libp2p,
+      store: this.components.store,
+      list: this.list,
+      actionResults: this.actionResultFetcher,
+      client: this.client,
+      book: this.book,
+      logger: this.log.child('sync')
+    }, options)
+  }
+
+  async stop (): Promise<void> {
+    this.availability.stop()
+    await this.host.stop()
+  }
+}

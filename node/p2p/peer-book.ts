@@ -1,0 +1,102 @@
+import { BAN_BASE_MS, BAN_MAX_MS } from './constants.js'
+import { Semaphore, TokenBucket } from './limits.js'
+
+/** What this node knows and measures about one peer. */
+export interface PeerRecord {
+  readonly peerId: string
+  bytesFetchedFrom: number
+  bytesServedTo: number
+  /** Serving to this peer: streams open and bytes/s. */
+  readonly serveStreams: Semaphore
+  readonly serveRate: TokenBucket
+  /** Fetching from this peer: streams open. */
+  readonly fetchStreams: Semaphore
+  /** Exponentially weighted average of fetch throughput (bytes/s); undefined until measured. */
+  throughput: number | undefined
+  /** Exponentially weighted average of time to first byte (ms); undefined until measured. */
+  latencyMs: number | undefined
+  strikes: number
+  bannedUntil: number
+}
+
+/** Options of {@link PeerBook}. */
+export interface PeerBookInit {
+  maxStreamsPerPeer: number
+  maxServeRatePerPeer: number
+  /** @default Date.now */
+  now?: () => number
+}
+
+/** Assumed for a peer not measured yet: a LAN peer (≈ 100 MB/s, 2 ms). */
+const PRIOR_THROUGHPUT = 100e6
+const PRIOR_LATENCY_MS = 2
+const EWMA_WEIGHT = 0.3
+
+/**
+ * Per-peer counters, measurements, limits and bans. Bans double with each offence
+ * ({@link BAN_BASE_MS} up to {@link BAN_MAX_MS}).
+ */
+export class PeerBook {
+  private readonly records = new Map<string, PeerRecord>()
+  private readonly now: () => number
+
+  constructor (private readonly init: PeerBookInit) {
+    this.now = init.now ?? Date.now
+  }
+
+  /** The record of a peer, created on first use. */
+  get (peerId: string): PeerRecord {
+    let record = this.records.get(peerId)
+    if (record === undefined) {
+      record = {
+        peerId,
+        bytesFetchedFrom: 0,
+        bytesServedTo: 0,
+        serveStreams: new Semaphore(this.init.maxStreamsPerPeer),
+        serveRate: new TokenBucket(this.init.maxServeRatePerPeer),
+        fetchStreams: new Semaphore(this.init.maxStreamsPerPeer),
+        throughput: undefined,
+        latencyMs: undefined,
+        strikes: 0,
+        bannedUntil: 0
+      }
+      this.records.set(peerId, record)
+    }
+    return record
+  }
+
+  /** Every peer with a record. */
+  all (): PeerRecord[] { return [...this.records.values()] }
+
+  /** True while the peer is banned. */
+  isBanned (peerId: string): boolean {
+    return (this.records.get(peerId)?.bannedUntil ?? 0) > this.now()
+  }
+
+  /** Bans a peer for sending wrong bytes; returns the ban's end (ms since epoch). */
+  ban (peerId: string): number {
+    const record = this.get(peerId)
+    record.strikes++
+    record.bannedUntil = this.now() + Math.min(BAN_MAX_MS, BAN_BASE_MS * 2 ** (record.strikes - 1))
+    return record.bannedUntil
+  }
+
+  /** Records one completed transfer from a peer. */
+  recordFetch (peerId: string, bytes: number, firstByteMs: number, totalMs: number): void {
+    const record = this.get(peerId)
+    record.bytesFetchedFrom += bytes
+    record.latencyMs = ewma(record.latencyMs, firstByteMs)
+    // Tiny transfers say nothing about bandwidth.
+    if (bytes >= 256 * 1024 && totalMs > 0) record.throughput = ewma(record.throughput, bytes / (totalMs / 1000))
+  }
+
+  /** Expected milliseconds to fetch `sizeBytes` from a peer; lower is better. */
+  expectedMs (peerId: string, sizeBytes: number): number {
+    const record = this.records.get(peerId)
+    return (record?.latencyMs ?? PRIOR_LATENCY_MS) + sizeBytes / (record?.throughput ?? PRIOR_THROUGHPUT) * 1000
+  }
+}
+
+function ewma (previous: number | undefined, sample: number): number {
+  return previous === undefined ? sample : previous * (1 - EWMA_WEIGHT) + sample * EWMA_WEIGHT
+}

@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto'
+import type { Logger } from '../log/logger.js'
+import type { Digest } from '../store/digest.js'
+import { DigestMismatchError } from '../store/errors.js'
+import type { LocalStore } from '../store/local-store.js'
+import type { BlobFetcher } from '../resolve/tiered-resolver.js'
+import type { AvailabilityIndex } from './availability.js'
+import { MAX_PARALLEL_SOURCES, MAX_PIECE_BYTES, MIN_PIECE_BYTES } from './constants.js'
+import type { FetchClient } from './fetch-client.js'
+import { sleep } from './limits.js'
+import type { PeerBook } from './peer-book.js'
+
+/** What {@link PeerFetcher} needs. */
+export interface PeerFetcherInit {
+  availability: AvailabilityIndex
+  client: FetchClient
+  book: PeerBook
+  logger: Logger
+  /** Blobs at least this big, with two or more candidates, are fetched in pieces from several peers. */
+  parallelThreshold: number
+}
+
+/** Passes over BUSY peers before giving up. */
+const BUSY_RETRIES = 3
+
+/**
+ * The peer tier of the read path. Candidates come from the availability summaries (no network
+ * round trip), minus banned peers, fastest expected first. A peer that answers NOT_FOUND (a stale
+ * or false-positive summary hit) or fails is skipped; one that sends wrong bytes is banned.
+ */
+export class PeerFetcher implements BlobFetcher {
+  readonly tier = 'peer' as const
+  private readonly log: Logger
+
+  constructor (private readonly init: PeerFetcherInit) {
+    this.log = init.logger
+  }
+
+  /** Candidate peers for a digest, best first. */
+  rank (digest: Digest): string[] {
+    const { book } = this.init
+    return this.init.availability.candidates(digest.hash)
+      .filter((peer) => !book.isBanned(peer))
+      .map((peer) => ({ peer, cost: book.expectedMs(peer, digest.sizeBytes) }))
+      .sort((a, b) => a.cost - b.cost)
+      .map((c) => c.peer)
+  }
+
+  async fetchInto (digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean> {
+    const candidates = this.rank(digest)
+    if (candidates.length === 0) return false
+    if (digest.sizeBytes >= this.init.parallelThreshold && candidates.length >= 2) {
+      const result = await this.fetchParallel(digest, candidates, store, signal)
+      if (result === 'ok') return true
+      if (result === 'mismatch') return await this.fetchAfterMismatch(digest, store, signal)
+    }
+    return await this.fetchSequential(digest, candidates, store, signal)
+  }
+
+  /** Tries one candidate at a time until one delivers verified bytes. */
+  private async fetchSequential (digest: Digest, candidates: string[], store: LocalStore, signal: AbortSignal): Promise<boolean> {
+    let round = candidates
+    for (let pass = 0; pass <= BUSY_RETRIES && round.length > 0; pass++) {
+      if (pass > 0) await sleep(100 * 2 ** pass, signal)
+      const busy: string[] = []
+      for (const peer of round) {
+        if (this.init.book.isBanned(peer)) continue
+        try {
+          const outcome = await this.init.client.fetchInto(peer, digest, store, signal)
+          if (outcome === 'ok') return true
+          if (outcome === 'busy') busy.push(peer)
+          else this.log.debug('peer does not have a blob its summary suggested', { peer, hash: digest.hash })
+        } catch (error) {
+          signal.throwIfAborted()
+          if (error instanceof DigestMismatchError) {
+            this.banLiar(peer, digest, error)
+          } else {
+            this.log.info('peer fetch failed; trying the next candidate', { peer, hash: digest.hash, error })
+          }
+        }
+      }
+      round = busy
+    }
+    return false
+  }
+
+  /** After a parallel fetch failed verification: fetch from one source at a time, then blame. */
+  private async fetchAfterMismatch (digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean> {
+    const served = this.lastPieces.get(digest.hash)
+    this.lastPieces.delete(digest.hash)
+    const ok = await this.fetchSequential(digest, this.rank(digest), store, signal)
+    if (ok && served !== undefined) {
+      // The verified blob is the reference: whoever sent a piece that differs from it lied.
+      for (const piece of served) {
+        const actual = await hashRange(store, digest, piece.offset, piece.length)
+        if (actual !== undefined && actual !== piece.sha256 && !this.init.book.isBanned(piece.peer)) {
+          this.banLiar(piece.peer, digest, new DigestMismatchError(digest, `piece at ${piece.offset}`, piece.length))
+        }
+      }
+    }
+    return ok
+  }
+
+  private readonly lastPieces = new Map<string, ServedPiece[]>()
+
+  /**
+   * Fetches pieces from several peers at once (a faster peer takes more pieces) and writes them
+   * in order through one verifying writer, holding at most a few pieces per source in memory.
+   */
+  private async fetchParallel (digest: Digest, candidates: string[], store: LocalStore, signal: AbortSignal): Promise<'ok' | 'mismatch' | 'failed'> {
+    const sources = candidates.slice(0, MAX_PARALLEL_SOURCES)
+    const pieceSize = Math.min(MAX_PIECE_BYTES, Math.max(MIN_PIECE_BYTES, Math.ceil(digest.sizeBytes / (sources.length * 4))))
+    const pieceCount = Math.ceil(digest.sizeBytes / pieceSize)
+    const maxAhead = sources.length + 1
+    const queue = Array.from({ length: pieceCount }, (_, i) => i)
+    const ready = new Map<number, Buffer>()
+    const served: ServedPiece[] = []
+    let nextWrite = 0
+    let writeFailure: unknown
+    let wakeAll: Array<() => void> = []
+    const notify = (): void => { const w = wakeAll; wakeAll = []; for (const f of w) f() }
+    const controller = new AbortController()
+    const combined = AbortSignal.any([signal, controller.signal])
+    const writer = store.createWriter(digest)
+
+    let writing = Promise.resolve()
+    const drain = (): void => {
+      writing = writing.then(async () => {
+        while (writeFailure === undefined && ready.has(nextWrite)) {
+          const data = ready.get(nextWrite)!
+          ready.delete(nextWrite)
+          await writer.write(data)
+          nextWrite++
+          notify()
+        }
+      }).catch((error) => { writeFailure = error; controller.abort(); notify() })
+    }
+
+    const worker = async (peer: string): Promise<void> => {
+      while (!combined.aborted) {
+        const piece = queue[0]
+        if (piece === undefined) return
+        if (piece >= nextWrite + maxAhead) {
+          await new Promise<void>((resolve) => { wakeAll.push(resolve) })
+          continue
+        }
+        queue.shift()
+        const offset = piece * pieceSize
+        const length = Math.min(pieceSize, digest.sizeBytes - offset)
+        try {
+          const result = await this.init.client.fetchRange(peer, digest, offset, length, combined)
+          if (typeof result === 'string') throw new Error(`peer answered ${result}`)
+          served.push({ peer, offset, length, sha256: createHash('sha256').update(result).digest('hex') })
+          ready.set(piece, result)
+          drain()
+        } catch (error) {
+          requeue(queue, piece)
+          notify()
+          if (!combined.aborted) this.log.info('peer failed a piece of a parallel fetch; others take over', { peer, hash: digest.hash, offset, error })
+          return
+        }
+      }
+    }
+
+    try {
+      await Promise.all(sources.map(worker))
+      await writing
+      if (writeFailure !== undefined) throw writeFailure
+      if (nextWrite !== pieceCount) return 'failed'
+      await writer.commit()
+      return 'ok'
+    } catch (error) {
+      signal.throwIfAborted()
+      if (error instanceof DigestMismatchError) {
+        this.log.warn('parallel fetch failed verification; refetching from one source at a time to find the liar', { hash: digest.hash, sources })
+        this.lastPieces.set(digest.hash, served)
+        return 'mismatch'
+      }
+      this.log.info('parallel fetch failed; falling back to one source at a time', { hash: digest.hash, error })
+      return 'failed'
+    } finally {
+      controller.abort()
+      notify()
+      await writer.abort()
+    }
+  }
+
+  private banLiar (peer: string, digest: Digest, error: Error): void {
+    const until = this.init.book.ban(peer)
+    this.log.warn('peer sent bytes that do not match their digest; banned', { peer, hash: digest.hash, bannedUntil: new Date(until).toISOString(), error })
+  }
+}
+
+interface ServedPiece { peer: string, offset: number, length: number, sha256: string }
+
+function requeue (queue: number[], piece: number): void {
+  let i = 0
+  while (i < queue.length && queue[i]! < piece) i++
+  queue.splice(i, 0, piece)
+}
+
+async function hashRange (store: LocalStore, digest: Digest, offset: number, length: number): Promise<string | undefined> {
+  const stream = await store.openReadStream(digest, { offset, limit: length })
+  if (stream === undefined) return undefined
+  const hash = createHash('sha256')
+  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk)
+  return hash.digest('hex')
+}

@@ -1,0 +1,236 @@
+import type { Libp2p } from 'libp2p'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Logger } from '../log/logger.js'
+import { isEmptyDigest, type Digest } from '../store/digest.js'
+import { DigestMismatchError } from '../store/errors.js'
+import type { LocalStore } from '../store/local-store.js'
+import { reapi } from '../reapi/protos.js'
+import { referencedDigests } from '../reapi/action-cache-service.js'
+import { digestFromMessage } from '../reapi/request-fields.js'
+import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
+import type { ActionResultProtocol } from './action-results.js'
+import { MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY } from './constants.js'
+import { UnknownPeerError } from './errors.js'
+import type { FetchClient } from './fetch-client.js'
+import { peerIdOf } from './host.js'
+import { sleep } from './limits.js'
+import type { ListProtocol } from './list.js'
+import type { PeerBook } from './peer-book.js'
+
+/** What {@link syncFromPeer} needs. */
+export interface SyncComponents {
+  libp2p: Libp2p
+  store: LocalStore
+  list: ListProtocol
+  actionResults: ActionResultProtocol
+  client: FetchClient
+  book: PeerBook
+  logger: Logger
+}
+
+/** Options of one sync run (see `SyncOptions` in index.ts). */
+export interface SyncRun {
+  peer: string
+  sinceMs: number
+  acOnly: boolean
+  signal: AbortSignal
+}
+
+/** How often progress is reported. */
+const PROGRESS_INTERVAL_MS = 250
+
+interface Progress {
+  phase: string
+  totalItems: number
+  doneItems: number
+  totalBytes: number
+  doneBytes: number
+  skippedItems: number
+  failedItems: number
+  messages: string[]
+}
+
+/**
+ * Pulls from one peer: every action-cache entry (only if the peer is trusted) with the blobs it
+ * references, then, unless `acOnly`, every blob the peer has and we lack. Resumable: whatever is
+ * already here is skipped, so re-running after an interruption only fetches the rest.
+ */
+export async function * syncFromPeer (c: SyncComponents, run: SyncRun): AsyncGenerator<SyncProgress> {
+  const progress: Progress = { phase: 'connecting', totalItems: 0, doneItems: 0, totalBytes: 0, doneBytes: 0, skippedItems: 0, failedItems: 0, messages: [] }
+  let finished = false
+  let failure: unknown
+  const work = (async () => {
+    const peer = await resolvePeer(c.libp2p, run.peer, run.signal)
+    if (run.sinceMs > 0) progress.messages.push('--since is not supported yet (entries carry no write time); syncing everything')
+    if (c.actionResults.isTrusted(peer)) {
+      await syncActions(c, peer, progress, run.signal)
+    } else {
+      progress.messages.push(`peer ${peer} is not in trust.peers; its action results were not pulled`)
+    }
+    if (!run.acOnly) await syncBlobs(c, peer, progress, run.signal)
+  })().catch((error) => { failure = error }).finally(() => { finished = true })
+
+  while (!finished) {
+    await Promise.race([work, sleep(PROGRESS_INTERVAL_MS, run.signal).catch(() => {})])
+    if (!finished) yield snapshot(progress, false)
+  }
+  if (failure !== undefined) {
+    if (run.signal.aborted) throw failure
+    progress.messages.push(`stopped: ${(failure as Error).message}`)
+    yield snapshot(progress, false)
+    return
+  }
+  progress.phase = 'done'
+  yield snapshot(progress, true)
+}
+
+function snapshot (p: Progress, done: boolean): SyncProgress {
+  return { phase: p.phase, totalItems: p.totalItems, doneItems: p.doneItems, totalBytes: p.totalBytes, doneBytes: p.doneBytes, skippedItems: p.skippedItems, failedItems: p.failedItems, done, message: p.messages.join('; ') }
+}
+
+/** A peer ID from a multiaddr (dialled) or a bare peer ID (must be reachable). */
+async function resolvePeer (libp2p: Libp2p, target: string, signal: AbortSignal): Promise<string> {
+  const timeout = AbortSignal.any([signal, AbortSignal.timeout(15_000)])
+  if (target.startsWith('/')) {
+    let address
+    try { address = multiaddr(target) } catch (error) { throw new UnknownPeerError(`${target} is not a multiaddr`, { cause: error }) }
+    if (peerIdOf(address) === undefined) throw new UnknownPeerError(`${target} has no /p2p/PEER_ID component`)
+    const connection = await libp2p.dial(address, { signal: timeout })
+    return connection.remotePeer.toString()
+  }
+  let id
+  try { id = peerIdFromString(target) } catch (error) { throw new UnknownPeerError(`${target} is neither a multiaddr nor a peer ID`, { cause: error }) }
+  if (libp2p.getConnections(id).length === 0) {
+    try {
+      await libp2p.dial(id, { signal: timeout })
+    } catch (error) {
+      throw new UnknownPeerError(`peer ${target} is not connected and could not be dialled; pass its multiaddr`, { cause: error })
+    }
+  }
+  return id.toString()
+}
+
+async function syncActions (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal): Promise<void> {
+  p.phase = 'listing action results'
+  const keys = []
+  for await (const key of c.list.actions(peer, signal)) {
+    keys.push(key)
+    p.totalItems++
+  }
+  p.phase = 'action results'
+  await forEachConcurrently(keys, SYNC_CONCURRENCY, async (key) => {
+    try {
+      if ((await c.store.actionCache.get(key.instanceName, key.actionDigest)) !== undefined) { p.skippedItems++; return }
+      const bytes = await c.actionResults.lookup(peer, key.instanceName, key.actionDigest, signal)
+      if (bytes === undefined) { p.skippedItems++; return }
+      const result = reapi.ActionResult.deserialize(bytes)
+      const refs = referencedDigests(result)
+      const blobs = [...refs.blobs, ...refs.trees]
+      if (!(await fetchMissing(c, peer, blobs, p, signal))) { p.failedItems++; return }
+      for (const treeDigest of refs.trees) {
+        const tree = reapi.Tree.deserialize((await c.store.read(treeDigest))!)
+        const files: Digest[] = []
+        for (const dir of [tree.root, ...tree.children]) {
+          for (const file of dir?.files ?? []) files.push(digestFromMessage(file.digest, `tree ${treeDigest.hash} file ${file.name}`))
+        }
+        if (!(await fetchMissing(c, peer, files, p, signal))) { p.failedItems++; return }
+      }
+      await c.store.actionCache.put(key.instanceName, key.actionDigest, bytes)
+      p.doneItems++
+    } catch (error) {
+      signal.throwIfAborted()
+      c.logger.info('sync: an action result could not be pulled', { peer, action: key.actionDigest.hash, error })
+      p.failedItems++
+    }
+  })
+}
+
+async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal): Promise<void> {
+  p.phase = 'listing blobs'
+  const missing: Digest[] = []
+  let batch: Digest[] = []
+  const check = async (): Promise<void> => {
+    const absent = new Set((await c.store.findMissing(batch)).map((d) => d.hash))
+    for (const d of batch) {
+      if (absent.has(d.hash)) { missing.push(d); p.totalBytes += d.sizeBytes } else p.skippedItems++
+    }
+    batch = []
+  }
+  for await (const digest of c.list.blobs(peer, signal)) {
+    p.totalItems++
+    batch.push(digest)
+    if (batch.length >= 1000) await check()
+  }
+  await check()
+  p.phase = 'blobs'
+  await fetchMissing(c, peer, missing, p, signal, true)
+}
+
+/**
+ * Fetches the blobs of `digests` not yet stored, from `peer`, batching small ones into one
+ * request. Returns false if any could not be fetched.
+ */
+async function fetchMissing (c: SyncComponents, peer: string, digests: Digest[], p: Progress, signal: AbortSignal, countItems = false): Promise<boolean> {
+  const unique = [...new Map(digests.filter((d) => !isEmptyDigest(d)).map((d) => [d.hash, d])).values()]
+  const missing = await c.store.findMissing(unique)
+  const batches: Digest[][] = []
+  let current: Digest[] = []
+  let bytes = 0
+  for (const d of missing) {
+    if (current.length > 0 && (bytes + d.sizeBytes > SYNC_BATCH_BYTES || current.length >= MAX_WANTS_PER_REQUEST)) {
+      batches.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(d)
+    bytes += d.sizeBytes
+  }
+  if (current.length > 0) batches.push(current)
+  let ok = true
+  await forEachConcurrently(batches, SYNC_CONCURRENCY, async (wants) => {
+    try {
+      const session = await c.client.open(peer, wants.map((digest) => ({ digest })), signal)
+      try {
+        for (const digest of wants) {
+          const header = await session.header()
+          if (header.status !== 'OK') {
+            ok = false
+            if (countItems) p.failedItems++
+            continue
+          }
+          const writer = c.store.createWriter(digest)
+          try {
+            for await (const chunk of session.body(header.length)) await writer.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+            await writer.commit()
+          } finally {
+            await writer.abort()
+          }
+          c.book.get(peer).bytesFetchedFrom += digest.sizeBytes
+          p.doneBytes += digest.sizeBytes
+          if (countItems) p.doneItems++
+        }
+      } finally {
+        session.close()
+      }
+    } catch (error) {
+      signal.throwIfAborted()
+      ok = false
+      if (error instanceof DigestMismatchError) {
+        c.book.ban(peer)
+        c.logger.warn('sync: peer sent bytes that do not match their digest; banned', { peer, error })
+        throw error
+      }
+      c.logger.info('sync: a batch of blobs could not be fetched', { peer, error })
+      if (countItems) p.failedItems += wants.length
+    }
+  })
+  return ok
+}
+
+async function forEachConcurrently<T> (items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!)
+  }))
+}

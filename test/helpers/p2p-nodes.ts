@@ -1,0 +1,77 @@
+import { rm } from 'node:fs/promises'
+import { byteStreamRead } from '../../node/reapi/clients.js'
+import { loadConfig } from '../../node/config/load.js'
+import { createLogger } from '../../node/log/logger.js'
+import { LocalStore } from '../../node/store/local-store.js'
+import { startP2p, type P2pService, type P2pTestHooks } from '../../node/p2p/index.js'
+import { makeTempDir, startTestNode, type TestNode } from './node.js'
+
+/** p2p settings every test node gets: loopback only, mDNS off, fast announcements. */
+export const TEST_P2P = { enabled: true, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, announceInterval: '50ms' }
+
+/** Options of {@link startP2pTestNode}. */
+export interface P2pTestNodeOptions {
+  /** Static peers (multiaddrs). */
+  peers?: string[]
+  /** Peer IDs trusted for action results. */
+  trust?: string[]
+  /** Other `p2p` config keys. */
+  p2p?: Record<string, unknown>
+  /** Other top-level config keys. */
+  flags?: Record<string, unknown>
+  dataDir?: string
+  keepData?: boolean
+}
+
+/** Starts a full node (gRPC + p2p) on loopback. */
+export async function startP2pTestNode (options: P2pTestNodeOptions = {}): Promise<TestNode & { p2p: P2pService }> {
+  const node = await startTestNode({
+    ...options.flags,
+    p2p: { ...TEST_P2P, peers: options.peers ?? [], ...options.p2p },
+    trust: { peers: options.trust ?? [] }
+  }, { dataDir: options.dataDir, keepData: options.keepData })
+  if (node.p2p === undefined) throw new Error('p2p did not start')
+  return node as TestNode & { p2p: P2pService }
+}
+
+/** A bare p2p peer (store + libp2p, no gRPC), optionally with test hooks (e.g. a liar). */
+export interface BarePeer {
+  store: LocalStore
+  p2p: P2pService
+  stop(): Promise<void>
+}
+
+/** Starts a bare p2p peer on loopback with its own temp store. */
+export async function startBarePeer (options: { peers?: string[], hooks?: P2pTestHooks, p2p?: Record<string, unknown>, recentProtectionMs?: number } = {}): Promise<BarePeer> {
+  const dataDir = await makeTempDir('peercas-peer-')
+  const config = loadConfig({ env: {}, flags: { dataDir, p2p: { ...TEST_P2P, peers: options.peers ?? [], ...options.p2p } } })
+  const logger = createLogger('peer', { level: process.env.PEERCAS_TEST_LOG === '1' ? 'debug' : 'error' })
+  const store = await LocalStore.open({ dataDir, maxSizeBytes: config.maxSize, logger, recentProtectionMs: options.recentProtectionMs })
+  const p2p = await startP2p({ config, store, logger, testHooks: options.hooks })
+  if (p2p === undefined) throw new Error('p2p did not start')
+  return {
+    store,
+    p2p,
+    async stop () {
+      await p2p.stop()
+      await store.close()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** Polls `condition` every 20 ms until it holds or `timeoutMs` passes (then throws `what`). */
+export async function waitFor (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** Reads a whole blob through a node's ByteStream.Read (works for any size). */
+export async function readBlob (node: TestNode, digest: { hash: string, sizeBytes: number }): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for await (const response of byteStreamRead(node.clients.byteStream, digest)) parts.push(response.data)
+  return Buffer.concat(parts)
+}

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import type { ClientReadableStream } from '@grpc/grpc-js'
+import { unary } from '../../node/reapi/clients.js'
+import { reapi } from '../../node/reapi/protos.js'
+import { digestOf } from '../../node/store/digest.js'
+import type { SyncProgress__Output } from '../../node/generated/peercas/admin/v1/SyncProgress.js'
+import { startP2pTestNode, waitFor } from '../helpers/p2p-nodes.js'
+import type { TestNode } from '../helpers/node.js'
+import type { P2pService } from '../../node/p2p/index.js'
+
+type P2pNode = TestNode & { p2p: P2pService }
+
+/** Stores an output blob and an action result referencing it on `node`; returns the action digest. */
+async function seedAction (node: P2pNode, instanceName = ''): Promise<{ action: { hash: string, sizeBytes: number }, output: Buffer }> {
+  const output = randomBytes(3000)
+  const outDigest = digestOf(output)
+  await node.store.put(outDigest, output)
+  const action = digestOf(randomBytes(64))
+  const result = reapi.ActionResult.serialize({ outputFiles: [{ path: 'out.bin', digest: outDigest }], exitCode: 0 })
+  await node.store.actionCache.put(instanceName, action, result)
+  return { action, output }
+}
+
+describe('action-cache lookups from peers', () => {
+  let a: P2pNode
+  let trusting: P2pNode
+  let untrusting: P2pNode
+
+  beforeAll(async () => {
+    a = await startP2pTestNode()
+    trusting = await startP2pTestNode({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
+    untrusting = await startP2pTestNode({ peers: [a.p2p.addresses[0]!] })
+    await waitFor(() => a.p2p.peers().filter((p) => p.connected).length === 2, 'both nodes to connect to A')
+  })
+  afterAll(async () => { await Promise.all([a?.stop(), trusting?.stop(), untrusting?.stop()]) })
+
+  it('answers GetActionResult from a trusted peer and fetches the outputs from it', async () => {
+    const { action, output } = await seedAction(a, 'ns')
+    await waitFor(() => trusting.p2p.candidates(digestOf(output)).length === 1, 'A to announce the output')
+    const result = await unary(trusting.clients.actionCache.GetActionResult.bind(trusting.clients.actionCache), { instanceName: 'ns', actionDigest: action })
+    expect(result.outputFiles[0]!.digest!.hash).toBe(digestOf(output).hash)
+    expect(await trusting.store.has(digestOf(output))).toBe(true)
+    expect(await trusting.store.actionCache.get('ns', action)).toBeDefined()
+  })
+
+  it('keeps namespaces apart', async () => {
+    const { action } = await seedAction(a, 'ns-one')
+    await expect(unary(trusting.clients.actionCache.GetActionResult.bind(trusting.clients.actionCache), { instanceName: 'ns-two', actionDigest: action })).rejects.toMatchObject({ code: 5 })
+  })
+
+  it('ignores peers that are not in trust.peers', async () => {
+    const { action } = await seedAction(a)
+    await expect(unary(untrusting.clients.actionCache.GetActionResult.bind(untrusting.clients.actionCache), { instanceName: '', actionDigest: action })).rejects.toMatchObject({ code: 5 })
+  })
+
+  it('syncs every action result and blob from a trusted peer, and a re-run skips them all', async () => {
+    const seeded = [await seedAction(a, 'sync'), await seedAction(a, 'sync')]
+    const loose = randomBytes(70_000)
+    await a.store.put(digestOf(loose), loose)
+    const laptop = await startP2pTestNode({ trust: [a.p2p.peerId] })
+    try {
+      const run = async (): Promise<SyncProgress__Output> => {
+        const call = laptop.clients.admin.Sync({ peer: a.p2p.addresses[0]!, sinceSeconds: 0, acOnly: false }) as ClientReadableStream<SyncProgress__Output>
+        let last: SyncProgress__Output | undefined
+        for await (const p of call as AsyncIterable<SyncProgress__Output>) last = p
+        return last!
+      }
+      const first = await run()
+      expect(first.done).toBe(true)
+      expect(first.failedItems).toBe(0)
+      for (const s of seeded) {
+        expect(await laptop.store.actionCache.get('sync', s.action)).toBeDefined()
+        expect(await laptop.store.has(digestOf(s.output))).toBe(true)
+      }
+      expect(await laptop.store.has(digestOf(loose))).toBe(true)
+      expect(laptop.store.stats().blobCount).toBe(a.store.stats().blobCount)
+      const second = await run()
+      expect(second.done).toBe(true)
+      expect(second.doneItems).toBe(0)
+      expect(second.skippedItems).toBe(second.totalItems)
+    } finally {
+      await laptop.stop()
+    }
+  })
+})
