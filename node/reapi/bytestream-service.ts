@@ -7,8 +7,8 @@ import type { LocalStore } from '../store/local-store.js'
 import type { TieredResolver } from '../resolve/tiered-resolver.js'
 import type { Logger } from '../log/logger.js'
 import { silentLogger } from '../log/logger.js'
-import { READ_CHUNK_BYTES, UPLOAD_RESUME_TTL_MS } from './constants.js'
-import { InvalidRequestError, NotFoundError, ReadOutOfRangeError, WriteOffsetError, toRpcError } from './errors.js'
+import { MAX_PENDING_UPLOADS, READ_CHUNK_BYTES, UPLOAD_RESUME_TTL_MS } from './constants.js'
+import { InvalidRequestError, NotFoundError, ReadOutOfRangeError, TooManyUploadsError, WriteOffsetError, toRpcError } from './errors.js'
 import { parseReadResourceName, parseWriteResourceName } from './request-fields.js'
 import { signalOf } from './cas-service.js'
 import { DigestMismatchError } from '../store/errors.js'
@@ -97,12 +97,16 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
       let upload: PendingUpload | undefined
       let digest: Digest | undefined
       let finished = false
+      let cancelled = false
       const done = (error: unknown, committedSize?: number): void => {
         if (finished) return
         finished = true
         if (error != null) callback(toRpcError(error)); else callback(null, { committedSize })
       }
-      call.on('cancelled', () => { if (upload != null && key != null && !finished) keepForResume(key, upload) })
+      call.on('cancelled', () => {
+        cancelled = true
+        if (upload != null && key != null && !finished) keepForResume(key, upload)
+      })
 
       void (async () => {
         for await (const message of call as AsyncIterable<WriteRequest__Output>) {
@@ -112,13 +116,18 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
             digest = resource.digest
             key = message.resourceName
             if (await store.has(digest)) {
-              // Already stored (by anyone): complete at once with the full size.
+              // Already stored (by anyone, maybe fetched from a peer): complete at once with the
+              // full size. Still tell the write-behind queue: a client wrote it (it dedupes).
+              await deps.onBlobsWritten?.([digest])
               done(null, digest.sizeBytes)
               return
             }
             upload = uploads.get(key)
             if (upload?.busy === true) throw new InvalidRequestError(`upload ${key} is already in progress on another stream`)
             if (upload === undefined) {
+              if (uploads.size >= MAX_PENDING_UPLOADS) {
+                throw new TooManyUploadsError(`${uploads.size} uploads are unfinished; finish or abandon some (they expire after ${Math.round(ttl / 1000)} s)`)
+              }
               upload = { writer: store.createWriter(digest), busy: true }
               uploads.set(key, upload)
             } else {
@@ -153,6 +162,9 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
           done(new InvalidRequestError('the Write stream carried no WriteRequest'))
         }
       })().catch(async (error) => {
+        // A cancelled stream's upload was kept for a resume (and may already be resumed by
+        // another stream): leave it alone.
+        if (cancelled) return
         // A broken or lying upload leaves nothing behind and cannot be resumed.
         if (upload != null && key != null) {
           forget(key, upload)

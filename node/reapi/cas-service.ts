@@ -4,7 +4,7 @@ import type { Directory__Output } from '../generated/build/bazel/remote/executio
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { TieredResolver } from '../resolve/tiered-resolver.js'
-import { DEFAULT_TREE_PAGE_SIZE, MAX_BATCH_TOTAL_SIZE_BYTES } from './constants.js'
+import { DEFAULT_TREE_PAGE_SIZE, MAX_BATCH_TOTAL_SIZE_BYTES, MAX_TREE_BLOB_BYTES } from './constants.js'
 import { batchStatusOf, InvalidRequestError, NotFoundError, NotSupportedError, rpcError, toRpcError } from './errors.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from './request-fields.js'
 import { reapi } from './protos.js'
@@ -139,6 +139,9 @@ export async function * walkTree (root: Digest, resolver: TieredResolver, signal
   while (level.length > 0) {
     const next: Digest[] = []
     for (const digest of level) {
+      if (digest.sizeBytes > MAX_TREE_BLOB_BYTES) {
+        throw new InvalidRequestError(`directory ${digest.hash}/${digest.sizeBytes} is larger than ${MAX_TREE_BLOB_BYTES} bytes; refusing to load it as a Directory`)
+      }
       const bytes = await resolver.read(digest, signal)
       if (bytes === undefined) continue
       let directory: Directory__Output

@@ -10,11 +10,20 @@ export const MAX_GRPC_MESSAGE_BYTES = MAX_BATCH_TOTAL_SIZE_BYTES + 1024 * 1024
 /** Chunk size of ByteStream.Read responses. */
 export const READ_CHUNK_BYTES = 1024 * 1024
 
+/** Unfinished ByteStream uploads kept at once; more are refused with RESOURCE_EXHAUSTED. */
+export const MAX_PENDING_UPLOADS = 256
+
 /** A partial ByteStream upload is kept this long for the client to resume it. */
 export const UPLOAD_RESUME_TTL_MS = 5 * 60_000
 
 /** Directories per GetTree response page when the client does not choose. */
 export const DEFAULT_TREE_PAGE_SIZE = 1000
+
+/**
+ * Largest Tree or Directory blob read whole into memory (GetTree, action-result completeness).
+ * A larger one is refused as malformed instead of risking the node's memory.
+ */
+export const MAX_TREE_BLOB_BYTES = 64 * 1024 * 1024
 
 /** Highest REAPI version this server implements. */
 export const HIGH_API_VERSION = { major: 2, minor: 3, patch: 0, prerelease: '' }

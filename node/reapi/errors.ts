@@ -23,6 +23,11 @@ export class ReadOutOfRangeError extends Error {
   override name = 'ReadOutOfRangeError'
 }
 
+/** Too many unfinished uploads are open at once. */
+export class TooManyUploadsError extends Error {
+  override name = 'TooManyUploadsError'
+}
+
 /** A requested blob or action result that is not in the cache. */
 export class NotFoundError extends Error {
   override name = 'NotFoundError'
@@ -42,7 +47,7 @@ export function statusOf (error: unknown): grpc.status {
   if (error instanceof ReadOutOfRangeError) return grpc.status.OUT_OF_RANGE
   if (error instanceof NotFoundError) return grpc.status.NOT_FOUND
   if (error instanceof NotSupportedError) return grpc.status.UNIMPLEMENTED
-  if (error instanceof BlobTooLargeError) return grpc.status.RESOURCE_EXHAUSTED
+  if (error instanceof BlobTooLargeError || error instanceof TooManyUploadsError) return grpc.status.RESOURCE_EXHAUSTED
   if (error instanceof StoreClosedError || error instanceof WriteAbortedError || error instanceof DataDirLockedError) return grpc.status.UNAVAILABLE
   if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number') return (error as RpcError).code
   return grpc.status.INTERNAL

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -226,7 +226,7 @@ export class LocalStore implements BlobWriterHost {
       return await readFile(this.blobPath(digest.hash))
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      await this.dropVanished(digest.hash, meta)
+      await this.dropVanished(digest.hash)
       return undefined
     }
   }
@@ -259,7 +259,7 @@ export class LocalStore implements BlobWriterHost {
     } catch (error) {
       stream.destroy()
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      await this.dropVanished(digest.hash, meta)
+      await this.dropVanished(digest.hash)
       return undefined
     }
     return stream
@@ -485,6 +485,11 @@ export class LocalStore implements BlobWriterHost {
       const protectAfter = spareRecent ? Date.now() - this.recentProtectionMs : Infinity
       const doomedFiles: string[] = []
       const ops: IndexOp[] = []
+      // Victims hold their hash's commit lock until their files are gone, so a concurrent
+      // commit of the same digest waits and then stores it afresh (instead of being told
+      // "already stored" and losing the blob to this pass, or renaming a file we then unlink).
+      const victims: string[] = []
+      const evicted = Promise.withResolvers<void>()
       for await (const key of this.index.lru.keys()) {
         if (this.totals.totalBytes <= targetBytes) break
         const hash = hashOfAccessKey(key)
@@ -496,6 +501,10 @@ export class LocalStore implements BlobWriterHost {
         }
         if (meta.accessedAt > protectAfter) break
         if (this.pins.has(hash) || this.commitLocks.has(hash) || this.evictionGuards.some((guard) => guard(hash))) continue
+        // Used since the pass began (e.g. FindMissingBlobs told a client it is here): spare it.
+        if (spareRecent && this.pendingAccess.has(hash)) continue
+        this.commitLocks.set(hash, evicted.promise)
+        victims.push(hash)
         ops.push({ type: 'del', sublevel: this.index.lru, key }, { type: 'del', sublevel: this.index.blobs, key: hash })
         if (meta.inline) {
           ops.push({ type: 'del', sublevel: this.index.inlineData, key: hash })
@@ -509,9 +518,14 @@ export class LocalStore implements BlobWriterHost {
         evictedBlobs += 1
         evictedBytes += meta.sizeBytes
       }
-      await writeBatch(this.index, ops)
-      // Index first, then files: a crash in between leaves files the next start adopts.
-      await Promise.all(doomedFiles.map(async (path) => { await rm(path, { force: true }) }))
+      try {
+        await writeBatch(this.index, ops)
+        // Index first, then files: a crash in between leaves files the next start adopts.
+        await Promise.all(doomedFiles.map(async (path) => { await rm(path, { force: true }) }))
+      } finally {
+        for (const hash of victims) if (this.commitLocks.get(hash) === evicted.promise) this.commitLocks.delete(hash)
+        evicted.resolve()
+      }
     }
     return { evictedBlobs, evictedBytes, totalBytesAfter: this.totals.totalBytes }
   }
@@ -552,19 +566,21 @@ export class LocalStore implements BlobWriterHost {
   }
 
   /** A blob file disappeared from under the index (deleted by hand): forget it. */
-  private async dropVanished (hash: string, meta: BlobMeta): Promise<void> {
+  private async dropVanished (hash: string): Promise<void> {
     this.log.warn('blob file vanished; dropping it from the index', { hash })
     await this.exclusive(async () => {
       const value = await this.index.blobs.get(hash)
       if (value === undefined) return
       const current = decodeMeta(value)
+      // The file may have been committed again since the failed read: keep it then.
+      if (current.inline || await stat(this.blobPath(hash)).then(() => true, () => false)) return
       await writeBatch(this.index, [
         { type: 'del', sublevel: this.index.blobs, key: hash },
         { type: 'del', sublevel: this.index.lru, key: accessKey(current.accessedAt, hash) }
       ])
       this.pendingAccess.delete(hash)
       this.totals.blobCount -= 1
-      this.totals.totalBytes -= meta.sizeBytes
+      this.totals.totalBytes -= current.sizeBytes
     })
   }
 

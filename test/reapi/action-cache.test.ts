@@ -75,6 +75,20 @@ describe('ActionCache, Capabilities and Execution', () => {
     await expectRpcError(getResult(action), status.NOT_FOUND)
   })
 
+  it('checks every size listed for a hash, not just the last one', async () => {
+    const [out] = await upload(randomBytes(100))
+    const action = digestOf(randomBytes(32))
+    await updateResult(action, { outputFiles: [{ path: 'big', digest: { hash: out!.hash, sizeBytes: 999 } }, { path: 'ok', digest: out }] })
+    await expectRpcError(getResult(action), status.NOT_FOUND)
+  })
+
+  it('treats a result whose tree blob is not a Tree as a miss', async () => {
+    const [junk] = await upload(Buffer.from([0xff, 0xff, 0xff, 0x01]))
+    const action = digestOf(randomBytes(32))
+    await updateResult(action, { outputDirectories: [{ path: 'd', treeDigest: junk }] })
+    await expectRpcError(getResult(action), status.NOT_FOUND)
+  })
+
   it('keeps results of different instance names apart', async () => {
     const [out] = await upload(randomBytes(10))
     const action = digestOf(randomBytes(32))

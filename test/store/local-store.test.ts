@@ -149,6 +149,30 @@ describe('LocalStore', () => {
     expect(await store.has(digestOf(first))).toBe(false)
   })
 
+  it('stores a blob again when a client commits it while an eviction pass is deleting it', async () => {
+    const store = await openStore({ maxSizeBytes: 1_000_000, recentProtectionMs: 0 })
+    const data = randomBytes(50_000)
+    const d = digestOf(data)
+    await store.put(d, data)
+    // Hold the eviction's index batch open so the commit lands in the middle of the pass.
+    const db = (store as unknown as { index: { db: { batch: (...args: unknown[]) => Promise<void> } } }).index.db
+    const batch = db.batch.bind(db)
+    let delayed = false
+    db.batch = async (...args: unknown[]) => {
+      if (!delayed && JSON.stringify(args[0]).includes('"del"')) {
+        delayed = true
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      return await batch(...args)
+    }
+    const eviction = store.evict(0)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await store.put(d, data)
+    expect((await eviction).evictedBlobs).toBe(1)
+    expect(await store.has(d)).toBe(true)
+    expect(sameBytes(await streamAll(store, d), data)).toBe(true)
+  })
+
   it('spares recently used blobs unless the store is over its whole quota', async () => {
     const store = await openStore({ maxSizeBytes: 100_000, highWatermark: 0.9, lowWatermark: 0.5, recentProtectionMs: 60_000 })
     const blobs = Array.from({ length: 9 }, () => randomBytes(10_000))
