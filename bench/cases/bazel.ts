@@ -1,7 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import type { BenchCase, Figure } from '../lib/case.js'
-import { startPeercas } from '../lib/peercas-process.js'
+import { startPeercas, type PeercasProcess } from '../lib/peercas-process.js'
+import { REPO_ROOT } from '../lib/paths.js'
 import { round } from '../lib/stats.js'
 import { bazelBuild, bazelClean, describeBazelResult, hasBazel, prepareBazelWorkspace, type BazelBuildResult } from '../../test/helpers/bazel.js'
 
@@ -27,28 +30,43 @@ export async function generateWorkspace (dir: string, rules: number): Promise<vo
   await writeFile(join(dir, 'BUILD'), lines.join('\n') + '\n')
 }
 
+/** Waits until `node` has `peer`'s availability summary (from `peercas status --json`). */
+async function waitForSummary (node: PeercasProcess, peerId: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'bin', 'peercas.js'), 'status', '--json', '--socket', node.socketPath])
+    const status = JSON.parse(stdout) as { peers?: Array<{ peerId: string, blobsAdvertised: number, connected: boolean }> }
+    if (status.peers?.some((p) => p.peerId === peerId && p.connected && p.blobsAdvertised > 0) === true) return
+    if (Date.now() > deadline) throw new Error(`node did not receive peer ${peerId}'s summary within 30 s: ${stdout}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 function allHits (result: BazelBuildResult): boolean {
   return result.exitCode === 0 && result.totalActions > 0 && result.remoteCacheHits === result.totalActions
 }
 
 /**
  * Bazel (Debian bazel-bootstrap) warm rebuild after `bazel clean` of a few hundred genrules:
- * through peercas as --remote_cache versus Bazel's own --disk_cache. Full run only.
+ * through peercas as --remote_cache versus Bazel's own --disk_cache; and after
+ * `bazel clean --expunge`, through a node B that holds nothing and trusts node A (which built
+ * everything) versus through A itself (local hits). B is a fresh node for every peer run, so every
+ * action result and blob comes from A over libp2p. Full run only.
  */
 export const bazelCase: BenchCase = {
   name: 'bazel',
   keys: ['bazel_vs_disk_cache', 'bazel_peer_vs_local'],
   fullOnly: true,
   async run (ctx): Promise<Record<string, Figure>> {
-    const peerNote = { value: null, note: 'p2p layer not available yet' }
-    if (!(await hasBazel())) return { bazel_vs_disk_cache: { value: null, note: 'bazel not installed (Debian bazel-bootstrap)' }, bazel_peer_vs_local: peerNote }
+    const missing = { value: null, note: 'bazel not installed (Debian bazel-bootstrap)' }
+    if (!(await hasBazel())) return { bazel_vs_disk_cache: missing, bazel_peer_vs_local: missing }
     const fixture = join(ctx.tmpDir, 'fixture')
     await generateWorkspace(fixture, RULES)
     const ws = await prepareBazelWorkspace({ fixtureDir: fixture })
     const diskCache = join(ctx.tmpDir, 'disk-cache')
     const dataDir = join(ctx.tmpDir, 'node')
     await mkdir(dataDir, { recursive: true })
-    const node = await startPeercas({ dataDir, args: ['--listen', '127.0.0.1:0'] })
+    const node = await startPeercas({ dataDir, args: ['--listen', '127.0.0.1:0'], p2p: true })
     try {
       const remoteCache = `grpc://${node.tcp[0]!}`
       const cold = await bazelBuild(ws.workspaceDir, { remoteCache, diskCache })
@@ -68,12 +86,34 @@ export const bazelCase: BenchCase = {
         peercas.push(p.durationMs)
         ctx.log(`  run ${r + 1}/${runs}: warm rebuild with --disk_cache ${round(d.durationMs / 1000, 2)} s, through peercas ${round(p.durationMs / 1000, 2)} s (${p.remoteCacheHits} hits)`)
       }
+      const local: number[] = []
+      const peer: number[] = []
+      for (let r = 0; r < runs; r++) {
+        await bazelClean(ws.workspaceDir, { expunge: true })
+        const l = await bazelBuild(ws.workspaceDir, { remoteCache })
+        if (!allHits(l)) throw new Error(`local-hit rebuild was not all cache hits:\n${describeBazelResult(l)}`)
+        local.push(l.durationMs)
+        const peerDir = join(ctx.tmpDir, `node-b-${r}`)
+        await mkdir(peerDir, { recursive: true })
+        const b = await startPeercas({ dataDir: peerDir, args: ['--listen', '127.0.0.1:0', '--peer', node.p2p[0]!, '--trust-peer', node.peerId!], p2p: true })
+        try {
+          await waitForSummary(b, node.peerId!)
+          await bazelClean(ws.workspaceDir, { expunge: true })
+          const p = await bazelBuild(ws.workspaceDir, { remoteCache: `grpc://${b.tcp[0]!}` })
+          if (!allHits(p)) throw new Error(`peer-hit rebuild was not all cache hits:\n${describeBazelResult(p)}`)
+          peer.push(p.durationMs)
+        } finally {
+          await b.stop()
+          await rm(peerDir, { recursive: true, force: true })
+        }
+        ctx.log(`  run ${r + 1}/${runs}: rebuild after clean --expunge through node A (local hits) ${round(local.at(-1)! / 1000, 2)} s, through a fresh node B served by peer A ${round(peer.at(-1)! / 1000, 2)} s`)
+      }
       const bestDisk = Math.min(...disk)
       const bestPeercas = Math.min(...peercas)
-      ctx.detail.bazel = { rules: RULES, actions: cold.totalActions, coldMs: cold.durationMs, diskMs: disk, peercasMs: peercas }
+      ctx.detail.bazel = { rules: RULES, actions: cold.totalActions, coldMs: cold.durationMs, diskMs: disk, peercasMs: peercas, expungeLocalMs: local, expungePeerMs: peer }
       return {
         bazel_vs_disk_cache: { value: round(bestPeercas / bestDisk), note: 'each bazel command includes ~1 s of JVM start-up (--batch), in both terms' },
-        bazel_peer_vs_local: peerNote
+        bazel_peer_vs_local: { value: round(Math.min(...peer) / Math.min(...local)), note: `after bazel clean --expunge; ${cold.totalActions} actions; peer term: fresh node B trusting A (every action result and blob over libp2p), best of ${runs}` }
       }
     } finally {
       await node.stop()

@@ -1,24 +1,30 @@
-import { randomFillSync } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { BenchCase, Figure } from '../lib/case.js'
-import { BloomFilter } from '../lib/bloom.js'
 import { round } from '../lib/stats.js'
+import { BloomFilter, bloomParamsFor } from '../../node/p2p/summary.js'
+import {
+  MAX_FETCH_CANDIDATES, MAX_SUMMARY_MEMORY_BYTES, MAX_SUMMARY_PEERS, SUMMARY_FALSE_POSITIVE_RATE, SUMMARY_HEADROOM
+} from '../../node/p2p/constants.js'
 
 /**
- * The availability-gossip model being simulated (in-process, no sockets). Each peer keeps a
- * Bloom-filter summary of its blobs and (1) re-publishes the whole summary every
- * `resummarizeMinutes`, (2) announces blobs added since its last announcement every
- * `announceSeconds` (one message, `announceEntryBytes` per blob: 32-byte hash + 8-byte size),
- * (3) delivers both over a gossip mesh where each message reaches every peer and each peer
- * receives about `meshDegree` copies (gossipsub-style flooding with duplicates), or directly when
- * the swarm is smaller than the mesh. Every peer stores every other peer's summary.
+ * The availability gossip as node/p2p implements it (in-process model, no sockets). Each peer
+ * summarises its blobs in the real Bloom filter (node/p2p/summary.ts), built for
+ * SUMMARY_HEADROOM × its blobs and re-sent every `resummarizeMinutes`; it announces blobs added
+ * since its last announcement every `announceSeconds` (one delta frame, `announceEntryBytes` per
+ * blob: CID + size), directly to every connected peer (full mesh, one copy each — no relaying).
+ * A receiver keeps at most MAX_SUMMARY_PEERS summaries (and MAX_SUMMARY_MEMORY_BYTES), and a
+ * lookup tries at most MAX_FETCH_CANDIDATES of the peers its kept summaries name.
  */
 export const GOSSIP_MODEL = {
-  fpTarget: 0.01,
+  fpTarget: SUMMARY_FALSE_POSITIVE_RATE,
+  headroom: SUMMARY_HEADROOM,
   announceSeconds: 2,
   resummarizeMinutes: 10,
   announceEntryBytes: 40,
   messageOverheadBytes: 64,
-  meshDegree: 6,
+  maxSummaryPeers: MAX_SUMMARY_PEERS,
+  maxSummaryMemoryBytes: MAX_SUMMARY_MEMORY_BYTES,
+  maxFetchCandidates: MAX_FETCH_CANDIDATES,
   writesPerPeerPerSecond: [1, 10, 100]
 } as const
 
@@ -27,32 +33,53 @@ export interface GossipRow {
   peers: number
   blobsPerPeer: number
   writesPerSecond: number
+  /** Bytes of one summary as built (with headroom). */
   summaryBytes: number
   k: number
+  /** Measured FP rate of one summary at its capacity (the worst case, before a re-summarise). */
   measuredFpRate: number
+  /** Summaries a node keeps (≤ MAX_SUMMARY_PEERS and the memory bound). */
+  keptSummaries: number
   /** Probability that a lookup of a blob no peer has names at least one peer (wasted query). */
   lookupAnyFpRate: number
+  /** Expected round trips wasted by such a lookup (≤ MAX_FETCH_CANDIDATES). */
+  missRoundTrips: number
+  /** Most round trips such a lookup can cost. */
+  missRoundTripsMax: number
+  /** Delta frames each node sends per announce interval in which it wrote something. */
+  framesSentPerInterval: number
   messagesPerPeerPerMinute: number
   bytesPerPeerPerMinute: number
   summaryMemoryBytes: number
+  /** What holding every peer's summary would cost (the design before the bound). */
+  unboundedMemoryBytes: number
 }
 
-/** Measures a filter's false-positive rate empirically with `n` inserted and `probes` absent digests. */
-function measureFpRate (n: number, probes: number): { filter: BloomFilter, fp: number } {
-  const filter = BloomFilter.forCapacity(n, GOSSIP_MODEL.fpTarget)
-  const batch = Buffer.allocUnsafe(32 * 65536)
-  for (let at = 0; at < n; at += 65536) {
-    randomFillSync(batch)
-    const count = Math.min(65536, n - at)
-    for (let i = 0; i < count; i++) filter.add(batch.subarray(i * 32, i * 32 + 32))
+/** Measures the real summary's false-positive rate at its capacity, with `probes` absent digests. */
+function measureFpRate (n: number, probes: number): { asBuilt: BloomFilter, fp: number } {
+  const atCapacity = new BloomFilter(bloomParamsFor(n))
+  const batch = 65536
+  for (let at = 0; at < n; at += batch) {
+    const pool = randomBytes(32 * batch).toString('hex')
+    for (let i = 0; i < Math.min(batch, n - at); i++) atCapacity.add(pool.slice(64 * i, 64 * i + 64))
   }
   let hits = 0
-  for (let at = 0; at < probes; at += 65536) {
-    randomFillSync(batch)
-    const count = Math.min(65536, probes - at)
-    for (let i = 0; i < count; i++) if (filter.has(batch.subarray(i * 32, i * 32 + 32))) hits++
+  for (let at = 0; at < probes; at += batch) {
+    const pool = randomBytes(32 * batch).toString('hex')
+    for (let i = 0; i < Math.min(batch, probes - at); i++) if (atCapacity.has(pool.slice(64 * i, 64 * i + 64))) hits++
   }
-  return { filter, fp: hits / probes }
+  return { asBuilt: new BloomFilter(bloomParamsFor(Math.ceil(n * SUMMARY_HEADROOM))), fp: hits / probes }
+}
+
+/** E[min(X, k)] for X ~ Binomial(n, p): expected peers tried for a blob none of them has. */
+function expectedCappedFalsePositives (n: number, p: number, k: number): number {
+  let expected = 0
+  let pmf = (1 - p) ** n
+  for (let x = 0; x <= n; x++) {
+    expected += Math.min(x, k) * pmf
+    pmf = pmf * (n - x) / (x + 1) * (p / (1 - p))
+  }
+  return expected
 }
 
 /**
@@ -61,7 +88,9 @@ function measureFpRate (n: number, probes: number): { filter: BloomFilter, fp: n
  */
 function simulateTraffic (peers: number, writesPerSecond: number, summaryBytes: number): { messages: number, bytes: number } {
   const others = peers - 1
-  const copies = peers > GOSSIP_MODEL.meshDegree + 1 ? GOSSIP_MODEL.meshDegree : 1
+  // Direct protocol: one copy from each peer (no mesh duplicates). Every peer still sends to
+  // every connected peer; a receiver that does not keep a sender's summary drops it.
+  const copies = 1
   const intervals = 60 / GOSSIP_MODEL.announceSeconds
   let messages = 0
   let bytes = 0
@@ -103,25 +132,31 @@ export const gossipSimCase: BenchCase = {
     const probes = ctx.quick ? 200_000 : 1_000_000
     const rows: GossipRow[] = []
     for (const blobs of [100_000, 1_000_000]) {
-      const { filter, fp } = measureFpRate(blobs, probes)
-      ctx.log(`  summary of ${blobs} blobs: ${round(filter.byteLength / 1e6, 2)} MB, k=${filter.k}, measured FP ${round(fp * 100, 3)}% (theory ${round(filter.expectedFpRate(blobs) * 100, 3)}%) over ${probes} probes`)
+      const { asBuilt, fp } = measureFpRate(blobs, probes)
+      ctx.log(`  summary of ${blobs} blobs: ${round(asBuilt.byteLength / 1e6, 2)} MB as built, k=${asBuilt.hashes}, measured FP at capacity ${round(fp * 100, 3)}% over ${probes} probes`)
       for (const peers of [5, 50, 500]) {
+        const kept = Math.min(peers - 1, MAX_SUMMARY_PEERS, Math.floor(MAX_SUMMARY_MEMORY_BYTES / asBuilt.byteLength))
         for (const writes of GOSSIP_MODEL.writesPerPeerPerSecond) {
-          const traffic = simulateTraffic(peers, writes, filter.byteLength)
+          const traffic = simulateTraffic(peers, writes, asBuilt.byteLength)
           const row: GossipRow = {
             peers,
             blobsPerPeer: blobs,
             writesPerSecond: writes,
-            summaryBytes: filter.byteLength,
-            k: filter.k,
+            summaryBytes: asBuilt.byteLength,
+            k: asBuilt.hashes,
             measuredFpRate: round(fp, 5),
-            lookupAnyFpRate: round(1 - (1 - fp) ** (peers - 1), 4),
+            keptSummaries: kept,
+            lookupAnyFpRate: round(1 - (1 - fp) ** kept, 4),
+            missRoundTrips: round(expectedCappedFalsePositives(kept, fp, MAX_FETCH_CANDIDATES), 3),
+            missRoundTripsMax: Math.min(kept, MAX_FETCH_CANDIDATES),
+            framesSentPerInterval: peers - 1,
             messagesPerPeerPerMinute: round(traffic.messages, 0),
             bytesPerPeerPerMinute: round(traffic.bytes, 0),
-            summaryMemoryBytes: (peers - 1) * filter.byteLength
+            summaryMemoryBytes: kept * asBuilt.byteLength,
+            unboundedMemoryBytes: (peers - 1) * asBuilt.byteLength
           }
           rows.push(row)
-          ctx.log(`  ${String(peers).padStart(3)} peers × ${blobs} blobs, ${writes} writes/s: ${row.messagesPerPeerPerMinute} msgs/min, ${round(row.bytesPerPeerPerMinute / 1e6, 2)} MB/min in, summaries ${round(row.summaryMemoryBytes / 1e6, 1)} MB, P(lookup hits ≥1 false peer) ${round(row.lookupAnyFpRate * 100, 1)}%`)
+          ctx.log(`  ${String(peers).padStart(3)} peers × ${blobs} blobs, ${writes} writes/s: ${row.messagesPerPeerPerMinute} msgs/min, ${round(row.bytesPerPeerPerMinute / 1e6, 2)} MB/min in, ${kept} summaries kept = ${round(row.summaryMemoryBytes / 1e6, 1)} MB (unbounded ${round(row.unboundedMemoryBytes / 1e6, 0)} MB), P(miss names ≥1 peer) ${round(row.lookupAnyFpRate * 100, 2)}%, wasted round trips per miss ${row.missRoundTrips} (max ${row.missRoundTripsMax})`)
         }
       }
     }

@@ -4,7 +4,7 @@ import { batchUpdateCase } from './batch-update.js'
 import { findMissingCase } from './find-missing.js'
 import { sizeSweepCase } from './size-sweep.js'
 import { startupCase } from './startup.js'
-import { p2pCase } from './p2p.js'
+import { peerFetchCase, summaryCase } from './p2p.js'
 import { gossipSimCase } from './gossip-sim.js'
 import { bazelCase } from './bazel.js'
 
@@ -15,7 +15,8 @@ export const ALL_CASES: readonly BenchCase[] = [
   findMissingCase,
   sizeSweepCase,
   startupCase,
-  p2pCase,
+  peerFetchCase,
+  summaryCase,
   gossipSimCase,
   bazelCase
 ]

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import type { BenchCase, Figure } from '../lib/case.js'
 import { startPeercas } from '../lib/peercas-process.js'
 import { startWorker } from '../lib/worker.js'
+import type { Digest } from '../../node/store/digest.js'
 import { formatSize, KiB, MiB, mbPerSecond, round } from '../lib/stats.js'
 
 /** One point of the throughput-vs-size chart. */
@@ -10,8 +11,10 @@ export interface SweepPoint { sizeBytes: number, writeMBps: number, readMBps: nu
 
 /**
  * Throughput of sequential ByteStream.Write and Read against blob size (4 KiB … 256 MB), one blob
- * at a time, client in another process: the chart in docs/benchmarks.md. Peer fetch is null until
- * the p2p layer exists.
+ * at a time, client in another process: the chart in docs/benchmarks.md. Peer-fetch series: up to
+ * 100 distinct blobs per size (at most 256 MiB) held by a `peercas serve` peer, fetched one at a
+ * time by a fresh p2p node in a worker process (bench/workers/p2p-fetcher.ts: fetch protocol,
+ * SHA-256, write, commit; no gRPC hop).
  */
 export const sizeSweepCase: BenchCase = {
   name: 'size-sweep',
@@ -28,16 +31,39 @@ export const sizeSweepCase: BenchCase = {
     try {
       for (const [size, count] of plan) {
         const { writeMs, readMs, bytes } = await client.call<{ writeMs: number, readMs: number, bytes: number }>('sweep', { target: node.target, flavour: 'peercas', size, count })
-        const point = { sizeBytes: size, writeMBps: round(mbPerSecond(bytes, writeMs), 1), readMBps: round(mbPerSecond(bytes, readMs), 1), peerFetchMBps: null }
+        const point: SweepPoint = { sizeBytes: size, writeMBps: round(mbPerSecond(bytes, writeMs), 1), readMBps: round(mbPerSecond(bytes, readMs), 1), peerFetchMBps: null }
         points.push(point)
         ctx.log(`  ${formatSize(size).padStart(8)} × ${count}: write ${point.writeMBps} MB/s (${round(writeMs / count, 2)} ms/blob), read ${point.readMBps} MB/s (${round(readMs / count, 2)} ms/blob)`)
       }
-      ctx.detail.sizeSweep = points
-      return {}
     } finally {
       await client.call('close').catch(() => {})
       await client.stop()
       await node.stop()
     }
+    const peerDir = join(ctx.tmpDir, 'peer')
+    await mkdir(peerDir, { recursive: true })
+    const fetcher = await startWorker('p2p-fetcher')
+    try {
+      const peerPlan = plan.map(([size, count]) => [size, Math.max(1, Math.min(count, 100, Math.floor(256 * MiB / size)))] as const)
+      const sizes = peerPlan.flatMap(([size, count]) => Array.from({ length: count }, () => size))
+      const { digests } = await fetcher.call<{ digests: Digest[] }>('seed', { dirs: [peerDir], sizes })
+      const peer = await startPeercas({ dataDir: peerDir, p2p: true })
+      try {
+        const { ms } = await fetcher.call<{ ms: number[] }>('fetch', { peers: [peer.p2p[0]!], digests })
+        let at = 0
+        for (const [i, [size, count]] of peerPlan.entries()) {
+          const total = ms.slice(at, at + count).reduce((a, b) => a + b, 0)
+          at += count
+          points[i]!.peerFetchMBps = round(mbPerSecond(size * count, total), 1)
+          ctx.log(`  ${formatSize(size).padStart(8)} × ${count}: peer fetch ${points[i]!.peerFetchMBps} MB/s (${round(total / count, 2)} ms/blob)`)
+        }
+      } finally {
+        await peer.stop()
+      }
+    } finally {
+      await fetcher.stop()
+    }
+    ctx.detail.sizeSweep = points
+    return {}
   }
 }

@@ -68,20 +68,23 @@ export async function writeBenchmarksDoc (path: string, input: DocInput): Promis
     await writeFile(join(dirname(path), chartName), chartSvg(sweep) + '\n')
     out.push('', '## Throughput against blob size', '',
       'Sequential ByteStream Write then Read of distinct blobs, one at a time, client in another process.',
-      'Peer fetch: not yet measured (p2p layer not available).', '', `![throughput against blob size](${chartName})`, '',
+      'Peer fetch: up to 100 blobs per size (≤ 256 MiB) held by a `peercas serve` peer, fetched one at a time by a fresh',
+      'p2p node in another process (fetch protocol, SHA-256 while receiving, write, commit; no gRPC hop).', '', `![throughput against blob size](${chartName})`, '',
       '| size | write MB/s | read MB/s | peer fetch MB/s |', '|---|---|---|---|',
       ...sweep.map((p) => `| ${formatSize(p.sizeBytes)} | ${p.writeMBps} | ${p.readMBps} | ${p.peerFetchMBps ?? 'n/a'} |`))
   }
   const gossip = input.detail.gossip as { model: Record<string, unknown>, rows: GossipRow[] } | undefined
   if (gossip !== undefined) {
+    const m = gossip.model
     out.push('', '## Availability gossip (simulation)', '',
-      'In-process model, no sockets: each peer summarises its blobs in a Bloom filter sized for a 1% false-positive',
-      'rate (m = −n·ln p / ln²2 bits, k = 7), re-publishes it every ' + String(gossip.model.resummarizeMinutes) + ' min, and announces new blobs every ' + String(gossip.model.announceSeconds) + ' s',
-      '(40 bytes each) over a gossip mesh (each peer receives ~' + String(gossip.model.meshDegree) + ' copies of each message once the swarm is larger than the mesh).',
-      'FP rates are measured by probing the filter with absent digests.', '',
-      '| peers | blobs/peer | writes/s/peer | summary | measured FP | P(any peer FP) | msgs/peer/min | MB/peer/min | memory for summaries |',
-      '|---|---|---|---|---|---|---|---|---|',
-      ...gossip.rows.map((r) => `| ${r.peers} | ${r.blobsPerPeer} | ${r.writesPerSecond} | ${(r.summaryBytes / 1e6).toFixed(2)} MB (k=${r.k}) | ${(r.measuredFpRate * 100).toFixed(3)}% | ${(r.lookupAnyFpRate * 100).toFixed(1)}% | ${r.messagesPerPeerPerMinute} | ${(r.bytesPerPeerPerMinute / 1e6).toFixed(2)} | ${(r.summaryMemoryBytes / 1e6).toFixed(0)} MB |`),
+      'In-process model of what node/p2p does, no sockets: each peer summarises its blobs in the real Bloom filter',
+      `(node/p2p/summary.ts, sized for ${Number(m.fpTarget) * 100}% false positives at capacity, built for ${String(m.headroom)}× the blobs held), re-sends it every ${String(m.resummarizeMinutes)} min,`,
+      `and announces new blobs every ${String(m.announceSeconds)} s (40 bytes each) directly to every connected peer (full mesh, one copy each).`,
+      `A node keeps at most ${String(m.maxSummaryPeers)} peers' summaries (${Math.round(Number(m.maxSummaryMemoryBytes) / 2 ** 20)} MiB), the cheapest to fetch from, and a read tries at most`,
+      `${String(m.maxFetchCandidates)} of the peers they name. FP rates are measured at the filter's capacity (the worst case) by probing with absent digests.`, '',
+      '| peers | blobs/peer | writes/s/peer | summary as built | FP at capacity | kept | P(miss names ≥1 peer) | wasted round trips per miss (max) | delta frames sent/node/interval | msgs in/peer/min | MB in/peer/min | memory for summaries (unbounded) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+      ...gossip.rows.map((r) => `| ${r.peers} | ${r.blobsPerPeer} | ${r.writesPerSecond} | ${(r.summaryBytes / 1e6).toFixed(2)} MB (k=${r.k}) | ${(r.measuredFpRate * 100).toFixed(3)}% | ${r.keptSummaries} | ${(r.lookupAnyFpRate * 100).toFixed(2)}% | ${r.missRoundTrips} (${r.missRoundTripsMax}) | ${r.framesSentPerInterval} | ${r.messagesPerPeerPerMinute} | ${(r.bytesPerPeerPerMinute / 1e6).toFixed(2)} | ${(r.summaryMemoryBytes / 1e6).toFixed(0)} MB (${(r.unboundedMemoryBytes / 1e6).toFixed(0)} MB) |`),
       '', GOSSIP_FINDINGS)
   }
   out.push('', '## Raw detail', '', '```json', JSON.stringify(input.detail, null, 1), '```', '')
@@ -89,21 +92,20 @@ export async function writeBenchmarksDoc (path: string, input: DocInput): Promis
   return path
 }
 
-const GOSSIP_FINDINGS = `Findings and design consequences:
+const GOSSIP_FINDINGS = `Findings and the design they led to (docs/p2p.md, "Bounds at hundreds of peers"):
 
-- **Memory does not scale to 500 peers.** Holding every peer's 1.2 MB summary (1M blobs at 1%) costs
-  ~600 MB at 500 peers, against a 250 MB RSS budget. Keep full summaries only for a bounded set of
-  peers (e.g. the 32–64 most recently useful), and answer the rest by asking.
-- **A per-peer 1% FP rate becomes a per-lookup near-certainty.** With P peers a miss probes at least one
-  wrong peer with probability 1 − 0.99^(P−1): ~4% at 5 peers, ~39% at 50, ~99% at 500. The budget must be
-  per lookup: size filters for 1%/P (≈ 2.2 bytes/blob at 50 peers, ≈ 2.8 at 500, vs 1.2 now) or bound the
-  number of peers whose summaries are consulted.
-- **Traffic grows with peers × (summary rate + write rate).** At 500 peers with 1M blobs each, receiving
-  every peer's summary every 10 min is ~60 MB/min before gossip duplicates (~370 MB/min with ~6 copies),
-  and at 100 writes/s per peer the 40-byte announcements alone approach 1 GB/min. Send summaries on
-  request (pull, versioned, delta-encoded), announce to a bounded neighbourhood, and find far peers by
-  asking rather than by flooding. Up to ~50 peers the simple design is fine (≤ ~110 MB/min at
-  100 writes/s per peer, ~60 MB of summaries).`
+- **Memory is bounded, not proportional to peers.** Holding every peer's summary would cost ~1.4 GB at 500
+  peers with 1M blobs each (2.8 MB per summary as built at 0.1%; ~600 MB at the former 1%). A node keeps at most
+  32 summaries (and 96 MiB), preferring the peers cheapest to fetch from: ~86 MB at 50 or 500 peers.
+- **A miss costs a bounded number of round trips.** With every peer's 1% summary consulted, a lookup of a blob
+  nobody has named a wrong peer with probability 1 − 0.99^(P−1): 39% at 50 peers, 99% at 500, each costing a round
+  trip. Now at most 32 summaries at 0.1% are consulted (≈ 3% of misses waste a round trip, ≈ 0.03 on average), and
+  a read tries at most 4 peers whatever the summaries say (stale ones, or a peer that advertises everything).
+- **Traffic still grows with peers × (summary rate + write rate)**: every node still sends its summary and deltas to
+  every connected peer (the message counts in docs/p2p.md are unchanged), and a receiver drops what it does not
+  keep. Up to ~50 peers this is fine (≤ 25 MB/min in); at 500 peers, receiving 499 summaries every 10 min
+  (~135 MB/min at 1M blobs) plus deltas (~250 MB/min in at 100 writes/s per peer) is not — the next step is
+  telling a sender its summary is not kept (so it stops sending it and its deltas) and a partial mesh; not done.`
 
 /** An SVG line chart of MB/s against blob size (log–log). */
 function chartSvg (points: SweepPoint[]): string {
@@ -124,7 +126,7 @@ function chartSvg (points: SweepPoint[]): string {
   const series: Array<[string, string, (p: SweepPoint) => number | null]> = [
     ['local write', '#d62728', (p) => p.writeMBps],
     ['local read', '#1f77b4', (p) => p.readMBps],
-    ['peer fetch (n/a yet)', '#2ca02c', (p) => p.peerFetchMBps]
+    ['peer fetch', '#2ca02c', (p) => p.peerFetchMBps]
   ]
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="white"/>`]

@@ -12,6 +12,9 @@ export interface PeercasProcess {
   readonly socketPath: string
   /** TCP addresses from the ready line (with `--listen`). */
   readonly tcp: string[]
+  /** libp2p peer ID and listen multiaddrs (with /p2p/ID), when started with `p2p: true`. */
+  readonly peerId: string | undefined
+  readonly p2p: string[]
   /** Milliseconds from spawn until it printed `peercas ready`. */
   readonly readyMs: number
   /** Resident set size now, in bytes (from /proc). */
@@ -31,20 +34,25 @@ export interface StartPeercasInit {
   args?: string[]
   /** @default 60000 */
   timeoutMs?: number
+  /** Run the p2p layer, listening on 127.0.0.1 only (mDNS stays off). @default false */
+  p2p?: boolean
+  /** Extra environment (e.g. `PEERCAS_P2P_MAX_SERVE_RATE_PER_PEER`). */
+  env?: NodeJS.ProcessEnv
 }
 
 /**
- * Runs `node bin/peercas.js serve` on `dataDir` with p2p and mDNS off and waits until it is ready.
+ * Runs `node bin/peercas.js serve` on `dataDir` with mDNS off (and p2p off unless asked) and waits
+ * until it is ready.
  */
 export async function startPeercas (init: StartPeercasInit): Promise<PeercasProcess> {
   const socketPath = join(init.dataDir, 'cas.sock')
   const args = [
     ...(init.execArgv ?? []), join(REPO_ROOT, 'bin', 'peercas.js'), 'serve',
     '--data-dir', init.dataDir, '--socket', socketPath, '--max-size', init.maxSize ?? '64GiB',
-    '--no-p2p', '--no-mdns', '--log-level', 'warn', ...(init.args ?? [])
+    ...(init.p2p === true ? ['--p2p-listen', '/ip4/127.0.0.1/tcp/0'] : ['--no-p2p']), '--no-mdns', '--log-level', 'warn', ...(init.args ?? [])
   ]
   const started = performance.now()
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } })
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...init.env } })
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-8192) })
   let stdout = ''
@@ -57,7 +65,12 @@ export async function startPeercas (init: StartPeercasInit): Promise<PeercasProc
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`peercas serve exited with ${code} before it was ready: ${stderr}`)) })
   })
   child.stdout!.resume()
+  const info = init.p2p === true
+    ? JSON.parse(await readFile(join(init.dataDir, 'node.json'), 'utf8')) as { peerId?: string, p2p?: string[] }
+    : {}
   return {
+    peerId: info.peerId,
+    p2p: info.p2p ?? [],
     pid: child.pid!,
     target: `unix:${socketPath}`,
     socketPath,

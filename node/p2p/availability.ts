@@ -7,11 +7,12 @@ import {
   AVAILABILITY_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_DELTA_ENTRIES, MIN_RESUMMARIZE_MS,
   SUMMARY_HEADROOM, SUMMARY_PART_BYTES
 } from './constants.js'
+import { SummaryTable, type SummarySlot } from './summary-table.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
 import { MalformedFrameError, UnsupportedSummaryError } from './errors.js'
 import { StreamReader, sendFrame } from './framing.js'
 import { messages, type AvailabilityMessage } from './messages.js'
-import { BloomFilter, bloomParamsFor, SUMMARY_VERSION } from './summary.js'
+import { BloomFilter, bitsPerKey, bloomParamsFor, SUMMARY_VERSION } from './summary.js'
 
 /** What {@link Availability} needs. */
 export interface AvailabilityInit {
@@ -22,21 +23,23 @@ export interface AvailabilityInit {
   announceIntervalMs: number
   /** Rebuild the summary from the store this often (reflects evictions). */
   resummarizeIntervalMs: number
+  /**
+   * Expected ms to fetch a typical blob from a peer (Infinity when banned): which peers'
+   * summaries are kept when there are more than {@link MAX_SUMMARY_PEERS}.
+   */
+  peerCost(peerId: string): number
+  /** @default {@link MAX_SUMMARY_PEERS} */
+  maxSummaryPeers?: number
+  /** @default {@link MAX_SUMMARY_MEMORY_BYTES} */
+  maxSummaryBytes?: number
 }
 
 /** Answers "which peers may hold this digest?" from memory. */
 export interface AvailabilityIndex {
-  /** Connected peers whose summary says they may hold `hash`. */
+  /** Connected peers whose kept summary says they may hold `hash`. */
   candidates(hash: string): string[]
   /** Blobs a peer advertised (summary count plus deltas). */
   advertised(peerId: string): number
-}
-
-/** A peer's summary as received. */
-interface RemoteSummary {
-  filter: BloomFilter
-  generation: number
-  advertised: number
 }
 
 /** Our push stream to one peer. */
@@ -68,13 +71,16 @@ export class Availability implements AvailabilityIndex {
   private pending: Digest[] = []
   private readonly outbound = new Map<string, Outbound>()
   private readonly opening = new Map<string, number>()
-  private readonly remote = new Map<string, RemoteSummary>()
+  private readonly remote: SummaryTable
+  /** Blobs each connected peer advertised, whether or not its summary is kept (for status). */
+  private readonly advertisedBy = new Map<string, number>()
   private readonly timers: NodeJS.Timeout[] = []
   private stopped = false
   private readonly log: Logger
 
   constructor (private readonly init: AvailabilityInit) {
     this.log = init.logger
+    this.remote = new SummaryTable({ cost: init.peerCost, maxPeers: init.maxSummaryPeers, maxBytes: init.maxSummaryBytes })
   }
 
   /** Builds the first summary and registers the protocol; call before the host starts. */
@@ -86,6 +92,7 @@ export class Availability implements AvailabilityIndex {
     this.init.libp2p.addEventListener('peer:disconnect', (event) => {
       const peer = event.detail.toString()
       this.remote.delete(peer)
+      this.advertisedBy.delete(peer)
       this.outbound.delete(peer)
       this.opening.delete(peer)
     })
@@ -101,13 +108,16 @@ export class Availability implements AvailabilityIndex {
   }
 
   candidates (hash: string): string[] {
-    const out: string[] = []
-    for (const [peer, summary] of this.remote) if (summary.filter.has(hash)) out.push(peer)
-    return out
+    return this.remote.candidates(hash)
   }
 
   advertised (peerId: string): number {
-    return this.remote.get(peerId)?.advertised ?? 0
+    return this.advertisedBy.get(peerId) ?? 0
+  }
+
+  /** Peers whose summaries are kept, and their bytes (for tests and status). */
+  get keptSummaries (): { peers: number, bytes: number } {
+    return { peers: this.remote.size, bytes: this.remote.byteLength }
   }
 
   /** Our own current summary (for tests and status). */
@@ -129,7 +139,7 @@ export class Availability implements AvailabilityIndex {
       // Blobs that arrived while we iterated may be past our cursor.
       for (const digest of this.rebuilding) filter.add(digest.hash)
       this.local = filter
-      this.capacity = Math.max(capacity, Math.floor(filter.bits / 9.6))
+      this.capacity = Math.max(capacity, Math.floor(filter.bits / bitsPerKey()))
       this.addedSinceSummary = 0
       this.countAtSummary = n
       this.generation++
@@ -238,11 +248,14 @@ export class Availability implements AvailabilityIndex {
     }
   }
 
-  /** Reads a peer's summary and deltas until the stream ends; bad frames end the stream. */
+  /**
+   * Reads a peer's summary and deltas until the stream ends; bad frames end the stream. A
+   * summary the table does not keep is still read (its parts checked for order) and dropped.
+   */
   private async receive (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     const reader = new StreamReader(stream, { stallTimeoutMs: 0 })
-    let building: RemoteSummary | undefined
+    let building: { generation: number, byteLength: number, slot: SummarySlot | undefined } | undefined
     let received = 0
     try {
       for (;;) {
@@ -252,24 +265,32 @@ export class Availability implements AvailabilityIndex {
         if (message.summaryStart != null) {
           const start = message.summaryStart
           if (start.version !== SUMMARY_VERSION) throw new UnsupportedSummaryError(`summary version ${start.version} is not supported (only ${SUMMARY_VERSION})`)
-          building = { filter: new BloomFilter({ bits: start.bits, hashes: start.hashes }), generation: start.generation, advertised: start.blobCount }
+          const params = { bits: start.bits, hashes: start.hashes }
+          const slot = this.remote.admit(peer, params, start.generation, start.blobCount)
+          building = { generation: start.generation, byteLength: start.bits / 8, slot }
+          this.advertisedBy.set(peer, start.blobCount)
           received = 0
+          if (slot === undefined) this.log.debug('not keeping a peer\'s summary: the table is full of cheaper peers', { peer, bytes: building.byteLength })
         } else if (message.summaryPart != null) {
           const part = message.summaryPart
-          if (building === undefined || part.generation !== building.generation || part.offset !== received || received + part.data.byteLength > building.filter.byteLength) {
+          if (building === undefined || part.generation !== building.generation || part.offset !== received || received + part.data.byteLength > building.byteLength) {
             throw new MalformedFrameError(`summary part at offset ${part.offset} (generation ${part.generation}) does not continue the summary`)
           }
-          building.filter.data.set(part.data, received)
+          // An evicted slot stops taking parts (its memory is already released).
+          if (building.slot !== undefined && !this.remote.holds(building.slot)) building.slot = undefined
+          building.slot?.filter.data.set(part.data, received)
           received += part.data.byteLength
-          if (received === building.filter.byteLength) {
-            this.remote.set(peer, building)
-            this.log.debug('received availability summary', { peer, blobs: building.advertised, bytes: received })
+          if (received === building.byteLength) {
+            if (building.slot !== undefined) building.slot.complete = true
+            this.log.debug('received availability summary', { peer, blobs: this.advertisedBy.get(peer), bytes: received, kept: building.slot !== undefined })
             building = undefined
           }
         } else if (message.delta != null) {
-          const current = this.remote.get(peer)
           if (message.delta.added.length > MAX_DELTA_ENTRIES) throw new MalformedFrameError(`delta of ${message.delta.added.length} entries exceeds ${MAX_DELTA_ENTRIES}`)
-          if (current === undefined) continue
+          if (!this.advertisedBy.has(peer)) continue
+          this.advertisedBy.set(peer, this.advertisedBy.get(peer)! + message.delta.added.length)
+          const current = this.remote.get(peer)
+          if (current === undefined || !current.complete) continue
           for (const ref of message.delta.added) current.filter.add(fromBlobRef(ref).hash)
           current.advertised += message.delta.added.length
         }

@@ -14,15 +14,31 @@ export const IDENTITY_FILE = 'p2p-identity.key'
 export const MAX_CONTROL_FRAME_BYTES = 1024 * 1024
 /** Largest summary part frame. */
 export const SUMMARY_PART_BYTES = 256 * 1024
-/** Largest summary (Bloom filter) accepted from a peer or built locally: 8 MiB ≈ 7M blobs at 1 %. */
+/** Largest summary (Bloom filter) accepted from a peer or built locally: 8 MiB ≈ 4.7M blobs at 0.1 %. */
 export const MAX_SUMMARY_BYTES = 8 * 1024 * 1024
 /** Smallest summary built (so an empty store still sends a sane filter). */
 export const MIN_SUMMARY_CAPACITY = 4096
 /**
- * False-positive rate a summary is sized for at its capacity: 0.9 %, so that rounding and the
- * non-integer optimal hash count still leave the real rate under 1 %.
+ * False-positive rate a summary is sized for at its capacity: 0.1 % (14.4 bits, 1.8 bytes per
+ * blob, 10 hashes). A lookup of a blob no peer has consults up to {@link MAX_SUMMARY_PEERS}
+ * summaries, so the per-lookup rate is ≈ 32 × 0.1 % ≈ 3 % (it was 1 − 0.991^(peers−1) with
+ * every peer's 0.9 % summary: 36 % at 50 peers, 99 % at 500).
  */
-export const SUMMARY_FALSE_POSITIVE_RATE = 0.009
+export const SUMMARY_FALSE_POSITIVE_RATE = 0.001
+/**
+ * Most peers whose summaries are kept in memory: the cheapest to fetch from (EWMA latency and
+ * throughput; unmeasured peers get a LAN prior). Others are no fetch candidates until their next
+ * summary wins a slot. 32 × 2.7 MB (1M blobs, as built) ≈ 86 MB.
+ */
+export const MAX_SUMMARY_PEERS = 32
+/** Most bytes of peers' summaries kept in memory (also bounds summaries near the 8 MiB cap). */
+export const MAX_SUMMARY_MEMORY_BYTES = 96 * 1024 * 1024
+/**
+ * Most distinct peers one read tries before giving up on the peer tier (BUSY retries go to the
+ * same peers): a lookup of a blob no peer has costs at most this many round trips, whatever the
+ * summaries say (stale, false positive, or a peer advertising everything).
+ */
+export const MAX_FETCH_CANDIDATES = 4
 /** A summary is built for this many times the blobs held, leaving room for deltas. */
 export const SUMMARY_HEADROOM = 1.5
 /** Largest number of hash functions accepted in a peer's summary. */

@@ -22,6 +22,9 @@ export interface P2pComponents {
 export interface P2pTestHooks {
   /** Rewrites bytes this node serves (to make it lie about content). */
   serveTransform?: ServeTransform
+  /** Smaller bounds on kept peer summaries than MAX_SUMMARY_PEERS / MAX_SUMMARY_MEMORY_BYTES. */
+  maxSummaryPeers?: number
+  maxSummaryBytes?: number
 }
 
 /** Options of one `peercas sync` run. */

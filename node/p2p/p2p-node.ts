@@ -15,6 +15,9 @@ import { PeerFetcher } from './peer-fetcher.js'
 import { syncFromPeer } from './sync.js'
 import type { P2pComponents, P2pService, SyncOptions } from './index.js'
 
+/** Blob size at which peers are compared when choosing whose summaries to keep. */
+const TYPICAL_BLOB_BYTES = 1024 * 1024
+
 /**
  * The assembled p2p layer: host, availability gossip, fetch server and client, action-result
  * lookups, listing for sync, and the per-peer book.
@@ -51,7 +54,16 @@ export class P2pNode implements P2pService {
       const libp2p = host.libp2p
       const stallTimeoutMs = p2p.fetchTimeout
       const book = new PeerBook({ maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRatePerPeer: p2p.maxServeRatePerPeer })
-      const availability = new Availability({ libp2p, store, logger: logger.child('avail'), announceIntervalMs: p2p.announceInterval, resummarizeIntervalMs: p2p.resummarizeInterval })
+      const availability = new Availability({
+        libp2p,
+        store,
+        logger: logger.child('avail'),
+        announceIntervalMs: p2p.announceInterval,
+        resummarizeIntervalMs: p2p.resummarizeInterval,
+        peerCost: (peer) => book.isBanned(peer) ? Infinity : book.expectedMs(peer, TYPICAL_BLOB_BYTES),
+        maxSummaryPeers: components.testHooks?.maxSummaryPeers,
+        maxSummaryBytes: components.testHooks?.maxSummaryBytes
+      })
       const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, stallTimeoutMs, transform: components.testHooks?.serveTransform })
       const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs })
       const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs })

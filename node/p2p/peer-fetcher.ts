@@ -5,7 +5,7 @@ import { DigestMismatchError } from '../store/errors.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { AvailabilityIndex } from './availability.js'
-import { MAX_PARALLEL_SOURCES, MAX_PIECE_BYTES, MIN_PIECE_BYTES } from './constants.js'
+import { MAX_FETCH_CANDIDATES, MAX_PARALLEL_SOURCES, MAX_PIECE_BYTES, MIN_PIECE_BYTES } from './constants.js'
 import type { FetchClient } from './fetch-client.js'
 import { sleep } from './limits.js'
 import type { PeerBook } from './peer-book.js'
@@ -18,6 +18,8 @@ export interface PeerFetcherInit {
   logger: Logger
   /** Blobs at least this big, with two or more candidates, are fetched in pieces from several peers. */
   parallelThreshold: number
+  /** Most distinct peers one read tries. @default {@link MAX_FETCH_CANDIDATES} */
+  maxCandidates?: number
 }
 
 /** Passes over BUSY peers before giving up. */
@@ -34,9 +36,11 @@ export class PeerFetcher implements BlobFetcher {
 
   constructor (private readonly init: PeerFetcherInit) {
     this.log = init.logger
+    const max = init.maxCandidates
+    if (max !== undefined && !(Number.isInteger(max) && max >= 1)) throw new RangeError(`maxCandidates must be a positive integer, got ${max}`)
   }
 
-  /** Candidate peers for a digest, best first. */
+  /** Candidate peers for a digest, best first (all of them; a read tries the first few). */
   rank (digest: Digest): string[] {
     const { book } = this.init
     return this.init.availability.candidates(digest.hash)
@@ -46,8 +50,12 @@ export class PeerFetcher implements BlobFetcher {
       .map((c) => c.peer)
   }
 
+  /**
+   * Fetches from the best candidates, at most {@link MAX_FETCH_CANDIDATES} distinct peers, so a
+   * blob no peer has costs a bounded number of round trips however many summaries claim it.
+   */
   async fetchInto (digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean> {
-    const candidates = this.rank(digest)
+    const candidates = this.rank(digest).slice(0, this.init.maxCandidates ?? MAX_FETCH_CANDIDATES)
     if (candidates.length === 0) return false
     if (digest.sizeBytes >= this.init.parallelThreshold && candidates.length >= 2) {
       const result = await this.fetchParallel(digest, candidates, store, signal)
@@ -88,7 +96,7 @@ export class PeerFetcher implements BlobFetcher {
   private async fetchAfterMismatch (digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean> {
     const served = this.lastPieces.get(digest.hash)
     this.lastPieces.delete(digest.hash)
-    const ok = await this.fetchSequential(digest, this.rank(digest), store, signal)
+    const ok = await this.fetchSequential(digest, this.rank(digest).slice(0, this.init.maxCandidates ?? MAX_FETCH_CANDIDATES), store, signal)
     if (ok && served !== undefined) {
       // The verified blob is the reference: whoever sent a piece that differs from it lied.
       for (const piece of served) {

@@ -18,10 +18,25 @@ export interface BloomParams {
 export function bloomParamsFor (capacity: number, falsePositiveRate = SUMMARY_FALSE_POSITIVE_RATE): BloomParams {
   if (!(falsePositiveRate > 0 && falsePositiveRate < 1)) throw new RangeError(`false-positive rate ${falsePositiveRate} is not between 0 and 1`)
   const n = Math.max(MIN_SUMMARY_CAPACITY, Math.ceil(capacity))
-  const ideal = Math.ceil(-n * Math.log(falsePositiveRate) / (Math.LN2 * Math.LN2))
+  const ideal = Math.ceil(n * bitsPerKey(falsePositiveRate))
   const bits = Math.min(MAX_SUMMARY_BYTES * 8, Math.ceil(ideal / 64) * 64)
   const hashes = Math.max(1, Math.min(MAX_SUMMARY_HASHES, Math.round(bits / n * Math.LN2)))
   return { bits, hashes }
+}
+
+/** Bits per key of a filter sized for `falsePositiveRate` at its capacity: −ln p / ln² 2. */
+export function bitsPerKey (falsePositiveRate = SUMMARY_FALSE_POSITIVE_RATE): number {
+  return -Math.log(falsePositiveRate) / (Math.LN2 * Math.LN2)
+}
+
+/** Throws {@link UnsupportedSummaryError} unless `params` are within the caps. */
+export function checkBloomParams (params: BloomParams): void {
+  if (!Number.isSafeInteger(params.bits) || params.bits <= 0 || params.bits % 8 !== 0 || params.bits > MAX_SUMMARY_BYTES * 8) {
+    throw new UnsupportedSummaryError(`summary of ${params.bits} bits is outside 8..${MAX_SUMMARY_BYTES * 8} or not a multiple of 8`)
+  }
+  if (!Number.isInteger(params.hashes) || params.hashes < 1 || params.hashes > MAX_SUMMARY_HASHES) {
+    throw new UnsupportedSummaryError(`summary with ${params.hashes} hash functions is outside 1..${MAX_SUMMARY_HASHES}`)
+  }
 }
 
 /**
@@ -34,12 +49,7 @@ export class BloomFilter {
   readonly data: Uint8Array
 
   constructor (params: BloomParams, data?: Uint8Array) {
-    if (!Number.isSafeInteger(params.bits) || params.bits <= 0 || params.bits % 8 !== 0 || params.bits > MAX_SUMMARY_BYTES * 8) {
-      throw new UnsupportedSummaryError(`summary of ${params.bits} bits is outside 8..${MAX_SUMMARY_BYTES * 8} or not a multiple of 8`)
-    }
-    if (!Number.isInteger(params.hashes) || params.hashes < 1 || params.hashes > MAX_SUMMARY_HASHES) {
-      throw new UnsupportedSummaryError(`summary with ${params.hashes} hash functions is outside 1..${MAX_SUMMARY_HASHES}`)
-    }
+    checkBloomParams(params)
     this.bits = params.bits
     this.hashes = params.hashes
     this.data = data ?? new Uint8Array(params.bits / 8)

@@ -15,7 +15,7 @@ const KEYS = [
 describe('bench harness', () => {
   it('prints every key of the JSON line, measured or null with a reason', () => {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'bench', 'tsconfig.json')], { cwd: ROOT, stdio: 'pipe' })
-    const output = execFileSync(process.execPath, [join(ROOT, 'dist', 'bench', 'run.js'), '--quick', '--no-docs', '--only', 'find-missing,p2p'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
+    const output = execFileSync(process.execPath, [join(ROOT, 'dist', 'bench', 'run.js'), '--quick', '--no-docs', '--only', 'find-missing,summary'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
     const lines = output.trim().split('\n')
     const json = JSON.parse(lines.at(-1)!) as Record<string, unknown> & { notes: Record<string, string> }
     for (const key of KEYS) {
@@ -25,8 +25,10 @@ describe('bench harness', () => {
       else expect(typeof value).toBe('number')
     }
     expect(json.find_missing_10k_ms).toBeGreaterThan(0)
+    expect(json.summary_fp_rate).toBeGreaterThan(0)
+    expect(json.summary_fp_rate).toBeLessThanOrEqual(0.01)
     expect(json.peer_fetch_vs_libp2p).toBeNull()
-    expect(json.notes.peer_fetch_vs_libp2p).toBe('p2p layer not available yet')
+    expect(json.notes.peer_fetch_vs_libp2p).toBe('case p2p not selected (--only)')
     expect(lines.some((line) => line.startsWith('[find-missing]'))).toBe(true)
   }, 90_000)
 })
