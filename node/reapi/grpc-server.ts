@@ -39,11 +39,13 @@ export interface RunningGrpcServer {
   shutdown(graceMs?: number): Promise<void>
 }
 
-/** Options tuned for large ByteStream transfers and sized to the batch limit. */
+/**
+ * Message limits sized to the batch limit. (No `grpc-node.max_session_memory`: grpc-js leaves
+ * it unlimited by default because Node's HTTP/2 degrades badly when the limit is reached.)
+ */
 export const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_GRPC_MESSAGE_BYTES,
-  'grpc-node.max_session_memory': 64,
   'grpc.max_concurrent_streams': 1000
 }
 
