@@ -5,12 +5,13 @@ import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
-import { ACTION_RESULT_PROTOCOL, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES } from './constants.js'
+import { ACTION_RESULT_PROTOCOL, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
 import { MalformedFrameError, PeerMisbehavedError } from './errors.js'
 import { StreamReader, sendFrame } from './framing.js'
 import { messages } from './messages.js'
 import { Semaphore } from './limits.js'
+import type { PeerBook } from './peer-book.js'
 
 /** What {@link ActionResultProtocol} needs. */
 export interface ActionResultProtocolInit {
@@ -20,6 +21,12 @@ export interface ActionResultProtocolInit {
   /** Peer IDs whose answers are accepted (config `trust.peers`). */
   trustedPeers: readonly string[]
   stallTimeoutMs: number
+  /** Where a peer that stalls a lookup is penalised, and cooling-down peers are looked up. */
+  book: PeerBook
+  /** Most time one lookup waits for trusted peers. @default {@link PEER_TIER_BUDGET_MS} */
+  budgetMs?: number
+  /** Test hook: accept lookups and never answer. */
+  stall?: boolean
 }
 
 /** Longest instance name accepted in a request. */
@@ -56,24 +63,35 @@ export class ActionResultProtocol implements ActionResultFetcher {
   isTrusted (peer: string): boolean { return this.trusted.has(peer) }
 
   /**
-   * Asks every connected trusted peer at once; the first complete answer wins. `undefined` when
-   * no trusted peer is connected or none has it.
+   * Asks every connected trusted peer that is not cooling down at once; the first complete
+   * answer wins. `undefined` when no such peer is connected, none has it, or none answered
+   * within the budget ({@link PEER_TIER_BUDGET_MS}): a peer that failed or did not answer in
+   * time is penalised (skipped for a while), so a hung peer costs one bounded wait.
    */
   async fetchActionResult (instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
+    const { book } = this.init
     const peers = [...this.trusted].filter((peer) => {
+      if (book.isCoolingDown(peer)) return false
       try { return this.init.libp2p.getConnections(peerIdFromString(peer)).length > 0 } catch { return false }
     })
     if (peers.length === 0) return undefined
+    const budgetMs = Math.min(this.init.budgetMs ?? PEER_TIER_BUDGET_MS, this.init.stallTimeoutMs)
     const controller = new AbortController()
-    const combined = AbortSignal.any([signal, controller.signal])
+    const budget = AbortSignal.timeout(budgetMs)
+    const combined = AbortSignal.any([signal, controller.signal, budget])
+    const started = performance.now()
     try {
       return await new Promise<Buffer | undefined>((resolve) => {
         let pending = peers.length
         for (const peer of peers) {
           this.lookup(peer, instanceName, actionDigest, combined).then((result) => {
+            book.recordAnswer(peer, performance.now() - started)
             if (result !== undefined) resolve(result)
           }, (error) => {
-            if (!combined.aborted) this.log.info('trusted peer failed an action-result lookup', { peer, action: actionDigest.hash, error })
+            // Cut off by the budget, or failed on its own: either way not worth waiting for soon.
+            if (signal.aborted || controller.signal.aborted) return
+            const until = book.penalize(peer, Math.max(performance.now() - started, budgetMs))
+            this.log.info('trusted peer failed or did not answer an action-result lookup in time; cooling it down', { peer, action: actionDigest.hash, coolingUntil: new Date(until).toISOString(), error })
           }).finally(() => { if (--pending === 0) resolve(undefined) })
         }
       })
@@ -119,6 +137,10 @@ export class ActionResultProtocol implements ActionResultFetcher {
     const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
     if (bytes === undefined) { await stream.close(); return }
     const request = messages.actionResultRequest.decode(bytes)
+    if (this.init.stall === true) {
+      await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
+      return
+    }
     if (request.instanceName.length > MAX_INSTANCE_NAME) throw new MalformedFrameError(`instance name of ${request.instanceName.length} characters`)
     const action = fromBlobRef(request.action)
     const result = await this.init.store.actionCache.get(request.instanceName, action)

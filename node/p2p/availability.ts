@@ -32,6 +32,8 @@ export interface AvailabilityInit {
   maxSummaryPeers?: number
   /** @default {@link MAX_SUMMARY_MEMORY_BYTES} */
   maxSummaryBytes?: number
+  /** Test hook: send summaries with every bit set. */
+  advertiseEverything?: boolean
 }
 
 /** Answers "which peers may hold this digest?" from memory. */
@@ -67,7 +69,11 @@ export class Availability implements AvailabilityIndex {
   private addedSinceSummary = 0
   private countAtSummary = 0
   private lastSummaryAt = 0
+  /** False until the first summary is built: nothing is sent to peers before. */
+  private built = false
+  private firstSummary: Promise<void> = Promise.resolve()
   private rebuilding: Digest[] | undefined
+  private rebuild: Promise<void> | undefined
   private pending: Digest[] = []
   private readonly outbound = new Map<string, Outbound>()
   private readonly opening = new Map<string, number>()
@@ -83,9 +89,14 @@ export class Availability implements AvailabilityIndex {
     this.remote = new SummaryTable({ cost: init.peerCost, maxPeers: init.maxSummaryPeers, maxBytes: init.maxSummaryBytes })
   }
 
-  /** Builds the first summary and registers the protocol; call before the host starts. */
+  /**
+   * Registers the protocol and starts building the first summary in the background (with a
+   * million blobs that takes seconds; the node is ready meanwhile). Call before the host starts.
+   * Until the summary is built, peers are sent nothing — no summary that lacks stored blobs —
+   * and blobs added meanwhile are recorded in it.
+   */
   async start (): Promise<void> {
-    await this.resummarize()
+    // Before the build starts, so a blob added while it runs is in it (its cursor may be past it).
     this.init.store.onBlobAdded((digest) => { this.onLocalBlob(digest) })
     await this.init.libp2p.handle(AVAILABILITY_PROTOCOL, (stream, connection) => { void this.receive(stream, connection) }, { maxInboundStreams: 2, maxOutboundStreams: 2 })
     this.init.libp2p.addEventListener('peer:connect', (event) => { this.openOutbound(event.detail) })
@@ -99,6 +110,23 @@ export class Availability implements AvailabilityIndex {
     this.timers.push(setInterval(() => { this.flush() }, this.init.announceIntervalMs))
     this.timers.push(setInterval(() => { void this.resummarizeIfDue(true) }, Math.max(1000, this.init.resummarizeIntervalMs)))
     for (const timer of this.timers) timer.unref()
+    this.firstSummary = this.buildFirstSummary()
+  }
+
+  /** Resolves once the first summary is built (and sent to connected peers). */
+  async ready (): Promise<void> { await this.firstSummary }
+
+  private async buildFirstSummary (): Promise<void> {
+    // Retried: until it succeeds peers get no summary at all, rather than a wrong one.
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.resummarize()
+        return
+      } catch (error) {
+        this.log.warn('building the availability summary failed; retrying', { error })
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** attempt)).unref())
+      }
+    }
   }
 
   /** Stops timers; streams close with the host. */
@@ -123,9 +151,16 @@ export class Availability implements AvailabilityIndex {
   /** Our own current summary (for tests and status). */
   get localSummary (): BloomFilter { return this.local }
 
-  /** Rebuilds the local summary from the store and re-sends it to every peer. */
+  /**
+   * Rebuilds the local summary from the store and re-sends it to every peer. While a rebuild
+   * runs, a call waits for that one.
+   */
   async resummarize (): Promise<void> {
-    if (this.rebuilding !== undefined) return
+    this.rebuild ??= this.rebuildNow().finally(() => { this.rebuild = undefined })
+    await this.rebuild
+  }
+
+  private async rebuildNow (): Promise<void> {
     this.rebuilding = []
     try {
       const count = this.init.store.stats().blobCount
@@ -135,6 +170,7 @@ export class Availability implements AvailabilityIndex {
       for await (const digest of this.init.store.digests()) {
         filter.add(digest.hash)
         n++
+        if (this.stopped) return
       }
       // Blobs that arrived while we iterated may be past our cursor.
       for (const digest of this.rebuilding) filter.add(digest.hash)
@@ -144,6 +180,7 @@ export class Availability implements AvailabilityIndex {
       this.countAtSummary = n
       this.generation++
       this.lastSummaryAt = Date.now()
+      this.built = true
       this.log.debug('built availability summary', { blobs: n, bytes: filter.byteLength, hashes: filter.hashes, generation: this.generation })
     } finally {
       this.rebuilding = undefined
@@ -156,7 +193,7 @@ export class Availability implements AvailabilityIndex {
   }
 
   private async resummarizeIfDue (periodic: boolean): Promise<void> {
-    if (this.stopped) return
+    if (this.stopped || !this.built) return
     const full = this.countAtSummary + this.addedSinceSummary > this.capacity
     if (!periodic && (!full || Date.now() - this.lastSummaryAt < MIN_RESUMMARIZE_MS)) return
     await this.resummarize().catch((error) => { this.log.warn('re-summarising the store failed', { error }) })
@@ -212,7 +249,8 @@ export class Availability implements AvailabilityIndex {
 
   /** Sends whatever a peer is owed, one frame at a time, honouring backpressure. */
   private kick (out: Outbound): void {
-    if (out.sending) return
+    // Before the first summary is built nothing is owed yet; building it kicks every stream.
+    if (out.sending || !this.built) return
     out.sending = true
     void (async () => {
       try {
@@ -244,6 +282,7 @@ export class Availability implements AvailabilityIndex {
     for (let offset = 0; offset < filter.byteLength; offset += SUMMARY_PART_BYTES) {
       // A copy: bits set while this part waits in the muxer would otherwise race the encoder.
       const data = filter.data.slice(offset, offset + SUMMARY_PART_BYTES)
+      if (this.init.advertiseEverything === true) data.fill(0xff)
       await sendFrame(stream, messages.availability.encode({ summaryPart: { generation, offset, data } }))
     }
   }

@@ -62,6 +62,26 @@ export const BAN_BASE_MS = 60_000
 /** Longest ban. */
 export const BAN_MAX_MS = 60 * 60_000
 
+/**
+ * Longest wait for a peer's first answer (the first header of a fetch) in one attempt of the
+ * read path. On a LAN an answer takes milliseconds; a peer that takes longer is cut off,
+ * penalised (see {@link SLOW_COOLDOWN_BASE_MS}) and the next candidate is asked.
+ */
+export const PEER_ANSWER_TIMEOUT_MS = 1000
+/**
+ * Most time one client request spends waiting for peers: over all candidates of a blob read
+ * (answers and BUSY back-off; bytes already flowing are not cut), and for an action-cache
+ * lookup at trusted peers. Then the next tier (central CAS) is used.
+ */
+export const PEER_TIER_BUDGET_MS = 3000
+/**
+ * A peer that stalls, times out or fails a transfer is skipped for this long (not banned: slow is
+ * not lying); doubles with each failure in a row, reset by the next answer.
+ */
+export const SLOW_COOLDOWN_BASE_MS = 5000
+/** Longest cool-down of a slow peer. */
+export const SLOW_COOLDOWN_MAX_MS = 5 * 60_000
+
 /** Static peers are redialled with exponential backoff from this delay… */
 export const REDIAL_MIN_MS = 1000
 /** …up to this one. */

@@ -6,7 +6,7 @@ import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import { FETCH_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_WANTS_PER_REQUEST } from './constants.js'
 import { toBlobRef } from './cid.js'
-import { PeerMisbehavedError } from './errors.js'
+import { PeerMisbehavedError, PeerStalledError } from './errors.js'
 import { StreamReader, sendFrame } from './framing.js'
 import { messages, type BlobHeaderMessage } from './messages.js'
 import type { PeerBook } from './peer-book.js'
@@ -32,6 +32,15 @@ export interface FetchClientInit {
   stallTimeoutMs: number
 }
 
+/** Options of {@link FetchClient.open} and the fetch methods. */
+export interface FetchOptions {
+  /**
+   * Cut the peer off (a {@link PeerStalledError}) if its first header has not arrived this many
+   * ms after the call, waiting for a stream slot included. At most, and by default, the stall timeout.
+   */
+  answerTimeoutMs?: number
+}
+
 /** One open fetch stream: read headers and bodies in request order. */
 export interface FetchSession {
   /** The next want's header. */
@@ -47,48 +56,84 @@ export interface FetchSession {
 /**
  * The client side of /peercas/fetch/1.0.0. At most the per-peer stream cap of fetches run at
  * once against one peer; the rest wait. Every byte goes through the store's verifying writer.
+ * Each peer's first answer is timed into its {@link PeerBook} latency; a stall, timeout or
+ * transport error (not caused by the caller's signal) penalises the peer (`PeerBook.penalize`).
  */
 export class FetchClient {
   constructor (private readonly init: FetchClientInit) {}
 
   /** Opens a stream to `peer` and sends the request for `wants`. */
-  async open (peer: string, wants: RangeSpec[], signal: AbortSignal): Promise<FetchSession> {
+  async open (peer: string, wants: RangeSpec[], signal: AbortSignal, options: FetchOptions = {}): Promise<FetchSession> {
     if (wants.length === 0 || wants.length > MAX_WANTS_PER_REQUEST) throw new RangeError(`a fetch asks for 1..${MAX_WANTS_PER_REQUEST} blobs, not ${wants.length}`)
-    const record = this.init.book.get(peer)
-    await record.fetchStreams.acquire(signal)
+    const { book, stallTimeoutMs } = this.init
+    const answerMs = Math.min(options.answerTimeoutMs ?? stallTimeoutMs, stallTimeoutMs)
+    const record = book.get(peer)
     const started = performance.now()
+    // Until the first header: the caller's signal, or our answer deadline.
+    const answer = new AbortController()
+    const answerTimer = setTimeout(() => { answer.abort(new PeerStalledError(`peer ${peer} did not answer a fetch within ${answerMs} ms`)) }, answerMs)
+    const waiting = AbortSignal.any([signal, answer.signal])
+    const failed = (error: unknown): never => {
+      clearTimeout(answerTimer)
+      // The caller gave up: says nothing about the peer.
+      if (!signal.aborted) book.penalize(peer, Math.max(performance.now() - started, answerMs))
+      throw answer.signal.aborted && !signal.aborted ? answer.signal.reason : error
+    }
+    try {
+      await record.fetchStreams.acquire(waiting)
+    } catch (error) {
+      return failed(error)
+    }
     let stream: Stream | undefined
     let onAbort: (() => void) | undefined
     const release = (): void => {
-      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+      clearTimeout(answerTimer)
+      if (onAbort !== undefined) waiting.removeEventListener('abort', onAbort)
       record.fetchStreams.release()
     }
     try {
-      stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), FETCH_PROTOCOL, {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.stallTimeoutMs)])
-      })
+      stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), FETCH_PROTOCOL, { signal: waiting })
       const opened = stream
-      onAbort = () => { opened.abort(signal.reason instanceof Error ? signal.reason : new Error('fetch aborted')) }
-      signal.addEventListener('abort', onAbort, { once: true })
-      const reader = new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs })
+      onAbort = () => { opened.abort(waiting.reason instanceof Error ? waiting.reason : new Error('fetch aborted')) }
+      waiting.addEventListener('abort', onAbort, { once: true })
+      const reader = new StreamReader(stream, { stallTimeoutMs })
       await sendFrame(stream, messages.fetchRequest.encode({
         wants: wants.map((w) => ({ blob: toBlobRef(w.digest), offset: w.offset ?? 0, length: w.length ?? 0 }))
-      }), { signal, stallTimeoutMs: this.init.stallTimeoutMs })
-      await stream.close({ signal })
+      }), { signal: waiting, stallTimeoutMs })
+      await stream.close({ signal: waiting })
       let firstByteMs = 0
       let closed = false
       return {
         get firstByteMs () { return firstByteMs },
         async header () {
-          const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
-          if (bytes === undefined) throw new PeerMisbehavedError(`peer ${peer} closed the fetch stream before answering every want`)
-          if (firstByteMs === 0) firstByteMs = performance.now() - started
+          let bytes: Uint8Array | undefined
+          try {
+            bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+            if (bytes === undefined) throw new PeerMisbehavedError(`peer ${peer} closed the fetch stream before answering every want`)
+          } catch (error) {
+            return failed(error)
+          }
+          if (firstByteMs === 0) {
+            firstByteMs = performance.now() - started
+            clearTimeout(answerTimer)
+            // From here on only the caller's signal (and the stall timeout between chunks) applies.
+            waiting.removeEventListener('abort', onAbort!)
+            signal.addEventListener('abort', onAbort!, { once: true })
+            book.recordAnswer(peer, firstByteMs)
+          }
           return messages.blobHeader.decode(bytes)
         },
-        body: (length) => reader.readBytes(length),
+        async * body (length) {
+          try {
+            yield * reader.readBytes(length)
+          } catch (error) {
+            failed(error)
+          }
+        },
         close () {
           if (closed) return
           closed = true
+          signal.removeEventListener('abort', onAbort!)
           if (opened.status === 'open' && (opened.readStatus !== 'closed' || reader.buffered > 0)) opened.abort(new Error('fetch finished early'))
           release()
         }
@@ -96,7 +141,7 @@ export class FetchClient {
     } catch (error) {
       stream?.abort(error as Error)
       release()
-      throw error
+      return failed(error)
     }
   }
 
@@ -105,8 +150,8 @@ export class FetchClient {
    * 'not-found' or 'busy' per the peer's answer; throws DigestMismatchError when the bytes do not
    * match (the caller bans), or a transport error.
    */
-  async fetchInto (peer: string, digest: Digest, store: LocalStore, signal: AbortSignal): Promise<FetchOutcome> {
-    const session = await this.open(peer, [{ digest }], signal)
+  async fetchInto (peer: string, digest: Digest, store: LocalStore, signal: AbortSignal, options: FetchOptions = {}): Promise<FetchOutcome> {
+    const session = await this.open(peer, [{ digest }], signal, options)
     const started = performance.now()
     try {
       const header = await session.header()
@@ -121,7 +166,7 @@ export class FetchClient {
       } finally {
         await writer.abort()
       }
-      this.init.book.recordFetch(peer, digest.sizeBytes, session.firstByteMs, performance.now() - started + session.firstByteMs)
+      this.init.book.recordFetch(peer, digest.sizeBytes, performance.now() - started + session.firstByteMs)
       return 'ok'
     } finally {
       session.close()
@@ -129,8 +174,8 @@ export class FetchClient {
   }
 
   /** Fetches `length` bytes at `offset` of a blob into memory (for parallel pieces). */
-  async fetchRange (peer: string, digest: Digest, offset: number, length: number, signal: AbortSignal): Promise<Buffer | 'not-found' | 'busy'> {
-    const session = await this.open(peer, [{ digest, offset, length }], signal)
+  async fetchRange (peer: string, digest: Digest, offset: number, length: number, signal: AbortSignal, options: FetchOptions = {}): Promise<Buffer | 'not-found' | 'busy'> {
+    const session = await this.open(peer, [{ digest, offset, length }], signal, options)
     const started = performance.now()
     try {
       const header = await session.header()
@@ -142,7 +187,7 @@ export class FetchClient {
         out.set(chunk, at)
         at += chunk.byteLength
       }
-      this.init.book.recordFetch(peer, length, session.firstByteMs, performance.now() - started + session.firstByteMs)
+      this.init.book.recordFetch(peer, length, performance.now() - started + session.firstByteMs)
       return out
     } finally {
       session.close()

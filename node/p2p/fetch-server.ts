@@ -34,6 +34,8 @@ export interface FetchServerInit {
   stallTimeoutMs: number
   /** Test hook, see {@link ServeTransform}. */
   transform?: ServeTransform
+  /** Test hook: read each request and never answer (a hung peer). */
+  stall?: boolean
 }
 
 /**
@@ -83,6 +85,10 @@ export class FetchServer {
         if (bytes === undefined) { await stream.close(); return }
         const request: FetchRequestMessage = messages.fetchRequest.decode(bytes)
         if (request.wants.length > MAX_WANTS_PER_REQUEST) throw new MalformedFrameError(`${request.wants.length} wants exceed the cap of ${MAX_WANTS_PER_REQUEST}`)
+        if (this.init.stall === true) {
+          await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
+          return
+        }
         for (const want of request.wants) {
           let digest: Digest
           let offset: number

@@ -25,6 +25,10 @@ export interface P2pTestHooks {
   /** Smaller bounds on kept peer summaries than MAX_SUMMARY_PEERS / MAX_SUMMARY_MEMORY_BYTES. */
   maxSummaryPeers?: number
   maxSummaryBytes?: number
+  /** Accept fetch and action-result streams, read the request, and never answer (a hung peer). */
+  stall?: boolean
+  /** Send a summary with every bit set (claims to hold every blob). */
+  advertiseEverything?: boolean
 }
 
 /** Options of one `peercas sync` run. */

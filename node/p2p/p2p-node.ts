@@ -62,11 +62,12 @@ export class P2pNode implements P2pService {
         resummarizeIntervalMs: p2p.resummarizeInterval,
         peerCost: (peer) => book.isBanned(peer) ? Infinity : book.expectedMs(peer, TYPICAL_BLOB_BYTES),
         maxSummaryPeers: components.testHooks?.maxSummaryPeers,
-        maxSummaryBytes: components.testHooks?.maxSummaryBytes
+        maxSummaryBytes: components.testHooks?.maxSummaryBytes,
+        advertiseEverything: components.testHooks?.advertiseEverything
       })
-      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, stallTimeoutMs, transform: components.testHooks?.serveTransform })
+      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, stallTimeoutMs, transform: components.testHooks?.serveTransform, stall: components.testHooks?.stall })
       const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs })
-      const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs })
+      const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, stall: components.testHooks?.stall })
       const list = new ListProtocol({ libp2p, store, logger: logger.child('list'), stallTimeoutMs })
       const fetcher = new PeerFetcher({ availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
       await availability.start()

@@ -1,4 +1,4 @@
-import { BAN_BASE_MS, BAN_MAX_MS } from './constants.js'
+import { BAN_BASE_MS, BAN_MAX_MS, SLOW_COOLDOWN_BASE_MS, SLOW_COOLDOWN_MAX_MS } from './constants.js'
 import { Semaphore, TokenBucket } from './limits.js'
 
 /** What this node knows and measures about one peer. */
@@ -13,10 +13,17 @@ export interface PeerRecord {
   readonly fetchStreams: Semaphore
   /** Exponentially weighted average of fetch throughput (bytes/s); undefined until measured. */
   throughput: number | undefined
-  /** Exponentially weighted average of time to first byte (ms); undefined until measured. */
+  /**
+   * Exponentially weighted average of time to first answer (ms), failures counted as the time
+   * waited (at least the answer timeout); undefined until the peer was asked once.
+   */
   latencyMs: number | undefined
   strikes: number
   bannedUntil: number
+  /** Failed or stalled attempts in a row (reset by an answer). */
+  slowStrikes: number
+  /** Not asked before this time (ms since epoch): it stalled or failed recently. Not a ban. */
+  coolingUntil: number
 }
 
 /** Options of {@link PeerBook}. */
@@ -58,7 +65,9 @@ export class PeerBook {
         throughput: undefined,
         latencyMs: undefined,
         strikes: 0,
-        bannedUntil: 0
+        bannedUntil: 0,
+        slowStrikes: 0,
+        coolingUntil: 0
       }
       this.records.set(peerId, record)
     }
@@ -81,11 +90,36 @@ export class PeerBook {
     return record.bannedUntil
   }
 
-  /** Records one completed transfer from a peer. */
-  recordFetch (peerId: string, bytes: number, firstByteMs: number, totalMs: number): void {
+  /** True while a peer that stalled or failed recently is skipped ({@link penalize}). */
+  isCoolingDown (peerId: string): boolean {
+    return (this.records.get(peerId)?.coolingUntil ?? 0) > this.now()
+  }
+
+  /** Records a peer's first answer to a request (any status) after `firstByteMs`. */
+  recordAnswer (peerId: string, firstByteMs: number): void {
+    const record = this.get(peerId)
+    record.latencyMs = ewma(record.latencyMs, firstByteMs)
+    record.slowStrikes = 0
+  }
+
+  /**
+   * Records a stall, timeout or transport error after waiting `waitedMs`: the wait is folded into
+   * the latency average (so the peer ranks behind peers that answer), and the peer cools down
+   * for {@link SLOW_COOLDOWN_BASE_MS}, doubling per failure in a row up to
+   * {@link SLOW_COOLDOWN_MAX_MS}. Returns the cool-down's end (ms since epoch).
+   */
+  penalize (peerId: string, waitedMs: number): number {
+    const record = this.get(peerId)
+    record.latencyMs = ewma(record.latencyMs, waitedMs)
+    record.slowStrikes++
+    record.coolingUntil = this.now() + Math.min(SLOW_COOLDOWN_MAX_MS, SLOW_COOLDOWN_BASE_MS * 2 ** (record.slowStrikes - 1))
+    return record.coolingUntil
+  }
+
+  /** Records one completed transfer from a peer (its latency is recorded by {@link recordAnswer}). */
+  recordFetch (peerId: string, bytes: number, totalMs: number): void {
     const record = this.get(peerId)
     record.bytesFetchedFrom += bytes
-    record.latencyMs = ewma(record.latencyMs, firstByteMs)
     // Tiny transfers say nothing about bandwidth.
     if (bytes >= 256 * 1024 && totalMs > 0) record.throughput = ewma(record.throughput, bytes / (totalMs / 1000))
   }

@@ -5,7 +5,7 @@ import { DigestMismatchError } from '../store/errors.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { AvailabilityIndex } from './availability.js'
-import { MAX_FETCH_CANDIDATES, MAX_PARALLEL_SOURCES, MAX_PIECE_BYTES, MIN_PIECE_BYTES } from './constants.js'
+import { MAX_FETCH_CANDIDATES, MAX_PARALLEL_SOURCES, MAX_PIECE_BYTES, MIN_PIECE_BYTES, PEER_ANSWER_TIMEOUT_MS, PEER_TIER_BUDGET_MS } from './constants.js'
 import type { FetchClient } from './fetch-client.js'
 import { sleep } from './limits.js'
 import type { PeerBook } from './peer-book.js'
@@ -20,6 +20,10 @@ export interface PeerFetcherInit {
   parallelThreshold: number
   /** Most distinct peers one read tries. @default {@link MAX_FETCH_CANDIDATES} */
   maxCandidates?: number
+  /** Longest wait for one peer's first answer. @default {@link PEER_ANSWER_TIMEOUT_MS} */
+  answerTimeoutMs?: number
+  /** Most time one read waits for peers' answers, over all candidates. @default {@link PEER_TIER_BUDGET_MS} */
+  budgetMs?: number
 }
 
 /** Passes over BUSY peers before giving up. */
@@ -27,24 +31,33 @@ const BUSY_RETRIES = 3
 
 /**
  * The peer tier of the read path. Candidates come from the availability summaries (no network
- * round trip), minus banned peers, fastest expected first. A peer that answers NOT_FOUND (a stale
- * or false-positive summary hit) or fails is skipped; one that sends wrong bytes is banned.
+ * round trip), minus banned and cooling-down peers, fastest expected first. A peer that answers
+ * NOT_FOUND (a stale or false-positive summary hit) is skipped; one that stalls or fails is
+ * skipped and penalised (by the {@link FetchClient}); one that sends wrong bytes is banned. A
+ * read waits for answers at most {@link PEER_TIER_BUDGET_MS} in all, then gives up on the tier.
  */
 export class PeerFetcher implements BlobFetcher {
   readonly tier = 'peer' as const
   private readonly log: Logger
 
+  private readonly answerTimeoutMs: number
+  private readonly budgetMs: number
+
   constructor (private readonly init: PeerFetcherInit) {
     this.log = init.logger
     const max = init.maxCandidates
     if (max !== undefined && !(Number.isInteger(max) && max >= 1)) throw new RangeError(`maxCandidates must be a positive integer, got ${max}`)
+    this.answerTimeoutMs = init.answerTimeoutMs ?? PEER_ANSWER_TIMEOUT_MS
+    this.budgetMs = init.budgetMs ?? PEER_TIER_BUDGET_MS
+    if (!(this.answerTimeoutMs > 0)) throw new RangeError(`answerTimeoutMs must be positive, got ${this.answerTimeoutMs}`)
+    if (!(this.budgetMs > 0)) throw new RangeError(`budgetMs must be positive, got ${this.budgetMs}`)
   }
 
   /** Candidate peers for a digest, best first (all of them; a read tries the first few). */
   rank (digest: Digest): string[] {
     const { book } = this.init
     return this.init.availability.candidates(digest.hash)
-      .filter((peer) => !book.isBanned(peer))
+      .filter((peer) => !book.isBanned(peer) && !book.isCoolingDown(peer))
       .map((peer) => ({ peer, cost: book.expectedMs(peer, digest.sizeBytes) }))
       .sort((a, b) => a.cost - b.cost)
       .map((c) => c.peer)
@@ -67,14 +80,26 @@ export class PeerFetcher implements BlobFetcher {
 
   /** Tries one candidate at a time until one delivers verified bytes. */
   private async fetchSequential (digest: Digest, candidates: string[], store: LocalStore, signal: AbortSignal): Promise<boolean> {
+    const { book } = this.init
+    // Waiting for answers (and BUSY back-off) is bounded per read; bytes already flowing are not cut.
+    const deadline = performance.now() + this.budgetMs
     let round = candidates
     for (let pass = 0; pass <= BUSY_RETRIES && round.length > 0; pass++) {
-      if (pass > 0) await sleep(100 * 2 ** pass, signal)
+      if (pass > 0) {
+        const backoff = 100 * 2 ** pass
+        if (performance.now() + backoff >= deadline) break
+        await sleep(backoff, signal)
+      }
       const busy: string[] = []
       for (const peer of round) {
-        if (this.init.book.isBanned(peer)) continue
+        if (book.isBanned(peer) || book.isCoolingDown(peer)) continue
+        const remaining = deadline - performance.now()
+        if (remaining <= 0) {
+          this.log.info('peer tier budget spent; leaving the blob to the next tier', { hash: digest.hash, budgetMs: this.budgetMs })
+          return false
+        }
         try {
-          const outcome = await this.init.client.fetchInto(peer, digest, store, signal)
+          const outcome = await this.init.client.fetchInto(peer, digest, store, signal, { answerTimeoutMs: Math.min(this.answerTimeoutMs, remaining) })
           if (outcome === 'ok') return true
           if (outcome === 'busy') busy.push(peer)
           else this.log.debug('peer does not have a blob its summary suggested', { peer, hash: digest.hash })
@@ -83,7 +108,7 @@ export class PeerFetcher implements BlobFetcher {
           if (error instanceof DigestMismatchError) {
             this.banLiar(peer, digest, error)
           } else {
-            this.log.info('peer fetch failed; trying the next candidate', { peer, hash: digest.hash, error })
+            this.log.info('peer fetch failed or stalled; cooling it down and trying the next candidate', { peer, hash: digest.hash, coolingUntil: new Date(book.get(peer).coolingUntil).toISOString(), error })
           }
         }
       }
@@ -156,7 +181,7 @@ export class PeerFetcher implements BlobFetcher {
         const offset = piece * pieceSize
         const length = Math.min(pieceSize, digest.sizeBytes - offset)
         try {
-          const result = await this.init.client.fetchRange(peer, digest, offset, length, combined)
+          const result = await this.init.client.fetchRange(peer, digest, offset, length, combined, { answerTimeoutMs: this.answerTimeoutMs })
           if (typeof result === 'string') throw new Error(`peer answered ${result}`)
           served.push({ peer, offset, length, sha256: createHash('sha256').update(result).digest('hex') })
           ready.set(piece, result)
