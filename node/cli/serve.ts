@@ -91,24 +91,33 @@ export async function serve (argv: string[]): Promise<number> {
   const config = loadConfig({ file: values.config, flags })
   const logStream = config.log.file !== '' ? createWriteStream(config.log.file, { flags: 'a' }) : undefined
   const logger = createLogger('peercas', { level: config.log.level, write: logStream != null ? (line) => { logStream.write(line) } : undefined })
+  // Signal handlers go in before anything else: a supervisor may send SIGTERM the moment it
+  // sees the ready line (or during start-up), and the default action would kill the process
+  // without a clean stop.
+  let stopRequested: NodeJS.Signals | undefined
+  let onStopRequested: ((signal: NodeJS.Signals) => void) | undefined
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopRequested !== undefined) {
+      logger.warn('second signal: exiting without a clean stop', { signal })
+      process.exit(1)
+    }
+    stopRequested = signal
+    onStopRequested?.(signal)
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+
   const node = await startNode(config, { logger })
   process.stdout.write(`peercas ready: socket ${node.info.socket}${node.info.tcp.length > 0 ? `, tcp ${node.info.tcp.join(' ')}` : ''}, data ${config.dataDir}\n`)
 
   return await new Promise<number>((resolve) => {
-    let stopping = false
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        logger.warn('second signal: exiting without a clean stop', { signal })
-        process.exit(1)
-      }
-      stopping = true
+    const stop = (signal: NodeJS.Signals): void => {
       logger.info('stopping', { signal })
       node.stop().then(() => { logStream?.end(); resolve(0) }, (error) => {
         logger.error('clean stop failed', { error })
         resolve(1)
       })
     }
-    process.on('SIGTERM', onSignal)
-    process.on('SIGINT', onSignal)
+    if (stopRequested !== undefined) stop(stopRequested); else onStopRequested = stop
   })
 }

@@ -42,26 +42,26 @@ export class ListProtocol {
   }
 
   /** Every blob `peer` holds. */
-  async * blobs (peer: string, signal: AbortSignal): AsyncGenerator<Digest> {
-    for await (const page of this.pages(peer, 'BLOBS', signal)) {
+  async * blobs (peer: string, signal: AbortSignal, sinceMs = 0): AsyncGenerator<Digest> {
+    for await (const page of this.pages(peer, 'BLOBS', signal, sinceMs)) {
       for (const ref of page.blobs) yield fromBlobRef(ref)
     }
   }
 
   /** Every action-cache key `peer` holds. */
-  async * actions (peer: string, signal: AbortSignal): AsyncGenerator<ActionKey> {
-    for await (const page of this.pages(peer, 'ACTION_RESULTS', signal)) {
+  async * actions (peer: string, signal: AbortSignal, sinceMs = 0): AsyncGenerator<ActionKey> {
+    for await (const page of this.pages(peer, 'ACTION_RESULTS', signal, sinceMs)) {
       for (const entry of page.actions) yield { instanceName: entry.instanceName, actionDigest: fromBlobRef(entry.action) }
     }
   }
 
-  private async * pages (peer: string, kind: 'BLOBS' | 'ACTION_RESULTS', signal: AbortSignal): AsyncGenerator<{ blobs: BlobRefMessage[], actions: ActionEntryMessage[] }> {
+  private async * pages (peer: string, kind: 'BLOBS' | 'ACTION_RESULTS', signal: AbortSignal, sinceMs: number): AsyncGenerator<{ blobs: BlobRefMessage[], actions: ActionEntryMessage[] }> {
     const stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), LIST_PROTOCOL, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.stallTimeoutMs)]) })
     const onAbort = (): void => { stream.abort(new Error('listing aborted')) }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
       const reader = new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs })
-      await sendFrame(stream, messages.listRequest.encode({ kind }), { signal })
+      await sendFrame(stream, messages.listRequest.encode({ kind, sinceMs }), { signal })
       await stream.close({ signal })
       for (;;) {
         const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
@@ -83,10 +83,12 @@ export class ListProtocol {
     if (bytes === undefined) { await stream.close(); return }
     const request = messages.listRequest.decode(bytes)
     const options = { stallTimeoutMs: this.init.stallTimeoutMs }
+    const sinceMs = Number(request.sinceMs ?? 0)
+    const cutoff = sinceMs > 0 ? Date.now() - sinceMs : 0
     let count = 0
     if (request.kind === 'ACTION_RESULTS') {
       let page: ActionEntryMessage[] = []
-      for await (const entry of this.init.store.actionCache.entries()) {
+      for await (const entry of this.init.store.actionCache.entries({ since: cutoff })) {
         page.push({ instanceName: entry.instanceName, action: toBlobRef(entry.actionDigest) })
         if (page.length === LIST_PAGE_ENTRIES) {
           await sendFrame(stream, messages.listPage.encode({ blobs: [], actions: page, done: false }), options)
@@ -98,7 +100,7 @@ export class ListProtocol {
       await sendFrame(stream, messages.listPage.encode({ blobs: [], actions: page, done: true }), options)
     } else {
       let page: BlobRefMessage[] = []
-      for await (const digest of this.init.store.digests()) {
+      for await (const digest of this.init.store.digests({ accessedSince: cutoff })) {
         page.push(toBlobRef(digest))
         if (page.length === LIST_PAGE_ENTRIES) {
           await sendFrame(stream, messages.listPage.encode({ blobs: page, actions: [], done: false }), options)

@@ -32,7 +32,7 @@ export interface ActionResultRequestMessage { instanceName: string, action: Blob
 /** See protos/peercas/p2p/v1/p2p.proto. */
 export interface ActionResultResponseMessage { found: boolean, actionResult: Uint8Array }
 /** See protos/peercas/p2p/v1/p2p.proto. */
-export interface ListRequestMessage { kind: 'BLOBS' | 'ACTION_RESULTS' }
+export interface ListRequestMessage { kind: 'BLOBS' | 'ACTION_RESULTS', sinceMs?: number }
 /** See protos/peercas/p2p/v1/p2p.proto. */
 export interface ActionEntryMessage { instanceName: string, action: BlobRefMessage | null }
 /** See protos/peercas/p2p/v1/p2p.proto. */

@@ -62,13 +62,15 @@ export async function * syncFromPeer (c: SyncComponents, run: SyncRun): AsyncGen
   let failure: unknown
   const work = (async () => {
     const peer = await resolvePeer(c.libp2p, run.peer, run.signal)
-    if (run.sinceMs > 0) progress.messages.push('--since is not supported yet (entries carry no write time); syncing everything')
+    // A duration: the peer applies it to its own clock (action results written, blobs written
+    // or used, in that window).
+    const since = run.sinceMs
     if (c.actionResults.isTrusted(peer)) {
-      await syncActions(c, peer, progress, run.signal)
+      await syncActions(c, peer, progress, run.signal, since)
     } else {
       progress.messages.push(`peer ${peer} is not in trust.peers; its action results were not pulled`)
     }
-    if (!run.acOnly) await syncBlobs(c, peer, progress, run.signal)
+    if (!run.acOnly) await syncBlobs(c, peer, progress, run.signal, since)
   })().catch((error) => { failure = error }).finally(() => { finished = true })
 
   while (!finished) {
@@ -111,10 +113,10 @@ async function resolvePeer (libp2p: Libp2p, target: string, signal: AbortSignal)
   return id.toString()
 }
 
-async function syncActions (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal): Promise<void> {
+async function syncActions (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number): Promise<void> {
   p.phase = 'listing action results'
   const keys = []
-  for await (const key of c.list.actions(peer, signal)) {
+  for await (const key of c.list.actions(peer, signal, since)) {
     keys.push(key)
     p.totalItems++
   }
@@ -146,7 +148,7 @@ async function syncActions (c: SyncComponents, peer: string, p: Progress, signal
   })
 }
 
-async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal): Promise<void> {
+async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number): Promise<void> {
   p.phase = 'listing blobs'
   const missing: Digest[] = []
   let batch: Digest[] = []
@@ -157,7 +159,7 @@ async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: 
     }
     batch = []
   }
-  for await (const digest of c.list.blobs(peer, signal)) {
+  for await (const digest of c.list.blobs(peer, signal, since)) {
     p.totalItems++
     batch.push(digest)
     if (batch.length >= 1000) await check()

@@ -66,6 +66,8 @@ export interface IndexDb {
   readonly lru: Sublevel
   /** `instance\0hash/size` → serialized ActionResult */
   readonly actions: Sublevel
+  /** the same keys → when the entry was written (float64 LE ms) */
+  readonly actionTimes: Sublevel
   /** small records: `stats`, `dirty` */
   readonly meta: Sublevel
 }
@@ -87,5 +89,5 @@ export async function openIndexDb (location: string): Promise<IndexDb> {
   }
   const sub = (name: string): Sublevel =>
     db.sublevel<string, Buffer>(name, { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as Sublevel
-  return { db, blobs: sub('blob'), inlineData: sub('data'), lru: sub('lru'), actions: sub('ac'), meta: sub('meta') }
+  return { db, blobs: sub('blob'), inlineData: sub('data'), lru: sub('lru'), actions: sub('ac'), actionTimes: sub('act'), meta: sub('meta') }
 }

@@ -106,7 +106,7 @@ export class LocalStore implements BlobWriterHost {
     this.recentProtectionMs = init.recentProtectionMs ?? RECENT_WRITE_PROTECTION_MS
     this.log = init.logger ?? silentLogger
     this.totals = totals
-    this.actionCache = new ActionCacheStore(index.actions)
+    this.actionCache = new ActionCacheStore(index.actions, index.actionTimes)
     this.flushTimer = setInterval(() => { void this.flushAccessTimes().catch((error) => { this.log.warn('access-time flush failed', { error }) }) }, ACCESS_TIME_FLUSH_INTERVAL_MS)
     this.flushTimer.unref()
   }
@@ -165,17 +165,20 @@ export class LocalStore implements BlobWriterHost {
    * upload queue, peer bookkeeping). Writes to it are crash-safe like the index itself.
    */
   sublevel (name: string): Sublevel {
-    if (['blob', 'data', 'lru', 'ac', 'meta'].includes(name)) throw new RangeError(`sublevel name ${name} is reserved by the store`)
+    if (['blob', 'data', 'lru', 'ac', 'act', 'meta'].includes(name)) throw new RangeError(`sublevel name ${name} is reserved by the store`)
     return this.index.db.sublevel<string, Buffer>(name, { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as Sublevel
   }
 
   /**
-   * Iterates over every stored blob's digest (for availability summaries and sync). Reads the
-   * index in batches; never loads it whole.
+   * Iterates over every stored blob's digest (for availability summaries and sync), or only
+   * those written or used since `accessedSince` (ms). Reads the index in batches; never whole.
    */
-  async * digests (): AsyncGenerator<Digest> {
+  async * digests ({ accessedSince = 0 }: { accessedSince?: number } = {}): AsyncGenerator<Digest> {
     for await (const [hash, value] of this.index.blobs.iterator()) {
-      yield { hash, sizeBytes: decodeMeta(value).sizeBytes }
+      const meta = decodeMeta(value)
+      // Access times are recorded with a granularity of a minute (and flushed lazily).
+      if (accessedSince > 0 && meta.accessedAt < accessedSince - ACCESS_TIME_GRANULARITY_MS) continue
+      yield { hash, sizeBytes: meta.sizeBytes }
     }
   }
 

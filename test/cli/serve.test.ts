@@ -42,7 +42,7 @@ describe('peercas serve and the client commands', () => {
     expect((await stat(info.socket)).mode & 0o777).toBe(0o600)
     expect(node.stdout()).toContain(`peercas ready: socket ${info.socket}`)
     node.child.kill('SIGTERM')
-    expect((await node.exited).code).toBe(0)
+    expect(await node.exited, node.stderr()).toEqual({ code: 0, signal: null })
     await expect(stat(join(dir, 'node.json'))).rejects.toThrow()
     await expect(stat(info.socket)).rejects.toThrow()
   })

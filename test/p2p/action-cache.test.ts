@@ -8,6 +8,7 @@ import type { SyncProgress__Output } from '../../node/generated/peercas/admin/v1
 import { startP2pTestNode, waitFor } from '../helpers/p2p-nodes.js'
 import type { TestNode } from '../helpers/node.js'
 import type { P2pService } from '../../node/p2p/index.js'
+import { encodeMeta, type IndexDb } from '../../node/store/index-db.js'
 
 type P2pNode = TestNode & { p2p: P2pService }
 
@@ -79,6 +80,34 @@ describe('action-cache lookups from peers', () => {
       expect(second.done).toBe(true)
       expect(second.doneItems).toBe(0)
       expect(second.skippedItems).toBe(second.totalItems)
+    } finally {
+      await laptop.stop()
+    }
+  })
+
+  it('syncs only what the peer wrote or used within --since', async () => {
+    const old = await seedAction(a, 'since')
+    const fresh = await seedAction(a, 'since')
+    const oldLoose = randomBytes(5000)
+    await a.store.put(digestOf(oldLoose), oldLoose)
+    // Age the old entries by a day on A: the action result's write time and the blobs' access times.
+    const index = (a.store as unknown as { index: IndexDb }).index
+    const dayAgo = Date.now() - 86_400_000
+    const time = Buffer.alloc(8); time.writeDoubleLE(dayAgo)
+    await index.actionTimes.put(`since\0${old.action.hash}/${old.action.sizeBytes}`, time)
+    for (const blob of [old.output, oldLoose]) {
+      await index.blobs.put(digestOf(blob).hash, encodeMeta({ sizeBytes: blob.length, accessedAt: dayAgo, inline: true }))
+    }
+    const laptop = await startP2pTestNode({ trust: [a.p2p.peerId] })
+    try {
+      const call = laptop.clients.admin.Sync({ peer: a.p2p.addresses[0]!, sinceSeconds: 3600, acOnly: false }) as ClientReadableStream<SyncProgress__Output>
+      let last: SyncProgress__Output | undefined
+      for await (const p of call as AsyncIterable<SyncProgress__Output>) last = p
+      expect(last!.done).toBe(true)
+      expect(await laptop.store.actionCache.get('since', fresh.action)).toBeDefined()
+      expect(await laptop.store.has(digestOf(fresh.output))).toBe(true)
+      expect(await laptop.store.actionCache.get('since', old.action)).toBeUndefined()
+      expect(await laptop.store.has(digestOf(oldLoose))).toBe(false)
     } finally {
       await laptop.stop()
     }
