@@ -143,8 +143,18 @@ async function findMissingReference (result: ActionResult__Output, resolver: Tie
   // Reachable means: stored here, held by a durable tier (the central CAS, which the client
   // can then read through us), or fetchable from a peer right now.
   const notDurable = await resolver.findMissing(unique, signal)
-  for (const digest of notDurable) {
-    if (!(await resolver.ensureLocal(digest, signal))) return digest
+  // Fetch what peers have, several at a time: an action's outputs are independent.
+  let missing: Digest | undefined
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (missing === undefined && next < notDurable.length) {
+      const digest = notDurable[next++]!
+      if (!(await resolver.ensureLocal(digest, signal))) missing ??= digest
+    }
   }
-  return undefined
+  await Promise.all(Array.from({ length: Math.min(COMPLETENESS_FETCH_CONCURRENCY, notDurable.length) }, worker))
+  return missing
 }
+
+/** Blobs of one action result fetched from other tiers at once during the completeness check. */
+const COMPLETENESS_FETCH_CONCURRENCY = 8
