@@ -19,6 +19,8 @@ export interface PeercasProcess {
   readonly readyMs: number
   /** Resident set size now, in bytes (from /proc). */
   rssBytes(): Promise<number>
+  /** CPU time (user + system) the process has used so far, in ms (from /proc). */
+  cpuMs(): Promise<number>
   /** SIGTERM, then waits for a clean exit. */
   stop(): Promise<void>
 }
@@ -81,6 +83,12 @@ export async function startPeercas (init: StartPeercasInit): Promise<PeercasProc
       const match = /^VmRSS:\s+(\d+) kB/m.exec(status)
       if (match === null) throw new Error('no VmRSS in /proc status')
       return Number(match[1]) * 1024
+    },
+    async cpuMs () {
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // utime and stime, in clock ticks (100 per second on Linux).
+      return (Number(fields[11]) + Number(fields[12])) * 10
     },
     async stop () {
       if (child.exitCode !== null || child.signalCode !== null) return
