@@ -11,6 +11,7 @@ import { MAX_PENDING_UPLOADS, READ_CHUNK_BYTES, UPLOAD_RESUME_TTL_MS } from './c
 import { InvalidRequestError, NotFoundError, ReadOutOfRangeError, TooManyUploadsError, WriteOffsetError, toRpcError } from './errors.js'
 import { parseReadResourceName, parseWriteResourceName } from './request-fields.js'
 import { signalOf } from './cas-service.js'
+import { encodeReadResponseInPlace, READ_RESPONSE_HEADROOM } from './read-response.js'
 import { DigestMismatchError } from '../store/errors.js'
 
 /** What the ByteStream service needs. */
@@ -71,20 +72,34 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
         if (offset < 0) throw new ReadOutOfRangeError(`read_offset ${offset} is negative`)
         if (limit < 0) throw new InvalidRequestError(`read_limit ${limit} is negative`)
         if (offset > digest.sizeBytes) throw new ReadOutOfRangeError(`read_offset ${offset} is past the end of blob ${digest.hash}/${digest.sizeBytes}`)
-        const stream = await resolver.openReadStream(digest, { offset, limit }, signalOf(call))
-        if (stream === undefined) throw new NotFoundError(`blob ${digest.hash}/${digest.sizeBytes} is not in the cache`)
-        call.on('cancelled', () => { stream.destroy() })
+        const end = limit > 0 ? Math.min(digest.sizeBytes, offset + limit) : digest.sizeBytes
+        const notFound = new NotFoundError(`blob ${digest.hash}/${digest.sizeBytes} is not in the cache`)
+        if (!(await resolver.ensureLocal(digest, signalOf(call)))) throw notFound
         let sent = false
-        try {
-          for await (const chunk of stream) {
-            const data = chunk as Buffer
-            for (let at = 0; at < data.byteLength; at += READ_CHUNK_BYTES) {
-              sent = true
-              if (!call.write({ data: data.subarray(at, at + READ_CHUNK_BYTES) })) await once(call, 'drain')
-            }
+        const file = await store.openBlobFile(digest)
+        if (file === undefined) {
+          // Inline (small) blobs are already in memory.
+          const data = await store.read(digest)
+          if (data === undefined) throw notFound
+          for (let at = offset; at < end; at += READ_CHUNK_BYTES) {
+            sent = true
+            if (!call.write({ data: data.subarray(at, Math.min(end, at + READ_CHUNK_BYTES)) })) await once(call, 'drain')
           }
-        } finally {
-          stream.destroy()
+        } else {
+          try {
+            for (let at = offset; at < end && !call.cancelled;) {
+              const want = Math.min(READ_CHUNK_BYTES, end - at)
+              const buffer = Buffer.allocUnsafe(READ_RESPONSE_HEADROOM + want)
+              const { bytesRead } = await file.handle.read(buffer, READ_RESPONSE_HEADROOM, want, at)
+              if (bytesRead === 0) throw new Error(`blob file of ${digest.hash} ended at ${at} of ${digest.sizeBytes} bytes`)
+              sent = true
+              // Pre-encoded: the service's serializer passes Buffers through (see grpc-server.ts).
+              if (!call.write(encodeReadResponseInPlace(buffer, READ_RESPONSE_HEADROOM, bytesRead) as never)) await once(call, 'drain')
+              at += bytesRead
+            }
+          } finally {
+            await file.close()
+          }
         }
         // An empty read still answers with one (empty) message, which some clients expect.
         if (!sent) call.write({ data: Buffer.alloc(0) })

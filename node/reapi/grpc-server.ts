@@ -53,7 +53,7 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
 export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrpcServer> {
   const server = new grpc.Server(SERVER_OPTIONS)
   server.addService(reapi.ContentAddressableStorage.service, init.handlers.cas)
-  server.addService(bytestream.ByteStream.service, init.handlers.byteStream)
+  server.addService(byteStreamServiceDefinition(), init.handlers.byteStream)
   server.addService(reapi.ActionCache.service, init.handlers.actionCache)
   server.addService(reapi.Capabilities.service, init.handlers.capabilities)
   server.addService(reapi.Execution.service, init.handlers.execution)
@@ -90,6 +90,20 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
         server.tryShutdown(() => { clearTimeout(timer); resolve() })
       })
     }
+  }
+}
+
+/**
+ * The ByteStream service definition, with a Read serializer that passes through responses the
+ * handler already encoded (a Buffer; see read-response.ts) and encodes the rest as usual.
+ */
+export function byteStreamServiceDefinition (): grpc.ServiceDefinition {
+  const service = bytestream.ByteStream.service as unknown as grpc.ServiceDefinition
+  const read = service.Read!
+  const encode = read.responseSerialize
+  return {
+    ...service,
+    Read: { ...read, responseSerialize: (value: unknown) => Buffer.isBuffer(value) ? value : encode(value) }
   }
 }
 

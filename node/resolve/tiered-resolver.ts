@@ -1,7 +1,6 @@
-import type { Readable } from 'node:stream'
 import { silentLogger, type Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
-import type { LocalStore, ReadRange } from '../store/local-store.js'
+import type { LocalStore } from '../store/local-store.js'
 
 /** A tier the resolver can fetch missing blobs from (peers, the central CAS). */
 export interface BlobFetcher {
@@ -76,17 +75,6 @@ export class TieredResolver {
     }
     if (!(await this.fetchShared(digest, signal))) return undefined
     return await this.store.read(digest)
-  }
-
-  /** Opens a stream over a blob through the tiers, or `undefined` if no tier has it. */
-  async openReadStream (digest: Digest, range: ReadRange, signal?: AbortSignal): Promise<Readable | undefined> {
-    const local = await this.store.openReadStream(digest, range)
-    if (local !== undefined) {
-      this.counters.localHits++
-      return local
-    }
-    if (!(await this.fetchShared(digest, signal))) return undefined
-    return await this.store.openReadStream(digest, range)
   }
 
   /** The digests not in the local store (one batched index lookup, no fetching). */

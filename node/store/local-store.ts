@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -50,6 +50,14 @@ export interface EvictionResult {
   evictedBlobs: number
   evictedBytes: number
   totalBytesAfter: number
+}
+
+/** An open blob file (see {@link LocalStore.openBlobFile}). */
+export interface BlobFile {
+  readonly handle: FileHandle
+  readonly sizeBytes: number
+  /** Closes the file and releases the pin; safe to call twice. */
+  close(): Promise<void>
 }
 
 /** A byte range of a blob to read. */
@@ -266,6 +274,38 @@ export class LocalStore implements BlobWriterHost {
       return undefined
     }
     return stream
+  }
+
+  /**
+   * Opens the file of a blob stored as a file, pinned against eviction until `close()`;
+   * `undefined` when the blob is absent or inline (use {@link LocalStore.read} for those). For
+   * readers that fill their own buffers (ByteStream.Read encodes straight into them).
+   */
+  async openBlobFile (digest: Digest): Promise<BlobFile | undefined> {
+    this.assertOpen()
+    if (isEmptyDigest(digest)) return undefined
+    const meta = await this.lookup(digest)
+    if (meta === undefined || meta.inline) return undefined
+    this.pin(digest.hash)
+    try {
+      const handle = await open(this.blobPath(digest.hash), 'r')
+      let closed = false
+      return {
+        handle,
+        sizeBytes: meta.sizeBytes,
+        close: async () => {
+          if (closed) return
+          closed = true
+          this.unpin(digest.hash)
+          await handle.close()
+        }
+      }
+    } catch (error) {
+      this.unpin(digest.hash)
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      await this.dropVanished(digest.hash)
+      return undefined
+    }
   }
 
   /** Stores bytes held in memory after checking them against `digest`. */

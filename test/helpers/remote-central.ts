@@ -13,8 +13,8 @@ import { createCasService } from '../../node/reapi/cas-service.js'
 import { createByteStreamService } from '../../node/reapi/bytestream-service.js'
 import { createActionCacheService } from '../../node/reapi/action-cache-service.js'
 import { createCapabilitiesService, serverCapabilities } from '../../node/reapi/capabilities-service.js'
-import { SERVER_OPTIONS } from '../../node/reapi/grpc-server.js'
-import { bytestream, reapi } from '../../node/reapi/protos.js'
+import { SERVER_OPTIONS, byteStreamServiceDefinition } from '../../node/reapi/grpc-server.js'
+import { reapi } from '../../node/reapi/protos.js'
 import { rpcError } from '../../node/reapi/errors.js'
 import { createClients, unary, type ReapiClients } from '../../node/reapi/clients.js'
 import { makeTempDir } from './node.js'
@@ -84,6 +84,11 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
             const write = call.write.bind(call)
             let first = true
             call.write = (m: unknown) => {
+              // Pre-encoded ReadResponses are Buffers ending with the data: flip their last byte.
+              if (Buffer.isBuffer(m)) {
+                if (first && m.byteLength > 2) { first = false; const copy = Buffer.from(m); copy[copy.length - 1] = copy[copy.length - 1]! ^ 0xff; return write(copy) }
+                return write(m)
+              }
               const msg = m as { data: Buffer }
               if (first && msg.data.byteLength > 0) { first = false; msg.data = flip(msg.data) }
               return write(msg)
@@ -109,7 +114,7 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
   const server = new grpc.Server(SERVER_OPTIONS)
   const capabilities = createCapabilitiesService()
   server.addService(reapi.ContentAddressableStorage.service, wrap(createCasService({ store, resolver })))
-  server.addService(bytestream.ByteStream.service, wrap(createByteStreamService({ store, resolver }).handlers))
+  server.addService(byteStreamServiceDefinition(), wrap(createByteStreamService({ store, resolver }).handlers))
   const ac = createActionCacheService({ store, resolver }).handlers
   server.addService(reapi.ActionCache.service, wrap({
     GetActionResult: ac.GetActionResult,
