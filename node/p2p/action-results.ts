@@ -2,16 +2,20 @@ import type { Libp2p } from 'libp2p'
 import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../log/logger.js'
-import type { Digest } from '../store/digest.js'
+import { isEmptyDigest, type Digest } from '../store/digest.js'
+import { DigestMismatchError } from '../store/errors.js'
 import type { LocalStore } from '../store/local-store.js'
-import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
-import { ACTION_RESULT_PROTOCOL, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
+import { referencedDigests, type ActionResultFetcher } from '../reapi/action-cache-service.js'
+import { reapi } from '../reapi/protos.js'
+import { digestFromMessage } from '../reapi/request-fields.js'
+import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, INLINE_BLOB_OVERHEAD_BYTES, LOOKUP_IDLE_STREAMS_PER_PEER, LOOKUP_STREAM_IDLE_MS, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, MAX_INLINE_BLOBS, MAX_INLINE_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
-import { MalformedFrameError, PeerMisbehavedError } from './errors.js'
+import { MalformedFrameError, PeerMisbehavedError, UnexpectedEndError } from './errors.js'
+import type { ServeTransform } from './fetch-server.js'
 import { StreamReader, sendFrame } from './framing.js'
-import { messages } from './messages.js'
-import { Semaphore } from './limits.js'
-import type { PeerBook } from './peer-book.js'
+import { messages, type InlineBlobMessage } from './messages.js'
+import { Semaphore, TokenBucket } from './limits.js'
+import type { PeerBook, PeerRecord } from './peer-book.js'
 
 /** What {@link ActionResultProtocol} needs. */
 export interface ActionResultProtocolInit {
@@ -25,6 +29,15 @@ export interface ActionResultProtocolInit {
   book: PeerBook
   /** Most time one lookup waits for trusted peers. @default {@link PEER_TIER_BUDGET_MS} */
   budgetMs?: number
+  /**
+   * Bytes of referenced blobs we ask peers to carry inline in their answers (0 = none); a server
+   * sends at most {@link MAX_INLINE_BYTES} whatever is asked. @default {@link MAX_INLINE_BYTES}
+   */
+  maxInlineBytes?: number
+  /** Paces blob bytes we serve inline, shared with the fetch server (`maxServeRate`). @default unlimited */
+  serveRate?: TokenBucket
+  /** Test hook: rewrites inline blob bytes we serve (to make a node lie). */
+  transform?: ServeTransform
   /** Test hook: accept lookups and never answer. */
   stall?: boolean
 }
@@ -35,28 +48,44 @@ const MAX_INSTANCE_NAME = 1024
 const MAX_LOOKUP_STREAMS = 32
 
 /**
- * /peercas/ac/1.0.0: one ActionResultRequest, one ActionResultResponse per stream. Any peer may
- * ask; only answers from peers in `trust.peers` are used (the peer ID is authenticated by Noise).
+ * /peercas/ac/1.1.0: ActionResultRequest → ActionResultResponse, repeated on one stream, which
+ * the asker keeps in a small idle pool per peer; /peercas/ac/1.0.0 (older nodes): one of each per
+ * stream. Any peer may ask; only answers from peers in `trust.peers` are used (the peer ID is
+ * authenticated by Noise).
+ * An answer may carry the small blobs the result references (`inline_blobs`), so the asker needs
+ * no fetch stream for them; each is verified (SHA-256 and size) before it is stored, and a peer
+ * that sends wrong bytes is banned like a fetch liar.
  */
 export class ActionResultProtocol implements ActionResultFetcher {
   private readonly trusted: Set<string>
   private readonly log: Logger
   /** Outbound lookups per peer: a burst of GetActionResult calls queues instead of failing. */
   private readonly lookupSlots = new Map<string, Semaphore>()
+  /** Idle reusable (1.1.0) lookup streams per peer, most recently used last. */
+  private readonly idle = new Map<string, LookupStream[]>()
+  private readonly maxInlineBytes: number
+  private readonly serveRate: TokenBucket
 
   constructor (private readonly init: ActionResultProtocolInit) {
     this.trusted = new Set(init.trustedPeers)
     this.log = init.logger
+    this.maxInlineBytes = init.maxInlineBytes ?? MAX_INLINE_BYTES
+    if (!(Number.isInteger(this.maxInlineBytes) && this.maxInlineBytes >= 0 && this.maxInlineBytes <= MAX_INLINE_BYTES)) {
+      throw new RangeError(`maxInlineBytes must be an integer in 0..${MAX_INLINE_BYTES}, got ${this.maxInlineBytes}`)
+    }
+    this.serveRate = init.serveRate ?? new TokenBucket(0)
   }
 
-  /** Registers the protocol handler. */
+  /** Registers the protocol handlers (1.1.0 and, for older nodes, 1.0.0). */
   async start (): Promise<void> {
-    await this.init.libp2p.handle(ACTION_RESULT_PROTOCOL, (stream, connection) => {
-      void this.serve(stream, connection).catch((error) => {
-        this.log.debug('action-result stream failed', { peer: connection.remotePeer.toString(), error })
-        stream.abort(error as Error)
-      })
-    }, { maxInboundStreams: MAX_LOOKUP_STREAMS, maxOutboundStreams: MAX_LOOKUP_STREAMS })
+    for (const protocol of [ACTION_RESULT_STREAM_PROTOCOL, ACTION_RESULT_PROTOCOL]) {
+      await this.init.libp2p.handle(protocol, (stream, connection) => {
+        void this.serve(stream, connection, protocol === ACTION_RESULT_STREAM_PROTOCOL).catch((error) => {
+          this.log.debug('action-result stream failed', { peer: connection.remotePeer.toString(), error })
+          stream.abort(error as Error)
+        })
+      }, { maxInboundStreams: MAX_LOOKUP_STREAMS, maxOutboundStreams: MAX_LOOKUP_STREAMS })
+    }
   }
 
   /** True if `peer` may answer action-cache lookups. */
@@ -71,7 +100,7 @@ export class ActionResultProtocol implements ActionResultFetcher {
   async fetchActionResult (instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
     const { book } = this.init
     const peers = [...this.trusted].filter((peer) => {
-      if (book.isCoolingDown(peer)) return false
+      if (book.isBanned(peer) || book.isCoolingDown(peer)) return false
       try { return this.init.libp2p.getConnections(peerIdFromString(peer)).length > 0 } catch { return false }
     })
     if (peers.length === 0) return undefined
@@ -90,6 +119,8 @@ export class ActionResultProtocol implements ActionResultFetcher {
           }, (error) => {
             // Cut off by the budget, or failed on its own: either way not worth waiting for soon.
             if (signal.aborted || controller.signal.aborted) return
+            // A liar is already banned (in lookupNow); that is not a slow peer.
+            if (error instanceof DigestMismatchError) return
             const until = book.penalize(peer, Math.max(performance.now() - started, budgetMs))
             this.log.info('trusted peer failed or did not answer an action-result lookup in time; cooling it down', { peer, action: actionDigest.hash, coolingUntil: new Date(until).toISOString(), error })
           }).finally(() => { if (--pending === 0) resolve(undefined) })
@@ -100,7 +131,11 @@ export class ActionResultProtocol implements ActionResultFetcher {
     }
   }
 
-  /** Asks one peer (trusted or not: the caller decides what to do with the answer). */
+  /**
+   * Asks one peer (trusted or not: the caller decides what to do with the answer). Blobs the
+   * answer carries inline are verified and stored before this resolves; wrong bytes ban the peer
+   * and reject with {@link DigestMismatchError} (the answer is not used).
+   */
   async lookup (peer: string, instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
     let slots = this.lookupSlots.get(peer)
     if (slots === undefined) { slots = new Semaphore(MAX_LOOKUP_STREAMS); this.lookupSlots.set(peer, slots) }
@@ -113,40 +148,263 @@ export class ActionResultProtocol implements ActionResultFetcher {
   }
 
   private async lookupNow (peer: string, instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
-    const stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), ACTION_RESULT_PROTOCOL, {
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.stallTimeoutMs)])
-    })
-    const onAbort = (): void => { stream.abort(new Error('lookup aborted')) }
-    signal.addEventListener('abort', onAbort, { once: true })
+    const reused = this.takeIdle(peer)
+    if (reused === undefined) return await this.ask(peer, await this.openLookupStream(peer, signal), instanceName, actionDigest, signal)
     try {
-      const reader = new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs })
-      await sendFrame(stream, messages.actionResultRequest.encode({ instanceName, action: toBlobRef(actionDigest) }), { signal, stallTimeoutMs: this.init.stallTimeoutMs })
-      await stream.close({ signal })
-      const bytes = await reader.readFrame(MAX_ACTION_RESULT_BYTES + 64)
-      if (bytes === undefined) throw new PeerMisbehavedError(`peer ${peer} closed the action-result stream without answering`)
-      const response = messages.actionResultResponse.decode(bytes)
-      return response.found ? Buffer.from(response.actionResult) : undefined
-    } finally {
-      signal.removeEventListener('abort', onAbort)
-      if (stream.status === 'open') stream.abort(new Error('lookup done'))
+      return await this.ask(peer, reused, instanceName, actionDigest, signal)
+    } catch (error) {
+      // An idle stream that the peer closed (idle timeout, restart) just as we reused it: that
+      // says nothing about the peer, so ask once more on a new stream.
+      if (signal.aborted || !isTransportError(error)) throw error
+      this.log.debug('idle action-result stream failed on reuse; asking on a new one', { peer, error })
+      return await this.ask(peer, await this.openLookupStream(peer, signal), instanceName, actionDigest, signal)
     }
   }
 
-  private async serve (stream: Stream, connection: Connection): Promise<void> {
-    const reader = new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs })
-    const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
-    if (bytes === undefined) { await stream.close(); return }
-    const request = messages.actionResultRequest.decode(bytes)
-    if (this.init.stall === true) {
-      await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
-      return
+  /** Opens a lookup stream: /peercas/ac/1.1.0 (reusable) if the peer speaks it, else 1.0.0. */
+  private async openLookupStream (peer: string, signal: AbortSignal): Promise<LookupStream> {
+    const stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), [ACTION_RESULT_STREAM_PROTOCOL, ACTION_RESULT_PROTOCOL], {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.stallTimeoutMs)])
+    })
+    const lookup: LookupStream = { stream, reader: new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs }), reusable: stream.protocol === ACTION_RESULT_STREAM_PROTOCOL }
+    // The peer ended the stream (or it broke) while it sat idle: it can no longer be used.
+    stream.addEventListener('close', () => { this.forgetIdle(peer, lookup) })
+    stream.addEventListener('remoteCloseWrite', () => { this.forgetIdle(peer, lookup) })
+    return lookup
+  }
+
+  /** One request and its answer on `lookup`; the stream goes back to the idle pool if it can. */
+  private async ask (peer: string, lookup: LookupStream, instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
+    const { stream, reader } = lookup
+    const onAbort = (): void => { stream.abort(new Error('lookup aborted')) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    let answered = false
+    try {
+      const maxInlineBytes = this.maxInlineBytes
+      await sendFrame(stream, messages.actionResultRequest.encode({ instanceName, action: toBlobRef(actionDigest), maxInlineBytes }), { signal, stallTimeoutMs: this.init.stallTimeoutMs })
+      if (!lookup.reusable) await stream.close({ signal })
+      const inlineCap = maxInlineBytes === 0 ? 0 : maxInlineBytes + MAX_INLINE_BLOBS * INLINE_BLOB_OVERHEAD_BYTES
+      const bytes = await reader.readFrame(MAX_ACTION_RESULT_BYTES + 64 + inlineCap)
+      if (bytes === undefined) throw new UnexpectedEndError(`peer ${peer} closed the action-result stream without answering`)
+      const response = messages.actionResultResponse.decode(bytes)
+      if (!response.found) { answered = true; return undefined }
+      if (response.actionResult.byteLength > MAX_ACTION_RESULT_BYTES) throw new PeerMisbehavedError(`peer ${peer} sent an action result of ${response.actionResult.byteLength} bytes`)
+      const result = Buffer.from(response.actionResult)
+      try {
+        await this.storeInline(peer, result, response.inlineBlobs ?? [], maxInlineBytes)
+      } catch (error) {
+        if (error instanceof DigestMismatchError) {
+          const until = this.init.book.ban(peer)
+          this.log.warn('peer sent inline blob bytes that do not match their digest; banned', { peer, action: actionDigest.hash, bannedUntil: new Date(until).toISOString(), error })
+        }
+        throw error
+      }
+      answered = true
+      return result
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      if (answered && lookup.reusable && !signal.aborted) this.putIdle(peer, lookup)
+      else if (stream.status === 'open') stream.abort(new Error('lookup done'))
     }
-    if (request.instanceName.length > MAX_INSTANCE_NAME) throw new MalformedFrameError(`instance name of ${request.instanceName.length} characters`)
-    const action = fromBlobRef(request.action)
-    const result = await this.init.store.actionCache.get(request.instanceName, action)
-    const found = result !== undefined && result.byteLength <= MAX_ACTION_RESULT_BYTES
-    await sendFrame(stream, messages.actionResultResponse.encode({ found, actionResult: found ? result : new Uint8Array(0) }), { stallTimeoutMs: this.init.stallTimeoutMs })
-    await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) })
-    this.log.debug('answered an action-result lookup', { peer: connection.remotePeer.toString(), action: action.hash, found })
+  }
+
+  /** An idle reusable stream to `peer` that is still open both ways, if any. */
+  private takeIdle (peer: string): LookupStream | undefined {
+    const idle = this.idle.get(peer)
+    while (idle !== undefined && idle.length > 0) {
+      const lookup = idle.pop()!
+      clearTimeout(lookup.idleTimer)
+      const { stream } = lookup
+      if (stream.status === 'open' && stream.writeStatus === 'writable' && stream.remoteWriteStatus === 'writable' && lookup.reader.buffered === 0) return lookup
+      // Closed meanwhile, or the peer sent something nobody asked for.
+      stream.abort(new Error('idle action-result stream is unusable'))
+    }
+    return undefined
+  }
+
+  /** Keeps a stream for the next lookup to `peer`; closes it if the pool is full, or once idle too long. */
+  private putIdle (peer: string, lookup: LookupStream): void {
+    let idle = this.idle.get(peer)
+    if (idle === undefined) { idle = []; this.idle.set(peer, idle) }
+    if (idle.length >= LOOKUP_IDLE_STREAMS_PER_PEER || lookup.stream.remoteWriteStatus !== 'writable') { closeQuietly(lookup.stream); return }
+    lookup.idleTimer = setTimeout(() => { this.forgetIdle(peer, lookup) }, Math.min(LOOKUP_STREAM_IDLE_MS, this.init.stallTimeoutMs / 2))
+    lookup.idleTimer.unref()
+    idle.push(lookup)
+  }
+
+  /** Drops `lookup` from the idle pool (closing it) if it is there. */
+  private forgetIdle (peer: string, lookup: LookupStream): void {
+    const idle = this.idle.get(peer)
+    const i = idle?.indexOf(lookup) ?? -1
+    if (i < 0) return
+    idle!.splice(i, 1)
+    if (idle!.length === 0) this.idle.delete(peer)
+    clearTimeout(lookup.idleTimer)
+    closeQuietly(lookup.stream)
+  }
+
+  /**
+   * Stores the inline blobs of an answer that its result references: first the blobs it names
+   * directly (trees included), then the files of those trees — parsed only once the tree itself
+   * was verified and stored. The store checks every blob's SHA-256 and size before it becomes
+   * visible; a mismatch rejects with {@link DigestMismatchError}. Blobs the result does not
+   * reference are dropped: an answer is no way to put arbitrary blobs here. Storing can fail
+   * for other reasons (quota); the completeness check then fetches the blob.
+   */
+  private async storeInline (peer: string, result: Buffer, blobs: InlineBlobMessage[], asked: number): Promise<void> {
+    if (blobs.length === 0) return
+    if (blobs.length > MAX_INLINE_BLOBS) throw new PeerMisbehavedError(`peer ${peer} sent ${blobs.length} inline blobs, more than the cap of ${MAX_INLINE_BLOBS}`)
+    const received: InlineBlob[] = []
+    let total = 0
+    for (const blob of blobs) {
+      total += blob.data.byteLength
+      if (total > asked) throw new PeerMisbehavedError(`peer ${peer} sent ${total} bytes of inline blobs, more than the ${asked} asked for`)
+      received.push({ digest: fromBlobRef(blob.blob), data: Buffer.from(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength) })
+    }
+    let refs: { blobs: Digest[], trees: Digest[] }
+    try {
+      refs = referencedDigests(reapi.ActionResult.deserialize(result))
+    } catch {
+      return // a malformed result is a miss anyway
+    }
+    const direct = new Set([...refs.blobs, ...refs.trees].map((d) => d.hash))
+    const trees = new Set(refs.trees.map((d) => d.hash))
+    const first = received.filter((b) => direct.has(b.digest.hash) && !isEmptyDigest(b.digest))
+    const stored = await this.putVerified(peer, first)
+    const treeFiles = new Set<string>()
+    for (const blob of stored) {
+      if (!trees.has(blob.digest.hash)) continue
+      try {
+        const tree = reapi.Tree.deserialize(blob.data)
+        for (const dir of [tree.root, ...tree.children]) {
+          for (const file of dir?.files ?? []) treeFiles.add(digestFromMessage(file.digest, `tree ${blob.digest.hash} file ${file.name}`).hash)
+        }
+      } catch { /* not a Tree: the result is unusable, and its files are not wanted */ }
+    }
+    const second = received.filter((b) => !direct.has(b.digest.hash) && treeFiles.has(b.digest.hash) && !isEmptyDigest(b.digest))
+    await this.putVerified(peer, second)
+    this.init.book.get(peer).bytesFetchedFrom += total
+    const dropped = received.filter((b) => !isEmptyDigest(b.digest)).length - first.length - second.length
+    if (dropped > 0) this.log.info('peer sent inline blobs its action result does not reference; dropped', { peer, dropped })
+  }
+
+  /** Stores blobs through the verifying store; resolves those stored, rejects on wrong bytes. */
+  private async putVerified (peer: string, blobs: InlineBlob[]): Promise<InlineBlob[]> {
+    if (blobs.length === 0) return []
+    const errors = await this.init.store.putMany(blobs)
+    const mismatch = errors.find((e) => e instanceof DigestMismatchError)
+    if (mismatch !== undefined) throw mismatch
+    errors.forEach((error, i) => {
+      if (error !== undefined) this.log.debug('could not store an inline blob; it will be fetched if needed', { peer, hash: blobs[i]!.digest.hash, error })
+    })
+    return blobs.filter((_, i) => errors[i] === undefined)
+  }
+
+  /**
+   * The blobs to carry inline in an answer to `peer`: those `result` references (trees, then
+   * the files in them) that we hold, smallest first, up to `asked` bytes (at most
+   * {@link MAX_INLINE_BYTES}, {@link MAX_INLINE_BLOBS} blobs). Nothing when the serve rate
+   * cannot cover them now: the asker then fetches them through the paced fetch protocol.
+   */
+  private async inlineBlobs (record: PeerRecord, result: Uint8Array, asked: number): Promise<InlineBlobMessage[]> {
+    let remaining = Math.min(asked, MAX_INLINE_BYTES)
+    if (!(remaining > 0)) return []
+    let refs: { blobs: Digest[], trees: Digest[] }
+    try {
+      refs = referencedDigests(reapi.ActionResult.deserialize(Buffer.from(result.buffer, result.byteOffset, result.byteLength)))
+    } catch {
+      return []
+    }
+    const { store } = this.init
+    const chosen: Array<{ digest: Digest, data: Buffer }> = []
+    const seen = new Set<string>()
+    const fits = (d: Digest): boolean => !isEmptyDigest(d) && !seen.has(d.hash) && d.sizeBytes <= remaining && chosen.length < MAX_INLINE_BLOBS
+    const files = [...refs.blobs]
+    for (const tree of refs.trees.sort(bySize)) {
+      if (!fits(tree)) continue
+      seen.add(tree.hash)
+      const data = await store.read(tree)
+      if (data?.byteLength !== tree.sizeBytes) continue
+      chosen.push({ digest: tree, data })
+      remaining -= tree.sizeBytes
+      try {
+        const parsed = reapi.Tree.deserialize(data)
+        for (const dir of [parsed.root, ...parsed.children]) {
+          for (const file of dir?.files ?? []) files.push(digestFromMessage(file.digest, `tree ${tree.hash} file ${file.name}`))
+        }
+      } catch { /* not a Tree: none of its files is carried */ }
+    }
+    const picked: Digest[] = []
+    for (const file of files.sort(bySize)) {
+      if (file.sizeBytes > remaining || chosen.length + picked.length >= MAX_INLINE_BLOBS) break
+      if (!fits(file)) continue
+      seen.add(file.hash)
+      picked.push(file)
+      remaining -= file.sizeBytes
+    }
+    const read = await Promise.all(picked.map(async (digest) => ({ digest, data: await store.read(digest) })))
+    for (const { digest, data } of read) if (data?.byteLength === digest.sizeBytes) chosen.push({ digest, data })
+    const total = chosen.reduce((sum, b) => sum + b.data.byteLength, 0)
+    if (total === 0) return []
+    if (!this.serveRate.tryTake(total)) return []
+    if (!record.serveRate.tryTake(total)) { this.serveRate.refund(total); return [] }
+    record.bytesServedTo += total
+    const transform = this.init.transform
+    return chosen.map(({ digest, data }) => ({ blob: toBlobRef(digest), data: transform === undefined ? data : transform(digest, 0, data) }))
+  }
+
+  /**
+   * Answers lookups on one stream: one (1.0.0), or one after another until the asker closes its
+   * side (1.1.0). Between requests the asker may stay silent at most the stall timeout.
+   */
+  private async serve (stream: Stream, connection: Connection, reusable: boolean): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const reader = new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs })
+    for (;;) {
+      const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+      if (bytes === undefined) { await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) }); return }
+      const request = messages.actionResultRequest.decode(bytes)
+      if (this.init.stall === true) {
+        await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
+        return
+      }
+      if (request.instanceName.length > MAX_INSTANCE_NAME) throw new MalformedFrameError(`instance name of ${request.instanceName.length} characters`)
+      const action = fromBlobRef(request.action)
+      const result = await this.init.store.actionCache.get(request.instanceName, action)
+      const found = result !== undefined && result.byteLength <= MAX_ACTION_RESULT_BYTES
+      const inlineBlobs = found ? await this.inlineBlobs(this.init.book.get(peer), result, request.maxInlineBytes ?? 0) : []
+      await sendFrame(stream, messages.actionResultResponse.encode({ found, actionResult: found ? result : new Uint8Array(0), inlineBlobs }), { stallTimeoutMs: this.init.stallTimeoutMs })
+      this.log.debug('answered an action-result lookup', { peer, action: action.hash, found, inlineBlobs: inlineBlobs.length })
+      if (!reusable) {
+        await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) })
+        return
+      }
+    }
   }
 }
+
+/** A blob received inline, not yet verified. */
+interface InlineBlob { digest: Digest, data: Buffer }
+
+/** A lookup stream and its reader (which must live as long as the stream: it buffers). */
+interface LookupStream {
+  stream: Stream
+  reader: StreamReader
+  /** /peercas/ac/1.1.0: more requests may follow on it. */
+  reusable: boolean
+  idleTimer?: NodeJS.Timeout
+}
+
+/** Errors of the stream itself (ended, reset), as opposed to a peer that answered badly or slowly. */
+function isTransportError (error: unknown): boolean {
+  if (error instanceof UnexpectedEndError) return true
+  const name = (error as Error | undefined)?.name
+  return name === 'StreamStateError' || name === 'StreamResetError' || name === 'StreamAbortedError' || name === 'ConnectionClosedError'
+}
+
+function closeQuietly (stream: Stream): void {
+  if (stream.status !== 'open') return
+  stream.close({ signal: AbortSignal.timeout(1000) }).catch((error: Error) => { stream.abort(error) })
+}
+
+function bySize (a: Digest, b: Digest): number { return a.sizeBytes - b.sizeBytes }

@@ -2,8 +2,10 @@
 export const AVAILABILITY_PROTOCOL = '/peercas/avail/1.0.0'
 /** Fetch blobs or byte ranges. */
 export const FETCH_PROTOCOL = '/peercas/fetch/1.0.0'
-/** Action-result lookups. */
+/** Action-result lookups, one per stream (spoken to and by nodes from before 1.1.0). */
 export const ACTION_RESULT_PROTOCOL = '/peercas/ac/1.0.0'
+/** Action-result lookups, one after another on a stream the asker keeps open for reuse. */
+export const ACTION_RESULT_STREAM_PROTOCOL = '/peercas/ac/1.1.0'
 /** Listing a peer's blobs or action-cache keys, for sync. */
 export const LIST_PROTOCOL = '/peercas/list/1.0.0'
 
@@ -51,6 +53,19 @@ export const MAX_WANTS_PER_REQUEST = 256
 export const LIST_PAGE_ENTRIES = 4096
 /** Largest action result accepted from a peer. */
 export const MAX_ACTION_RESULT_BYTES = 4 * 1024 * 1024
+/**
+ * Most bytes of referenced blobs carried inline in one action-result answer (sum of their
+ * sizes). Each blob carried saves the asker one fetch stream (≈ 2–3 ms for a small blob).
+ */
+export const MAX_INLINE_BYTES = 1024 * 1024
+/** Most blobs carried inline in one action-result answer. */
+export const MAX_INLINE_BLOBS = 256
+/** Idle /peercas/ac/1.1.0 streams kept per peer for the next lookups. */
+export const LOOKUP_IDLE_STREAMS_PER_PEER = 4
+/** An idle lookup stream is closed after this long unused (the server's stall timeout is longer). */
+export const LOOKUP_STREAM_IDLE_MS = 10_000
+/** Protobuf overhead allowed per inline blob in an answer's frame cap (BlobRef + tags + lengths). */
+export const INLINE_BLOB_OVERHEAD_BYTES = 128
 
 /** Raw bytes are sent in chunks of at most this size. */
 export const SEND_CHUNK_BYTES = 256 * 1024

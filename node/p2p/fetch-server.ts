@@ -30,6 +30,11 @@ export interface FetchServerInit {
   maxStreamsPerPeer: number
   /** Bytes/s served over all peers; 0 = unlimited. */
   maxServeRate: number
+  /**
+   * The bucket that paces `maxServeRate`, when it is shared with other senders of blob bytes
+   * (action-result answers with inline blobs). @default a bucket of its own
+   */
+  rate?: TokenBucket
   /** A peer that sends no request, or reads nothing, for this long is cut off. */
   stallTimeoutMs: number
   /** Test hook, see {@link ServeTransform}. */
@@ -50,7 +55,7 @@ export class FetchServer {
 
   constructor (private readonly init: FetchServerInit) {
     this.streams = new Semaphore(init.maxStreams)
-    this.rate = new TokenBucket(init.maxServeRate)
+    this.rate = init.rate ?? new TokenBucket(init.maxServeRate)
     this.log = init.logger
   }
 

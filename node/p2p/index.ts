@@ -29,6 +29,8 @@ export interface P2pTestHooks {
   stall?: boolean
   /** Send a summary with every bit set (claims to hold every blob). */
   advertiseEverything?: boolean
+  /** Bytes of blobs this node asks for inline in action-result answers (0 = none). */
+  maxInlineBytes?: number
 }
 
 /** Options of one `peercas sync` run. */

@@ -11,6 +11,23 @@ export class TokenBucket {
     this.tokens = ratePerSecond
   }
 
+  /** Spends `n` bytes if they are allowed now (no burst overdraft); false, spending nothing, if not. */
+  tryTake (n: number): boolean {
+    if (this.ratePerSecond === 0) return true
+    const now = Date.now()
+    this.tokens = Math.min(this.ratePerSecond, this.tokens + (now - this.last) / 1000 * this.ratePerSecond)
+    this.last = now
+    if (this.tokens < n) return false
+    this.tokens -= n
+    return true
+  }
+
+  /** Gives back `n` bytes taken by {@link TokenBucket.tryTake} that were not sent after all. */
+  refund (n: number): void {
+    if (this.ratePerSecond === 0) return
+    this.tokens = Math.min(this.ratePerSecond, this.tokens + n)
+  }
+
   /** Waits until `n` bytes are allowed, then spends them. */
   async take (n: number, signal?: AbortSignal): Promise<void> {
     if (this.ratePerSecond === 0) return

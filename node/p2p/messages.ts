@@ -28,9 +28,11 @@ export type BlobStatus = 'OK' | 'NOT_FOUND' | 'BUSY' | 'INVALID'
 /** See protos/peercas/p2p/v1/p2p.proto. */
 export interface BlobHeaderMessage { status: BlobStatus, offset: number, length: number, message: string }
 /** See protos/peercas/p2p/v1/p2p.proto. */
-export interface ActionResultRequestMessage { instanceName: string, action: BlobRefMessage | null }
+export interface ActionResultRequestMessage { instanceName: string, action: BlobRefMessage | null, maxInlineBytes?: number }
 /** See protos/peercas/p2p/v1/p2p.proto. */
-export interface ActionResultResponseMessage { found: boolean, actionResult: Uint8Array }
+export interface InlineBlobMessage { blob: BlobRefMessage | null, data: Uint8Array }
+/** See protos/peercas/p2p/v1/p2p.proto. */
+export interface ActionResultResponseMessage { found: boolean, actionResult: Uint8Array, inlineBlobs?: InlineBlobMessage[] }
 /** See protos/peercas/p2p/v1/p2p.proto. */
 export interface ListRequestMessage { kind: 'BLOBS' | 'ACTION_RESULTS', sinceMs?: number }
 /** See protos/peercas/p2p/v1/p2p.proto. */

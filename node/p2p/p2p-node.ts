@@ -10,6 +10,7 @@ import { FetchServer } from './fetch-server.js'
 import { createHost, type Host } from './host.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { ListProtocol } from './list.js'
+import { TokenBucket } from './limits.js'
 import { PeerBook } from './peer-book.js'
 import { PeerFetcher } from './peer-fetcher.js'
 import { syncFromPeer } from './sync.js'
@@ -65,9 +66,12 @@ export class P2pNode implements P2pService {
         maxSummaryBytes: components.testHooks?.maxSummaryBytes,
         advertiseEverything: components.testHooks?.advertiseEverything
       })
-      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, stallTimeoutMs, transform: components.testHooks?.serveTransform, stall: components.testHooks?.stall })
+      // Fetch answers and blobs inlined in action-result answers share the node's serve rate.
+      const serveRate = new TokenBucket(p2p.maxServeRate)
+      const transform = components.testHooks?.serveTransform
+      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs, transform, stall: components.testHooks?.stall })
       const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs })
-      const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, stall: components.testHooks?.stall })
+      const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, serveRate, maxInlineBytes: components.testHooks?.maxInlineBytes, transform, stall: components.testHooks?.stall })
       const list = new ListProtocol({ libp2p, store, logger: logger.child('list'), stallTimeoutMs })
       const fetcher = new PeerFetcher({ availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
       await availability.start()

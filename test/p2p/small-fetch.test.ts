@@ -1,10 +1,20 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { loadConfig } from '../../node/config/load.js'
+import { createLogger } from '../../node/log/logger.js'
+import { reapi } from '../../node/reapi/protos.js'
+import { referencedDigests } from '../../node/reapi/action-cache-service.js'
+import { LocalStore } from '../../node/store/local-store.js'
+import { startP2p } from '../../node/p2p/index.js'
 import { digestOf, type Digest } from '../../node/store/digest.js'
-import { startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
+import { makeTempDir } from '../helpers/node.js'
+import { TEST_P2P, startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
 
 // A measurement, not a check: run with PEERCAS_BENCH=1. Two bare peers in this process on
-// 127.0.0.1; one fetches 4 KiB blobs from the other, one at a time, through the peer tier.
+// 127.0.0.1; one fetches 4 KiB blobs from the other, one at a time, through the peer tier; and
+// looks up action results (one 4 KiB output each) at the other, as a trusted peer, then makes
+// sure the output is here (what GetActionResult does on a local miss).
 const enabled = process.env.PEERCAS_BENCH === '1'
 
 describe.skipIf(!enabled)('small-blob peer fetch latency (PEERCAS_BENCH=1)', () => {
@@ -35,4 +45,40 @@ describe.skipIf(!enabled)('small-blob peer fetch latency (PEERCAS_BENCH=1)', () 
     const mean = warm.reduce((a, b) => a + b, 0) / warm.length
     console.log(`[small-fetch] 4 KiB: mean ${mean.toFixed(2)} ms, median ${warm[warm.length >> 1]!.toFixed(2)} ms, p90 ${warm[Math.floor(warm.length * 0.9)]!.toFixed(2)} ms (${warm.length} fetches after 50 warm-up)`)
   }, 120_000)
+
+  for (const maxInlineBytes of [0, 1024 * 1024]) {
+    it(`prints the time of one action-result lookup plus its 4 KiB output (inline up to ${maxInlineBytes} bytes)`, async () => {
+      const holder: BarePeer = await startBarePeer()
+      cleanups.push(holder.stop)
+      const count = 400
+      const actions: Digest[] = []
+      for (let i = 0; i < count; i++) {
+        const data = randomBytes(4096)
+        const digest = digestOf(data)
+        await holder.store.put(digest, data)
+        const action = digestOf(randomBytes(64))
+        await holder.store.actionCache.put('', action, reapi.ActionResult.serialize({ outputFiles: [{ path: 'out', digest }], exitCode: 0 }))
+        actions.push(action)
+      }
+      const dataDir = await makeTempDir('peercas-peer-')
+      const config = loadConfig({ env: {}, flags: { dataDir, p2p: { ...TEST_P2P, peers: [holder.p2p.addresses[0]!] }, trust: { peers: [holder.p2p.peerId] } } })
+      const logger = createLogger('peer', { level: 'error' })
+      const store = await LocalStore.open({ dataDir, maxSizeBytes: config.maxSize, logger })
+      const p2p = (await startP2p({ config, store, logger, testHooks: { maxInlineBytes } }))!
+      cleanups.push(async () => { await p2p.stop(); await store.close(); await rm(dataDir, { recursive: true, force: true }) })
+      await waitFor(() => p2p.peers().some((p) => p.connected && p.blobsAdvertised >= count), 'the summary')
+      const times: number[] = []
+      for (const action of actions) {
+        const started = performance.now()
+        const bytes = await p2p.actionResultFetcher.fetchActionResult('', action, AbortSignal.timeout(10_000))
+        for (const digest of referencedDigests(reapi.ActionResult.deserialize(bytes!)).blobs) {
+          if (!(await store.has(digest))) expect(await p2p.blobFetcher.fetchInto(digest, store, AbortSignal.timeout(10_000))).toBe(true)
+        }
+        times.push(performance.now() - started)
+      }
+      const warm = times.slice(50).sort((a, b) => a - b)
+      const mean = warm.reduce((a, b) => a + b, 0) / warm.length
+      console.log(`[small-fetch] action lookup + 4 KiB output, inline ≤ ${maxInlineBytes} B: mean ${mean.toFixed(2)} ms, median ${warm[warm.length >> 1]!.toFixed(2)} ms, p90 ${warm[Math.floor(warm.length * 0.9)]!.toFixed(2)} ms (${warm.length} actions after 50 warm-up)`)
+    }, 120_000)
+  }
 })
