@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as protoLoader from '@grpc/proto-loader'
+import { PROTOS_DIR } from '../protos-dir.js'
+import { PROTO_LOADER_OPTIONS } from '../reapi/protos.js'
 import { MalformedFrameError } from './errors.js'
 
 /** A blob on the wire: binary CID plus size. */
@@ -46,19 +45,7 @@ export interface MessageCodec<T> {
   decode(bytes: Uint8Array): T
 }
 
-function findProtosDir (): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'protos')
-    if (existsSync(join(candidate, 'peercas/p2p/v1/p2p.proto'))) return candidate
-    dir = dirname(dir)
-  }
-  throw new Error('cannot find protos/peercas/p2p/v1/p2p.proto next to the peercas sources')
-}
-
-const definition = protoLoader.loadSync('peercas/p2p/v1/p2p.proto', {
-  keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [findProtosDir()]
-})
+const definition = protoLoader.loadSync('peercas/p2p/v1/p2p.proto', { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTOS_DIR] })
 
 function codec<T> (name: string): MessageCodec<T> {
   const type = definition[`peercas.p2p.v1.${name}`] as unknown as protoLoader.MessageTypeDefinition<T, T>

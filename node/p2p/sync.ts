@@ -2,7 +2,7 @@ import type { Libp2p } from 'libp2p'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '../log/logger.js'
-import { isEmptyDigest, type Digest } from '../store/digest.js'
+import { batchDigests, isEmptyDigest, type Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
 import type { LocalStore } from '../store/local-store.js'
 import { reapi } from '../reapi/protos.js'
@@ -176,19 +176,7 @@ async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: 
 async function fetchMissing (c: SyncComponents, peer: string, digests: Digest[], p: Progress, signal: AbortSignal, countItems = false): Promise<boolean> {
   const unique = [...new Map(digests.filter((d) => !isEmptyDigest(d)).map((d) => [d.hash, d])).values()]
   const missing = await c.store.findMissing(unique)
-  const batches: Digest[][] = []
-  let current: Digest[] = []
-  let bytes = 0
-  for (const d of missing) {
-    if (current.length > 0 && (bytes + d.sizeBytes > SYNC_BATCH_BYTES || current.length >= MAX_WANTS_PER_REQUEST)) {
-      batches.push(current)
-      current = []
-      bytes = 0
-    }
-    current.push(d)
-    bytes += d.sizeBytes
-  }
-  if (current.length > 0) batches.push(current)
+  const batches = batchDigests(missing, { maxBytes: SYNC_BATCH_BYTES, maxCount: MAX_WANTS_PER_REQUEST })
   let ok = true
   await forEachConcurrently(batches, SYNC_CONCURRENCY, async (wants) => {
     try {

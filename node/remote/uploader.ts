@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
-import { isEmptyDigest } from '../store/digest.js'
+import { batchDigests, isEmptyDigest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import { referencedDigests } from '../reapi/action-cache-service.js'
 import { digestFromMessage } from '../reapi/request-fields.js'
@@ -141,22 +141,11 @@ export class Uploader {
       presence.add(present)
       this.finish(present)
       const maxBatch = client.capabilities?.maxBatchBytes ?? 0
-      const batches: Digest[][] = []
-      const large: Digest[] = []
-      let current: Digest[] = []
-      let currentBytes = 0
-      for (const d of missing) {
-        if (d.sizeBytes > maxBatch * 0.9 || d.sizeBytes > 1024 * 1024) { large.push(d); continue }
-        // Leave headroom for framing: some servers count message bytes, not blob bytes.
-        if (currentBytes + d.sizeBytes > maxBatch * 0.9 || current.length >= 1000) {
-          batches.push(current)
-          current = []
-          currentBytes = 0
-        }
-        current.push(d)
-        currentBytes += d.sizeBytes
-      }
-      if (current.length > 0) batches.push(current)
+      // Leave headroom for framing: some servers count message bytes, not blob bytes.
+      const batchLimit = maxBatch * 0.9
+      const isLarge = (d: Digest): boolean => d.sizeBytes > batchLimit || d.sizeBytes > 1024 * 1024
+      const large = missing.filter(isLarge)
+      const batches = batchDigests(missing.filter((d) => !isLarge(d)), { maxBytes: batchLimit, maxCount: 1000 })
       const results = await Promise.allSettled([
         ...batches.map(async (batch) => { await this.init.slots.run(async () => { await this.uploadBatch(batch, signal) }) }),
         ...large.map(async (d) => { await this.init.slots.run(async () => { await this.uploadLarge(d, signal) }) })

@@ -55,6 +55,27 @@ export function formatDigest (digest: Digest): string {
   return `${digest.hash}/${digest.sizeBytes}`
 }
 
+/**
+ * Splits digests, in order, into groups of at most `maxCount` digests and `maxBytes` of blob
+ * size in total (a digest larger than `maxBytes` gets a group of its own). For batched requests.
+ */
+export function batchDigests (digests: readonly Digest[], { maxBytes, maxCount }: { maxBytes: number, maxCount: number }): Digest[][] {
+  const batches: Digest[][] = []
+  let current: Digest[] = []
+  let bytes = 0
+  for (const digest of digests) {
+    if (current.length > 0 && (bytes + digest.sizeBytes > maxBytes || current.length >= maxCount)) {
+      batches.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(digest)
+    bytes += digest.sizeBytes
+  }
+  if (current.length > 0) batches.push(current)
+  return batches
+}
+
 /** Computes the digest of bytes held in memory. */
 export function digestOf (data: Uint8Array): Digest {
   return { hash: createHash('sha256').update(data).digest('hex'), sizeBytes: data.byteLength }
