@@ -1,3 +1,4 @@
+import { treeFileDigests } from '../reapi/tree.js'
 import type { Libp2p } from 'libp2p'
 import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -7,7 +8,6 @@ import { DigestMismatchError } from '../store/errors.js'
 import type { LocalStore } from '../store/local-store.js'
 import { referencedDigests, type ActionResultFetcher } from '../reapi/action-cache-service.js'
 import { reapi } from '../reapi/protos.js'
-import { digestFromMessage } from '../reapi/request-fields.js'
 import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, INLINE_BLOB_OVERHEAD_BYTES, LOOKUP_IDLE_STREAMS_PER_PEER, LOOKUP_STREAM_IDLE_MS, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, MAX_INLINE_BLOBS, MAX_INLINE_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
 import { MalformedFrameError, PeerMisbehavedError, UnexpectedEndError } from './errors.js'
@@ -275,10 +275,7 @@ export class ActionResultProtocol implements ActionResultFetcher {
     for (const blob of stored) {
       if (!trees.has(blob.digest.hash)) continue
       try {
-        const tree = reapi.Tree.deserialize(blob.data)
-        for (const dir of [tree.root, ...tree.children]) {
-          for (const file of dir?.files ?? []) treeFiles.add(digestFromMessage(file.digest, `tree ${blob.digest.hash} file ${file.name}`).hash)
-        }
+        for (const file of treeFileDigests(blob.digest, blob.data)) treeFiles.add(file.hash)
       } catch { /* not a Tree: the result is unusable, and its files are not wanted */ }
     }
     const second = received.filter((b) => !direct.has(b.digest.hash) && treeFiles.has(b.digest.hash) && !isEmptyDigest(b.digest))
@@ -328,10 +325,7 @@ export class ActionResultProtocol implements ActionResultFetcher {
       chosen.push({ digest: tree, data })
       remaining -= tree.sizeBytes
       try {
-        const parsed = reapi.Tree.deserialize(data)
-        for (const dir of [parsed.root, ...parsed.children]) {
-          for (const file of dir?.files ?? []) files.push(digestFromMessage(file.digest, `tree ${tree.hash} file ${file.name}`))
-        }
+        files.push(...treeFileDigests(tree, data))
       } catch { /* not a Tree: none of its files is carried */ }
     }
     const picked: Digest[] = []

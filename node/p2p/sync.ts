@@ -1,3 +1,4 @@
+import { checkTreeSize, treeFileDigests } from '../reapi/tree.js'
 import type { Libp2p } from 'libp2p'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -7,7 +8,6 @@ import { DigestMismatchError } from '../store/errors.js'
 import type { LocalStore } from '../store/local-store.js'
 import { reapi } from '../reapi/protos.js'
 import { referencedDigests } from '../reapi/action-cache-service.js'
-import { digestFromMessage } from '../reapi/request-fields.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { ActionResultProtocol } from './action-results.js'
 import { MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY } from './constants.js'
@@ -131,11 +131,10 @@ async function syncActions (c: SyncComponents, peer: string, p: Progress, signal
       const blobs = [...refs.blobs, ...refs.trees]
       if (!(await fetchMissing(c, peer, blobs, p, signal))) { p.failedItems++; return }
       for (const treeDigest of refs.trees) {
-        const tree = reapi.Tree.deserialize((await c.store.read(treeDigest))!)
-        const files: Digest[] = []
-        for (const dir of [tree.root, ...tree.children]) {
-          for (const file of dir?.files ?? []) files.push(digestFromMessage(file.digest, `tree ${treeDigest.hash} file ${file.name}`))
-        }
+        checkTreeSize(treeDigest)
+        const treeBytes = await c.store.read(treeDigest)
+        if (treeBytes === undefined) { p.failedItems++; return }
+        const files = treeFileDigests(treeDigest, treeBytes)
         if (!(await fetchMissing(c, peer, files, p, signal))) { p.failedItems++; return }
       }
       await c.store.actionCache.put(key.instanceName, key.actionDigest, bytes)

@@ -7,7 +7,8 @@ import type { TieredResolver } from '../resolve/tiered-resolver.js'
 import type { Logger } from '../log/logger.js'
 import { silentLogger } from '../log/logger.js'
 import { InvalidRequestError, NotFoundError, toRpcError } from './errors.js'
-import { MAX_TREE_BLOB_BYTES } from './constants.js'
+import { checkTreeSize, InvalidTreeError, treeFileDigests } from './tree.js'
+import { InvalidDigestError } from '../store/errors.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from './request-fields.js'
 import { reapi } from './protos.js'
 
@@ -125,18 +126,14 @@ async function findMissingReference (result: ActionResult__Output, resolver: Tie
   }
   const files = refs.blobs.filter((d) => !isEmptyDigest(d))
   for (const treeDigest of refs.trees) {
-    if (treeDigest.sizeBytes > MAX_TREE_BLOB_BYTES) return treeDigest
-    const bytes = await resolver.read(treeDigest, signal)
-    if (bytes === undefined) return treeDigest
-    let tree: ReturnType<typeof reapi.Tree.deserialize>
     try {
-      tree = reapi.Tree.deserialize(bytes)
-    } catch {
-      return treeDigest // not a Tree: the result is unusable, so it is a miss
-    }
-    for (const dir of [tree.root, ...tree.children]) {
-      if (dir == null) continue
-      for (const file of dir.files) files.push(digestFromMessage(file.digest, `tree ${treeDigest.hash} file ${file.name}`))
+      checkTreeSize(treeDigest)
+      const bytes = await resolver.read(treeDigest, signal)
+      if (bytes === undefined) return treeDigest
+      files.push(...treeFileDigests(treeDigest, bytes))
+    } catch (error) {
+      if (error instanceof InvalidTreeError || error instanceof InvalidDigestError) return treeDigest // unusable result: a miss
+      throw error
     }
   }
   const unique = [...new Map(files.map((d) => [`${d.hash}/${d.sizeBytes}`, d])).values()]

@@ -1,9 +1,9 @@
+import { checkTreeSize, treeFileDigests } from '../reapi/tree.js'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import { batchDigests, isEmptyDigest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import { referencedDigests } from '../reapi/action-cache-service.js'
-import { digestFromMessage } from '../reapi/request-fields.js'
 import { reapi } from '../reapi/protos.js'
 import type { ActionResult__Output } from '../generated/build/bazel/remote/execution/v2/ActionResult.js'
 import type { CircuitBreaker } from './circuit-breaker.js'
@@ -274,16 +274,10 @@ export async function actionBlobs (result: ActionResult__Output, store: LocalSto
   const out = new Map<string, Digest>()
   for (const d of [...refs.blobs, ...refs.trees]) if (!isEmptyDigest(d)) out.set(d.hash, d)
   for (const treeDigest of refs.trees) {
+    checkTreeSize(treeDigest)
     const bytes = await store.read(treeDigest)
     if (bytes === undefined) return undefined
-    const tree = reapi.Tree.deserialize(bytes)
-    for (const dir of [tree.root, ...tree.children]) {
-      if (dir == null) continue
-      for (const file of dir.files) {
-        const d = digestFromMessage(file.digest, `tree ${treeDigest.hash} file ${file.name}`)
-        if (!isEmptyDigest(d)) out.set(d.hash, d)
-      }
-    }
+    for (const d of treeFileDigests(treeDigest, bytes)) if (!isEmptyDigest(d)) out.set(d.hash, d)
   }
   return [...out.values()]
 }

@@ -113,6 +113,11 @@ describe('ContentAddressableStorage', () => {
     expect(resumed.flatMap((p) => p.directories)).toHaveLength(1)
   })
 
+  it('refuses to load a directory blob larger than 64 MiB', async () => {
+    const huge = { hash: digestOf(randomBytes(8)).hash, sizeBytes: 70 * 1024 * 1024 }
+    await expectRpcError(collect(cas.GetTree({ rootDigest: huge })), status.INVALID_ARGUMENT, /larger than 67108864 bytes/)
+  })
+
   it('answers GetTree for a missing root with NOT_FOUND and a bad page token with INVALID_ARGUMENT', async () => {
     const absent = digestOf(randomBytes(9))
     await expectRpcError(collect(cas.GetTree({ rootDigest: absent })), status.NOT_FOUND, new RegExp(absent.hash))
