@@ -116,3 +116,9 @@ export const MAX_PARALLEL_SOURCES = 4
 export const SYNC_CONCURRENCY = 4
 /** Small blobs are batched into one fetch request up to this many bytes during sync. */
 export const SYNC_BATCH_BYTES = 4 * 1024 * 1024
+
+/**
+ * Entries one sync run takes on (of each kind, only those we lack): bounds its memory whatever
+ * the peer lists. What is left is pulled by running sync again (present entries are skipped).
+ */
+export const MAX_SYNC_PENDING = 500_000

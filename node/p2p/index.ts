@@ -41,6 +41,8 @@ export interface SyncOptions {
   sinceMs: number
   acOnly: boolean
   signal: AbortSignal
+  /** Missing entries of each kind one run takes on; the rest waits for the next run. @default 500000 */
+  maxPending?: number
 }
 
 /** The running libp2p side of a node. */

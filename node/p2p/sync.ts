@@ -10,7 +10,7 @@ import { reapi } from '../reapi/protos.js'
 import { referencedDigests } from '../reapi/action-cache-service.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { ActionResultProtocol } from './action-results.js'
-import { MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY } from './constants.js'
+import { MAX_SYNC_PENDING, MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY } from './constants.js'
 import { UnknownPeerError } from './errors.js'
 import type { FetchClient } from './fetch-client.js'
 import { peerIdOf } from './host.js'
@@ -35,6 +35,7 @@ export interface SyncRun {
   sinceMs: number
   acOnly: boolean
   signal: AbortSignal
+  maxPending?: number
 }
 
 /** How often progress is reported. */
@@ -66,11 +67,11 @@ export async function * syncFromPeer (c: SyncComponents, run: SyncRun): AsyncGen
     // or used, in that window).
     const since = run.sinceMs
     if (c.actionResults.isTrusted(peer)) {
-      await syncActions(c, peer, progress, run.signal, since)
+      await syncActions(c, peer, progress, run.signal, since, run.maxPending)
     } else {
       progress.messages.push(`peer ${peer} is not in trust.peers; its action results were not pulled`)
     }
-    if (!run.acOnly) await syncBlobs(c, peer, progress, run.signal, since)
+    if (!run.acOnly) await syncBlobs(c, peer, progress, run.signal, since, run.maxPending)
   })().catch((error) => { failure = error }).finally(() => { finished = true })
 
   while (!finished) {
@@ -113,12 +114,18 @@ async function resolvePeer (libp2p: Libp2p, target: string, signal: AbortSignal)
   return id.toString()
 }
 
-async function syncActions (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number): Promise<void> {
+async function syncActions (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number, maxPending = MAX_SYNC_PENDING): Promise<void> {
   p.phase = 'listing action results'
-  const keys = []
+  // Only entries we lack are kept, up to a bound; the rest waits for the next run.
+  const keys: Array<{ instanceName: string, actionDigest: Digest }> = []
   for await (const key of c.list.actions(peer, signal, since)) {
-    keys.push(key)
     p.totalItems++
+    if ((await c.store.actionCache.get(key.instanceName, key.actionDigest)) !== undefined) { p.skippedItems++; continue }
+    keys.push(key)
+    if (keys.length >= maxPending) {
+      p.messages.push(`listed ${maxPending} missing action results, the most one run takes; run sync again for the rest`)
+      break
+    }
   }
   p.phase = 'action results'
   await forEachConcurrently(keys, SYNC_CONCURRENCY, async (key) => {
@@ -147,7 +154,7 @@ async function syncActions (c: SyncComponents, peer: string, p: Progress, signal
   })
 }
 
-async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number): Promise<void> {
+async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number, maxPending = MAX_SYNC_PENDING): Promise<void> {
   p.phase = 'listing blobs'
   const missing: Digest[] = []
   let batch: Digest[] = []
@@ -162,6 +169,10 @@ async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: 
     p.totalItems++
     batch.push(digest)
     if (batch.length >= 1000) await check()
+    if (missing.length >= maxPending) {
+      p.messages.push(`listed ${maxPending} missing blobs, the most one run takes; run sync again for the rest`)
+      break
+    }
   }
   await check()
   p.phase = 'blobs'

@@ -5,6 +5,7 @@ import { unary } from '../../node/reapi/clients.js'
 import { reapi } from '../../node/reapi/protos.js'
 import { digestOf } from '../../node/store/digest.js'
 import type { SyncProgress__Output } from '../../node/generated/peercas/admin/v1/SyncProgress.js'
+import type { SyncProgress } from '../../node/generated/peercas/admin/v1/SyncProgress.js'
 import { startP2pTestNode, waitFor } from '../helpers/p2p-nodes.js'
 import type { TestNode } from '../helpers/node.js'
 import type { P2pService } from '../../node/p2p/index.js'
@@ -108,6 +109,28 @@ describe('action-cache lookups from peers', () => {
       expect(await laptop.store.has(digestOf(fresh.output))).toBe(true)
       expect(await laptop.store.actionCache.get('since', old.action)).toBeUndefined()
       expect(await laptop.store.has(digestOf(oldLoose))).toBe(false)
+    } finally {
+      await laptop.stop()
+    }
+  })
+
+  it('takes on a bounded number of missing entries per run, and a second run pulls the rest', async () => {
+    const seeded = [await seedAction(a, 'bounded'), await seedAction(a, 'bounded'), await seedAction(a, 'bounded')]
+    const laptop = await startP2pTestNode({ trust: [a.p2p.peerId] })
+    try {
+      const run = async (): Promise<SyncProgress> => {
+        let last: SyncProgress | undefined
+        for await (const p of laptop.p2p.sync({ peer: a.p2p.addresses[0]!, sinceMs: 0, acOnly: true, signal: AbortSignal.timeout(30_000), maxPending: 2 })) last = p
+        return last!
+      }
+      const first = await run()
+      expect(first.message).toMatch(/run sync again/)
+      const have = async (): Promise<number> => (await Promise.all(seeded.map(async (s) => await laptop.store.actionCache.get('bounded', s.action)))).filter((x) => x !== undefined).length
+      const afterFirst = await have()
+      expect(afterFirst).toBeLessThan(3)
+      await run()
+      await run()
+      expect(await have()).toBe(3)
     } finally {
       await laptop.stop()
     }
