@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { BenchCase, BenchContext, Figure } from '../lib/case.js'
+import { profileArgs, type BenchCase, type BenchContext, type Figure } from '../lib/case.js'
 import { startPeercas, type PeercasProcess } from '../lib/peercas-process.js'
 import { startWorker, type WorkerHandle } from '../lib/worker.js'
 import { best, mbPerSecond, round } from '../lib/stats.js'
@@ -54,7 +54,7 @@ export const peerFetchCase: BenchCase = {
     const sizeNote = `${bytes / 1e6} MB blob`
     const dirs = [join(ctx.tmpDir, 'peer-a'), join(ctx.tmpDir, 'peer-b')]
     for (const dir of dirs) await mkdir(dir, { recursive: true })
-    const fetcher = await startWorker('p2p-fetcher')
+    const fetcher = await startWorker('p2p-fetcher', { execArgv: profileArgs(ctx, 'p2p-fetcher') })
     const sender = await startWorker('libp2p-raw')
     const receiver = await startWorker('libp2p-raw')
     let peers: PeercasProcess[] = []
