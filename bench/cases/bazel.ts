@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import type { BenchCase, Figure } from '../lib/case.js'
+import { profileArgs, type BenchCase, type Figure } from '../lib/case.js'
 import { startPeercas, type PeercasProcess } from '../lib/peercas-process.js'
 import { REPO_ROOT } from '../lib/paths.js'
 import { round } from '../lib/stats.js'
@@ -66,7 +66,7 @@ export const bazelCase: BenchCase = {
     const diskCache = join(ctx.tmpDir, 'disk-cache')
     const dataDir = join(ctx.tmpDir, 'node')
     await mkdir(dataDir, { recursive: true })
-    const node = await startPeercas({ dataDir, args: ['--listen', '127.0.0.1:0'], p2p: true })
+    const node = await startPeercas({ dataDir, args: ['--listen', '127.0.0.1:0'], p2p: true, execArgv: profileArgs(ctx, 'bazel-node-a') })
     try {
       const remoteCache = `grpc://${node.tcp[0]!}`
       const cold = await bazelBuild(ws.workspaceDir, { remoteCache, diskCache })
