@@ -44,12 +44,13 @@ export function createActionCacheService (deps: ActionCacheServiceDeps): { handl
   const log = deps.logger ?? silentLogger
   const counters: ActionCacheCounters = { hits: 0, misses: 0 }
 
-  const lookup = async (instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<ActionResult__Output | undefined> => {
+  /** The stored bytes of a complete result (served as they are), or `undefined`. */
+  const lookup = async (instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> => {
     const local = await store.actionCache.get(instanceName, actionDigest)
     if (local !== undefined) {
       const result = reapi.ActionResult.deserialize(local)
       const missing = await findMissingReference(result, resolver, signal)
-      if (missing === undefined) return result
+      if (missing === undefined) return local
       log.info('action result references a missing blob; treating as a miss', { action: actionDigest.hash, missing: missing.hash })
       await store.actionCache.delete(instanceName, actionDigest)
     }
@@ -61,8 +62,9 @@ export function createActionCacheService (deps: ActionCacheServiceDeps): { handl
       if (bytes === undefined) continue
       const result = reapi.ActionResult.deserialize(bytes)
       if ((await findMissingReference(result, resolver, signal)) !== undefined) continue
-      await store.actionCache.put(instanceName, actionDigest, reapi.ActionResult.serialize(result))
-      return result
+      const normalized = reapi.ActionResult.serialize(result)
+      await store.actionCache.put(instanceName, actionDigest, normalized)
+      return normalized
     }
     return undefined
   }
@@ -81,7 +83,8 @@ export function createActionCacheService (deps: ActionCacheServiceDeps): { handl
           throw new NotFoundError(`no complete action result for action ${actionDigest.hash}/${actionDigest.sizeBytes} in instance ${JSON.stringify(instanceName)}`)
         }
         counters.hits++
-        return result
+        // Already an encoded ActionResult: the service definition passes Buffers through.
+        return result as unknown as ActionResult
       })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
     },
 

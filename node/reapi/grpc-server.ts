@@ -54,7 +54,7 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
   const server = new grpc.Server(SERVER_OPTIONS)
   server.addService(reapi.ContentAddressableStorage.service, init.handlers.cas)
   server.addService(byteStreamServiceDefinition(), init.handlers.byteStream)
-  server.addService(reapi.ActionCache.service, init.handlers.actionCache)
+  server.addService(actionCacheServiceDefinition(), init.handlers.actionCache)
   server.addService(reapi.Capabilities.service, init.handlers.capabilities)
   server.addService(reapi.Execution.service, init.handlers.execution)
   server.addService(admin.Admin.service, init.handlers.admin)
@@ -94,17 +94,29 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
 }
 
 /**
- * The ByteStream service definition, with a Read serializer that passes through responses the
- * handler already encoded (a Buffer; see read-response.ts) and encodes the rest as usual.
+ * A copy of `service` whose `methods` pass through responses the handler already encoded (a
+ * Buffer) and encode the rest as usual: ByteStream.Read chunks read straight into encoded
+ * buffers (read-response.ts), and ActionResults served as the bytes the action cache stores.
  */
-export function byteStreamServiceDefinition (): grpc.ServiceDefinition {
-  const service = bytestream.ByteStream.service as unknown as grpc.ServiceDefinition
-  const read = service.Read!
-  const encode = read.responseSerialize
-  return {
-    ...service,
-    Read: { ...read, responseSerialize: (value: unknown) => Buffer.isBuffer(value) ? value : encode(value) }
+export function withPreEncodedResponses (service: grpc.ServiceDefinition, methods: string[]): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...service }
+  for (const name of methods) {
+    const method = service[name]
+    if (method === undefined) throw new RangeError(`service has no method ${name}`)
+    const encode = method.responseSerialize
+    out[name] = { ...method, responseSerialize: (value: unknown) => Buffer.isBuffer(value) ? value : encode(value) }
   }
+  return out
+}
+
+/** ByteStream with pre-encoded Read responses. */
+export function byteStreamServiceDefinition (): grpc.ServiceDefinition {
+  return withPreEncodedResponses(bytestream.ByteStream.service as unknown as grpc.ServiceDefinition, ['Read'])
+}
+
+/** ActionCache with GetActionResult answered from the stored bytes. */
+export function actionCacheServiceDefinition (): grpc.ServiceDefinition {
+  return withPreEncodedResponses(reapi.ActionCache.service as unknown as grpc.ServiceDefinition, ['GetActionResult'])
 }
 
 /** Splits `host:port` or `[v6]:port`; throws RangeError naming the address if malformed. */

@@ -13,7 +13,7 @@ import { createCasService } from '../../node/reapi/cas-service.js'
 import { createByteStreamService } from '../../node/reapi/bytestream-service.js'
 import { createActionCacheService } from '../../node/reapi/action-cache-service.js'
 import { createCapabilitiesService, serverCapabilities } from '../../node/reapi/capabilities-service.js'
-import { SERVER_OPTIONS, byteStreamServiceDefinition } from '../../node/reapi/grpc-server.js'
+import { SERVER_OPTIONS, actionCacheServiceDefinition, byteStreamServiceDefinition } from '../../node/reapi/grpc-server.js'
 import { reapi } from '../../node/reapi/protos.js'
 import { rpcError } from '../../node/reapi/errors.js'
 import { createClients, unary, type ReapiClients } from '../../node/reapi/clients.js'
@@ -116,7 +116,7 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
   server.addService(reapi.ContentAddressableStorage.service, wrap(createCasService({ store, resolver })))
   server.addService(byteStreamServiceDefinition(), wrap(createByteStreamService({ store, resolver }).handlers))
   const ac = createActionCacheService({ store, resolver }).handlers
-  server.addService(reapi.ActionCache.service, wrap({
+  server.addService(actionCacheServiceDefinition(), wrap({
     GetActionResult: ac.GetActionResult,
     UpdateActionResult: ((call, callback) => {
       if (faults.refuseAcUpdates) { callback(rpcError(grpc.status.PERMISSION_DENIED, 'this central does not accept action-cache updates')); return }
