@@ -74,18 +74,17 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
         if (offset > digest.sizeBytes) throw new ReadOutOfRangeError(`read_offset ${offset} is past the end of blob ${digest.hash}/${digest.sizeBytes}`)
         const end = limit > 0 ? Math.min(digest.sizeBytes, offset + limit) : digest.sizeBytes
         const notFound = new NotFoundError(`blob ${digest.hash}/${digest.sizeBytes} is not in the cache`)
-        if (!(await resolver.ensureLocal(digest, signalOf(call)))) throw notFound
+        const blob = await resolver.openBlob(digest, signalOf(call))
+        if (blob === undefined) throw notFound
         let sent = false
-        const file = await store.openBlobFile(digest)
-        if (file === undefined) {
-          // Inline (small) blobs are already in memory.
-          const data = await store.read(digest)
-          if (data === undefined) throw notFound
+        if (blob.kind === 'inline') {
+          const data = blob.data
           for (let at = offset; at < end; at += READ_CHUNK_BYTES) {
             sent = true
             if (!call.write({ data: data.subarray(at, Math.min(end, at + READ_CHUNK_BYTES)) })) await once(call, 'drain')
           }
         } else {
+          const file = blob
           try {
             for (let at = offset; at < end && !call.cancelled;) {
               const want = Math.min(READ_CHUNK_BYTES, end - at)

@@ -1,6 +1,6 @@
 import { silentLogger, type Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobFile, InlineBlob, LocalStore } from '../store/local-store.js'
 
 /** A tier the resolver can fetch missing blobs from (peers, the central CAS). */
 export interface BlobFetcher {
@@ -75,6 +75,17 @@ export class TieredResolver {
     }
     if (!(await this.fetchShared(digest, signal))) return undefined
     return await this.store.read(digest)
+  }
+
+  /** Opens a blob through the tiers (see {@link LocalStore.openBlob}), or `undefined` if no tier has it. */
+  async openBlob (digest: Digest, signal?: AbortSignal): Promise<BlobFile | InlineBlob | undefined> {
+    const local = await this.store.openBlob(digest)
+    if (local !== undefined) {
+      this.counters.localHits++
+      return local
+    }
+    if (!(await this.fetchShared(digest, signal))) return undefined
+    return await this.store.openBlob(digest)
   }
 
   /** The digests not in the local store (one batched index lookup, no fetching). */

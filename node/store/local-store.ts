@@ -52,12 +52,19 @@ export interface EvictionResult {
   totalBytesAfter: number
 }
 
-/** An open blob file (see {@link LocalStore.openBlobFile}). */
+/** An open blob file (see {@link LocalStore.openBlob}). */
 export interface BlobFile {
+  readonly kind: 'file'
   readonly handle: FileHandle
   readonly sizeBytes: number
   /** Closes the file and releases the pin; safe to call twice. */
   close(): Promise<void>
+}
+
+/** A small blob's bytes, held inline in the index (see {@link LocalStore.openBlob}). */
+export interface InlineBlob {
+  readonly kind: 'inline'
+  readonly data: Buffer
 }
 
 /** A byte range of a blob to read. */
@@ -277,20 +284,25 @@ export class LocalStore implements BlobWriterHost {
   }
 
   /**
-   * Opens the file of a blob stored as a file, pinned against eviction until `close()`;
-   * `undefined` when the blob is absent or inline (use {@link LocalStore.read} for those). For
-   * readers that fill their own buffers (ByteStream.Read encodes straight into them).
+   * Opens a blob for reading with one index lookup: an inline blob's bytes, or its file, pinned
+   * against eviction until `close()`; `undefined` when absent. For readers that fill their own
+   * buffers (ByteStream.Read encodes straight into them).
    */
-  async openBlobFile (digest: Digest): Promise<BlobFile | undefined> {
+  async openBlob (digest: Digest): Promise<BlobFile | InlineBlob | undefined> {
     this.assertOpen()
-    if (isEmptyDigest(digest)) return undefined
+    if (isEmptyDigest(digest)) return { kind: 'inline', data: Buffer.alloc(0) }
     const meta = await this.lookup(digest)
-    if (meta === undefined || meta.inline) return undefined
+    if (meta === undefined) return undefined
+    if (meta.inline) {
+      const data = await this.index.inlineData.get(digest.hash)
+      return data === undefined ? undefined : { kind: 'inline', data }
+    }
     this.pin(digest.hash)
     try {
       const handle = await open(this.blobPath(digest.hash), 'r')
       let closed = false
       return {
+        kind: 'file',
         handle,
         sizeBytes: meta.sizeBytes,
         close: async () => {
