@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import type { BenchCase, Figure } from '../lib/case.js'
 import { round } from '../lib/stats.js'
+import { measureSummaryFpRate } from './p2p.js'
 import { BloomFilter, bloomParamsFor } from '../../node/p2p/summary.js'
 import {
   MAX_FETCH_CANDIDATES, MAX_SUMMARY_MEMORY_BYTES, MAX_SUMMARY_PEERS, SUMMARY_FALSE_POSITIVE_RATE, SUMMARY_HEADROOM
@@ -57,18 +57,8 @@ export interface GossipRow {
 
 /** Measures the real summary's false-positive rate at its capacity, with `probes` absent digests. */
 function measureFpRate (n: number, probes: number): { asBuilt: BloomFilter, fp: number } {
-  const atCapacity = new BloomFilter(bloomParamsFor(n))
-  const batch = 65536
-  for (let at = 0; at < n; at += batch) {
-    const pool = randomBytes(32 * batch).toString('hex')
-    for (let i = 0; i < Math.min(batch, n - at); i++) atCapacity.add(pool.slice(64 * i, 64 * i + 64))
-  }
-  let hits = 0
-  for (let at = 0; at < probes; at += batch) {
-    const pool = randomBytes(32 * batch).toString('hex')
-    for (let i = 0; i < Math.min(batch, probes - at); i++) if (atCapacity.has(pool.slice(64 * i, 64 * i + 64))) hits++
-  }
-  return { asBuilt: new BloomFilter(bloomParamsFor(Math.ceil(n * SUMMARY_HEADROOM))), fp: hits / probes }
+  const fp = measureSummaryFpRate(new BloomFilter(bloomParamsFor(n)), n, probes)
+  return { asBuilt: new BloomFilter(bloomParamsFor(Math.ceil(n * SUMMARY_HEADROOM))), fp }
 }
 
 /** E[min(X, k)] for X ~ Binomial(n, p): expected peers tried for a blob none of them has. */

@@ -14,7 +14,7 @@ import { MalformedFrameError, PeerMisbehavedError, UnexpectedEndError } from './
 import type { ServeTransform } from './fetch-server.js'
 import { StreamReader, sendFrame } from './framing.js'
 import { messages, type InlineBlobMessage } from './messages.js'
-import { Semaphore, TokenBucket } from './limits.js'
+import { Semaphore, TokenBucket } from '../limits/index.js'
 import type { PeerBook, PeerRecord } from './peer-book.js'
 
 /** What {@link ActionResultProtocol} needs. */

@@ -8,7 +8,7 @@ import { FETCH_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_WANTS_PER_REQUEST, SEND_CH
 import { fromBlobRef } from './cid.js'
 import { MalformedFrameError } from './errors.js'
 import { StreamReader, send, sendFrame } from './framing.js'
-import { Semaphore, TokenBucket } from './limits.js'
+import { Semaphore, TokenBucket } from '../limits/index.js'
 import { messages, type BlobHeaderMessage, type FetchRequestMessage } from './messages.js'
 import type { PeerBook, PeerRecord } from './peer-book.js'
 

@@ -9,7 +9,7 @@ import type { PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '../log/logger.js'
 import { REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
-import { sleep } from './limits.js'
+import { sleep } from '../limits/index.js'
 
 /** Options of {@link createHost}. */
 export interface HostInit {

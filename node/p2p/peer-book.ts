@@ -1,5 +1,5 @@
 import { BAN_BASE_MS, BAN_MAX_MS, SLOW_COOLDOWN_BASE_MS, SLOW_COOLDOWN_MAX_MS } from './constants.js'
-import { Semaphore, TokenBucket } from './limits.js'
+import { Semaphore, TokenBucket } from '../limits/index.js'
 
 /** What this node knows and measures about one peer. */
 export interface PeerRecord {

@@ -7,7 +7,7 @@ import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { AvailabilityIndex } from './availability.js'
 import { MAX_FETCH_CANDIDATES, MAX_PARALLEL_SOURCES, MAX_PIECE_BYTES, MIN_PIECE_BYTES, PEER_ANSWER_TIMEOUT_MS, PEER_TIER_BUDGET_MS } from './constants.js'
 import type { FetchClient } from './fetch-client.js'
-import { sleep } from './limits.js'
+import { sleep } from '../limits/index.js'
 import type { PeerBook } from './peer-book.js'
 
 /** What {@link PeerFetcher} needs. */

@@ -14,7 +14,7 @@ import { MAX_SYNC_PENDING, MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURR
 import { UnknownPeerError } from './errors.js'
 import type { FetchClient } from './fetch-client.js'
 import { peerIdOf } from './host.js'
-import { sleep } from './limits.js'
+import { sleep } from '../limits/index.js'
 import type { ListProtocol } from './list.js'
 import type { PeerBook } from './peer-book.js'
 

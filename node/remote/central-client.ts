@@ -12,7 +12,7 @@ import type { CircuitBreaker } from './circuit-breaker.js'
 import { DEFAULT_MAX_BATCH_BYTES, FIND_MISSING_CHUNK, MIN_UPLOAD_RATE_BYTES, STREAM_CHUNK_BYTES } from './constants.js'
 import { authMetadata, type CentralEndpoint, type TokenSource } from './endpoint.js'
 import { CentralAuthError, CentralCorruptBlobError, CentralIncompatibleError, CentralOfflineError, CentralTimeoutError } from './errors.js'
-import type { RateLimiter } from './limits.js'
+import type { TokenBucket } from '../limits/index.js'
 import { failureKind, grpcCode, withRetries, type RetryInit } from './retry.js'
 
 /** What the central said about itself in GetCapabilities, as far as we act on it. */
@@ -181,7 +181,7 @@ export class CentralClient {
   }
 
   /** Uploads one blob with ByteStream.Write, reading it afresh from `open()` on each attempt. */
-  async write (digest: Digest, open: () => Promise<AsyncIterable<Buffer> | undefined>, rate: RateLimiter, signal: AbortSignal): Promise<boolean> {
+  async write (digest: Digest, open: () => Promise<AsyncIterable<Buffer> | undefined>, rate: TokenBucket, signal: AbortSignal): Promise<boolean> {
     const timeout = this.init.callTimeoutMs + (digest.sizeBytes / MIN_UPLOAD_RATE_BYTES) * 1000
     return await this.call('ByteStream.Write', async (deadline) => {
       const source = await open()
@@ -196,7 +196,7 @@ export class CentralClient {
     }, signal, timeout)
   }
 
-  private async writeOnce (digest: Digest, source: AsyncIterable<Buffer>, rate: RateLimiter, deadline: Date, signal: AbortSignal): Promise<void> {
+  private async writeOnce (digest: Digest, source: AsyncIterable<Buffer>, rate: TokenBucket, deadline: Date, signal: AbortSignal): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       let settled = false
       const finished = new AbortController()

@@ -14,9 +14,10 @@ import {
   DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_MAX_MS, FLUSH_REPORT_INTERVAL_MS, STARTUP_PROBE_WAIT_MS
 } from './constants.js'
 import { channelCredentials, createTokenSource, parseEndpoint } from './endpoint.js'
-import { RateLimiter, Semaphore } from './limits.js'
+import { Semaphore, TokenBucket } from '../limits/index.js'
 import { createReadThrough, PresenceCache } from './read-through.js'
-import { jitteredDelay, sleep } from './retry.js'
+import { jitteredDelay } from './retry.js'
+import { sleep } from '../limits/index.js'
 import { UploadQueue } from './upload-queue.js'
 import { actionBlobs, Uploader } from './uploader.js'
 
@@ -132,7 +133,7 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
     store,
     presence,
     slots: new Semaphore(remote.uploadConcurrency),
-    rate: new RateLimiter(remote.uploadRate),
+    rate: new TokenBucket(remote.uploadRate),
     centralInstance,
     onError: noteError,
     logger: log.child('upload')

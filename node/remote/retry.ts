@@ -1,3 +1,4 @@
+import { sleep } from '../limits/index.js'
 import * as grpc from '@grpc/grpc-js'
 import { CentralTimeoutError } from './errors.js'
 
@@ -66,12 +67,3 @@ export function jitteredDelay (attempt: number, baseMs: number, maxMs: number): 
   return Math.random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1))
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason when it fires first. */
-export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    if (signal?.aborted === true) { reject(signal.reason); return }
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason) }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}

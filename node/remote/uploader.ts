@@ -10,7 +10,7 @@ import type { CircuitBreaker } from './circuit-breaker.js'
 import type { CentralClient } from './central-client.js'
 import { DRAIN_ACTIONS_PER_ROUND, DRAIN_BLOBS_PER_ROUND } from './constants.js'
 import { CentralOfflineError } from './errors.js'
-import type { RateLimiter, Semaphore } from './limits.js'
+import type { Semaphore, TokenBucket } from '../limits/index.js'
 import type { PresenceCache } from './read-through.js'
 import { jitteredDelay } from './retry.js'
 import type { QueuedAction, UploadQueue } from './upload-queue.js'
@@ -23,7 +23,7 @@ export interface UploaderInit {
   store: LocalStore
   presence: PresenceCache
   slots: Semaphore
-  rate: RateLimiter
+  rate: TokenBucket
   /** Maps a local instance name to the central's, for the action cache. */
   centralInstance: (localInstance: string) => string
   /** Records the last problem for status. */

@@ -52,11 +52,6 @@ export class TieredResolver {
     this.log = init.logger ?? silentLogger
   }
 
-  /** Adds a tier after the existing ones (peers are added before the central CAS). */
-  addFetcher (fetcher: BlobFetcher): void {
-    this.fetchers.push(fetcher)
-  }
-
   /** Makes sure the blob is in the local store, fetching it from the tiers if needed. */
   async ensureLocal (digest: Digest, signal?: AbortSignal): Promise<boolean> {
     if (await this.store.has(digest)) {
@@ -68,29 +63,12 @@ export class TieredResolver {
 
   /** Reads a whole (small) blob through the tiers, or `undefined` if no tier has it. */
   async read (digest: Digest, signal?: AbortSignal): Promise<Buffer | undefined> {
-    const local = await this.store.read(digest)
-    if (local !== undefined) {
-      this.counters.localHits++
-      return local
-    }
-    if (!(await this.fetchShared(digest, signal))) return undefined
-    return await this.store.read(digest)
+    return await this.throughTiers(digest, async () => await this.store.read(digest), signal)
   }
 
   /** Opens a blob through the tiers (see {@link LocalStore.openBlob}), or `undefined` if no tier has it. */
   async openBlob (digest: Digest, signal?: AbortSignal): Promise<BlobFile | InlineBlob | undefined> {
-    const local = await this.store.openBlob(digest)
-    if (local !== undefined) {
-      this.counters.localHits++
-      return local
-    }
-    if (!(await this.fetchShared(digest, signal))) return undefined
-    return await this.store.openBlob(digest)
-  }
-
-  /** The digests not in the local store (one batched index lookup, no fetching). */
-  async findLocallyMissing (digests: readonly Digest[]): Promise<Digest[]> {
-    return await this.store.findMissing(digests)
+    return await this.throughTiers(digest, async () => await this.store.openBlob(digest), signal)
   }
 
   /**
@@ -109,6 +87,17 @@ export class TieredResolver {
       }
     }
     return missing
+  }
+
+  /** `fromStore()` now if the blob is local, else after fetching it from the tiers. */
+  private async throughTiers<T> (digest: Digest, fromStore: () => Promise<T | undefined>, signal?: AbortSignal): Promise<T | undefined> {
+    const local = await fromStore()
+    if (local !== undefined) {
+      this.counters.localHits++
+      return local
+    }
+    if (!(await this.fetchShared(digest, signal))) return undefined
+    return await fromStore()
   }
 
   private async fetchShared (digest: Digest, signal?: AbortSignal): Promise<boolean> {

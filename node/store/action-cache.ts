@@ -1,44 +1,37 @@
 import type { Digest } from './digest.js'
-
-/** The subset of a LevelDB sublevel the action cache uses. */
-interface ActionSublevel {
-  get(key: string): Promise<Buffer | undefined>
-  put(key: string, value: Buffer): Promise<void>
-  del(key: string): Promise<void>
-  keys(options?: { gte?: string, lt?: string }): AsyncIterable<string>
-}
+import { writeBatch, type IndexDb } from './index-db.js'
 
 /**
  * Serialized ActionResults keyed by instance name and action digest. Different instance names
- * never see each other's results.
+ * never see each other's results. Each entry's write time is kept beside it (`peercas sync
+ * --since`); entries from before write times were recorded have none.
  */
 export class ActionCacheStore {
-  /**
-   * @param sublevel entries: key → serialized ActionResult
-   * @param writeTimes the same keys → time written (8-byte float ms); entries from before write
-   *   times were recorded have none
-   */
-  constructor (private readonly sublevel: ActionSublevel, private readonly writeTimes: ActionSublevel & { getMany(keys: string[]): Promise<Array<Buffer | undefined>> }) {}
+  constructor (private readonly index: Pick<IndexDb, 'db' | 'actions' | 'actionTimes'>) {}
 
   /** The stored ActionResult bytes, or `undefined` on a miss. */
   async get (instanceName: string, actionDigest: Digest): Promise<Buffer | undefined> {
-    return await this.sublevel.get(actionKey(instanceName, actionDigest))
+    return await this.index.actions.get(actionKey(instanceName, actionDigest))
   }
 
   /** Stores (or replaces) the ActionResult for an action. */
   async put (instanceName: string, actionDigest: Digest, result: Buffer): Promise<void> {
     const key = actionKey(instanceName, actionDigest)
-    await this.sublevel.put(key, result)
     const time = Buffer.allocUnsafe(8)
     time.writeDoubleLE(Date.now())
-    await this.writeTimes.put(key, time)
+    await writeBatch(this.index, [
+      { type: 'put', sublevel: this.index.actions, key, value: result },
+      { type: 'put', sublevel: this.index.actionTimes, key, value: time }
+    ])
   }
 
   /** Forgets an entry (used when its outputs are gone). */
   async delete (instanceName: string, actionDigest: Digest): Promise<void> {
     const key = actionKey(instanceName, actionDigest)
-    await this.sublevel.del(key)
-    await this.writeTimes.del(key)
+    await writeBatch(this.index, [
+      { type: 'del', sublevel: this.index.actions, key },
+      { type: 'del', sublevel: this.index.actionTimes, key }
+    ])
   }
 
   /**
@@ -49,7 +42,7 @@ export class ActionCacheStore {
     let batch: string[] = []
     const flush = async function * (this: ActionCacheStore): AsyncGenerator<{ instanceName: string, actionDigest: Digest }> {
       // Entries without a recorded write time predate it: keep them (sync more, not less).
-      const times = since > 0 ? await this.writeTimes.getMany(batch) : []
+      const times = since > 0 ? await this.index.actionTimes.getMany(batch) : []
       for (let i = 0; i < batch.length; i++) {
         const time = times[i]
         if (since > 0 && time !== undefined && time.readDoubleLE(0) < since) continue
@@ -61,7 +54,7 @@ export class ActionCacheStore {
       }
       batch = []
     }
-    for await (const key of this.sublevel.keys()) {
+    for await (const key of this.index.actions.keys()) {
       batch.push(key)
       if (batch.length >= 256) yield * flush.call(this)
     }
@@ -71,7 +64,7 @@ export class ActionCacheStore {
   /** Counts entries (a full scan of keys; for status and tests, not hot paths). */
   async count (): Promise<number> {
     let n = 0
-    for await (const _key of this.sublevel.keys()) n++
+    for await (const _key of this.index.actions.keys()) n++
     return n
   }
 }

@@ -49,7 +49,7 @@ export type IndexOp =
   | { type: 'del', sublevel: Sublevel, key: string }
 
 /** Applies operations on several sublevels atomically. */
-export async function writeBatch (index: IndexDb, ops: IndexOp[]): Promise<void> {
+export async function writeBatch (index: Pick<IndexDb, 'db'>, ops: IndexOp[]): Promise<void> {
   if (ops.length === 0) return
   // The typings cannot express ops that each name their own sublevel; the runtime supports it.
   await index.db.batch(ops as unknown as Array<AbstractBatchOperation<Level<string, Buffer>, string, Buffer>>)

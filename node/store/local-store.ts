@@ -121,7 +121,7 @@ export class LocalStore implements BlobWriterHost {
     this.recentProtectionMs = init.recentProtectionMs ?? RECENT_WRITE_PROTECTION_MS
     this.log = init.logger ?? silentLogger
     this.totals = totals
-    this.actionCache = new ActionCacheStore(index.actions, index.actionTimes)
+    this.actionCache = new ActionCacheStore(index)
     this.flushTimer = setInterval(() => { void this.flushAccessTimes().catch((error) => { this.log.warn('access-time flush failed', { error }) }) }, ACCESS_TIME_FLUSH_INTERVAL_MS)
     this.flushTimer.unref()
   }

@@ -1,3 +1,5 @@
+// Limits shared by the peer and central-CAS layers: byte rates, concurrency, cancellable waits.
+
 /**
  * A token bucket of bytes per second with one second of burst. A rate of 0 means unlimited.
  * `take` waits (cancellably) until the bytes may be sent.
@@ -86,6 +88,16 @@ export class Semaphore {
     const next = this.waiters.shift()
     if (next !== undefined) next()
     else this.active--
+  }
+
+  /** Runs `task` in a slot, waiting for one first. */
+  async run<T> (task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.acquire(signal)
+    try {
+      return await task()
+    } finally {
+      this.release()
+    }
   }
 }
 
