@@ -72,18 +72,25 @@ export class StreamReader {
   }
 
   /**
-   * Yields exactly `length` raw bytes in chunks as they arrive; throws
+   * Yields exactly `length` raw bytes in the pieces they arrived in (no copy); throws
    * {@link UnexpectedEndError} if the stream ends first.
    */
   async * readBytes (length: number): AsyncGenerator<Uint8Array> {
     let remaining = length
     while (remaining > 0) {
       if (!(await this.need(1))) throw this.endError(`with ${remaining} of ${length} bytes still to come`)
-      const n = Math.min(remaining, this.buffer.byteLength)
-      const chunk = this.buffer.subarray(0, n)
-      this.consume(n)
-      remaining -= n
-      yield chunk
+      // Hand out the received pieces as they are: joining them first would copy every byte.
+      const pieces: Uint8Array[] = []
+      let taken = 0
+      for (const piece of this.buffer) {
+        if (taken >= remaining) break
+        const part = piece.byteLength <= remaining - taken ? piece : piece.subarray(0, remaining - taken)
+        pieces.push(part)
+        taken += part.byteLength
+      }
+      this.consume(taken)
+      remaining -= taken
+      for (const piece of pieces) yield piece
     }
   }
 

@@ -2,6 +2,8 @@ import { createHash, randomUUID, type Hash } from 'node:crypto'
 import { open, rm, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Digest } from './digest.js'
+import { BufferPool } from './buffer-pool.js'
+import { FILE_CHUNK_BYTES } from './constants.js'
 import { BlobTooLongError, DigestMismatchError, WriteAbortedError } from './errors.js'
 
 /** Where a verified blob's bytes are, handed from a writer to the store at commit. */
@@ -26,6 +28,13 @@ export interface BlobWriterHost {
  */
 const MAX_WRITES_IN_FLIGHT = 4
 
+/**
+ * Gathering buffers of every writer in this process. A blob of at least FILE_CHUNK_BYTES that
+ * arrives in smaller pieces is copied into one of these and written a FILE_CHUNK_BYTES at a time;
+ * the buffers are reused, so a long ingest allocates no new memory per chunk.
+ */
+const gatheringBuffers = new BufferPool(FILE_CHUNK_BYTES, 2 * MAX_WRITES_IN_FLIGHT + 8)
+
 /** A blob's private temp file while it is being written. */
 interface TempFile {
   readonly path: string
@@ -48,6 +57,8 @@ export class BlobWriter {
   private received = 0
   private readonly chunks: Buffer[] = []
   private file?: TempFile
+  /** Bytes received but not yet submitted to the file (see {@link gatheringBuffers}). */
+  private gathering?: { buffer: Buffer, bytes: number, pooled: boolean }
   private state: 'open' | 'committing' | 'done' | 'aborted' = 'open'
 
   constructor (readonly digest: Digest, private readonly host: BlobWriterHost) {}
@@ -78,9 +89,50 @@ export class BlobWriter {
     }
     const file = this.openFile()
     if (file.error != null) throw file.error
+    if (this.gathering === undefined && chunk.byteLength >= FILE_CHUNK_BYTES) {
+      await this.submit(file, chunk)
+      return
+    }
+    for (let at = 0; at < chunk.byteLength;) {
+      const gathering = this.gathering ??= this.startGathering()
+      const copied = chunk.copy(gathering.buffer, gathering.bytes, at)
+      gathering.bytes += copied
+      at += copied
+      if (gathering.bytes === gathering.buffer.byteLength) await this.submitGathered(file)
+    }
+  }
+
+  /**
+   * A gathering buffer: a pooled FILE_CHUNK_BYTES one, or for a blob smaller than that a buffer
+   * of exactly its size (one write at commit).
+   */
+  private startGathering (): { buffer: Buffer, bytes: number, pooled: boolean } {
+    if (this.digest.sizeBytes >= FILE_CHUNK_BYTES) return { buffer: gatheringBuffers.take(), bytes: 0, pooled: true }
+    return { buffer: Buffer.allocUnsafe(this.digest.sizeBytes), bytes: 0, pooled: false }
+  }
+
+  /** Submits the gathered bytes (if any) as one write; the buffer returns to the pool after it. */
+  private async submitGathered (file: TempFile): Promise<void> {
+    const gathering = this.gathering
+    this.gathering = undefined
+    if (gathering === undefined) return
+    if (gathering.bytes === 0) {
+      if (gathering.pooled) gatheringBuffers.give(gathering.buffer)
+      return
+    }
+    await this.submit(file, gathering.buffer.subarray(0, gathering.bytes), gathering.pooled ? gathering.buffer : undefined)
+  }
+
+  /**
+   * Starts a positional write of `data` at the end of the file and waits only when
+   * MAX_WRITES_IN_FLIGHT are in flight. `pooled`, if given, goes back to the pool once written.
+   */
+  private async submit (file: TempFile, data: Buffer, pooled?: Buffer): Promise<void> {
     const position = file.position
-    file.position += chunk.byteLength
-    const write = file.handle.then(async (handle) => { await writeFully(handle, chunk, position) })
+    file.position += data.byteLength
+    const write = file.handle
+      .then(async (handle) => { await writeFully(handle, data, position) })
+      .finally(() => { if (pooled !== undefined) gatheringBuffers.give(pooled) })
     file.inflight.push(write.catch((error: Error) => { file.error ??= error }))
     if (file.inflight.length >= MAX_WRITES_IN_FLIGHT) {
       await file.inflight.shift()
@@ -100,6 +152,7 @@ export class BlobWriter {
       if (this.file == null) {
         await this.host.commitVerified(this.digest, { kind: 'inline', data: Buffer.concat(this.chunks, this.received) })
       } else {
+        await this.submitGathered(this.file)
         await this.closeFile(this.file)
         if (this.file.error != null) throw this.file.error
         await this.host.commitVerified(this.digest, { kind: 'file', tempPath: this.file.path })
@@ -119,6 +172,8 @@ export class BlobWriter {
     if (this.state === 'aborted' || this.state === 'done') return
     this.state = 'aborted'
     this.chunks.length = 0
+    if (this.gathering?.pooled === true) gatheringBuffers.give(this.gathering.buffer)
+    this.gathering = undefined
     const file = this.file
     if (file != null) {
       await this.closeFile(file).catch(() => {})

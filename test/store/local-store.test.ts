@@ -93,6 +93,34 @@ describe('LocalStore', () => {
     expect(sameBytes(await readFile(join(dirs[0]!, 'cas', d.hash.slice(0, 2), d.hash)), data)).toBe(true)
   })
 
+  it('gathers pieces of any size into whole-buffer writes without mixing up concurrent blobs', async () => {
+    const store = await openStore()
+    // Odd piece sizes that straddle the 1 MiB gathering buffers, one piece larger than a buffer
+    // arriving while one is half full, and a blob under 1 MiB (gathered whole).
+    const pieceSizes = [1, 7 * 1024 + 3, 1024 * 1024 + 17, 500_000, 65_536, 3]
+    const blobs = [5 * 1024 * 1024 + 11, 3 * 1024 * 1024, 2 * 1024 * 1024 + 5, 100 * 1024 + 1].map((n) => randomBytes(n))
+    const writers = blobs.map((data) => ({ data, digest: digestOf(data), writer: store.createWriter(digestOf(data)), at: 0, turn: 0 }))
+    while (writers.some((w) => w.at < w.data.length)) {
+      for (const w of writers) {
+        if (w.at >= w.data.length) continue
+        const n = pieceSizes[w.turn++ % pieceSizes.length]!
+        await w.writer.write(w.data.subarray(w.at, w.at + n))
+        w.at += n
+      }
+    }
+    for (const w of writers) await w.writer.commit()
+    for (const w of writers) expect(sameBytes((await streamAll(store, w.digest))!, w.data)).toBe(true)
+    // A gathered blob whose bytes are wrong leaves nothing behind.
+    const good = randomBytes(2 * 1024 * 1024 + 9)
+    const bad = Buffer.from(good)
+    bad[1024 * 1024 + 100] ^= 1
+    const writer = store.createWriter(digestOf(good))
+    for (let at = 0; at < bad.length; at += 10_000) await writer.write(bad.subarray(at, at + 10_000))
+    await expect(writer.commit()).rejects.toBeInstanceOf(DigestMismatchError)
+    expect(await store.has(digestOf(good))).toBe(false)
+    expect(await readdir(join(dirs[0]!, 'tmp'))).toEqual([])
+  })
+
   it('stores one copy when several writers send the same digest at once', async () => {
     const store = await openStore()
     const data = randomBytes(500_000)
