@@ -3,6 +3,7 @@ import { chmod } from 'node:fs/promises'
 import type { Logger } from '../log/logger.js'
 import { MAX_GRPC_MESSAGE_BYTES } from './constants.js'
 import { prepareSocketPath } from './socket-path.js'
+import { installInPlaceFraming } from './in-place-framing.js'
 import { admin, bytestream, reapi } from './protos.js'
 import type { ContentAddressableStorageHandlers } from '../generated/build/bazel/remote/execution/v2/ContentAddressableStorage.js'
 import type { ByteStreamHandlers } from '../generated/google/bytestream/ByteStream.js'
@@ -51,6 +52,7 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
 
 /** Starts the gRPC server on the unix socket and any TCP addresses. */
 export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrpcServer> {
+  if (!installInPlaceFraming()) init.logger.debug('grpc-js has no serializeMessage hook; Read responses are framed by copy')
   const server = new grpc.Server(SERVER_OPTIONS)
   server.addService(reapi.ContentAddressableStorage.service, init.handlers.cas)
   server.addService(byteStreamServiceDefinition(), init.handlers.byteStream)

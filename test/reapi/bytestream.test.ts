@@ -8,6 +8,7 @@ import { startTestNode, type TestNode } from '../helpers/node.js'
 import { expectRpcError, collect } from '../helpers/grpc.js'
 import { byteStreamUpload, unary } from '../../node/reapi/clients.js'
 import { digestOf, EMPTY_DIGEST, type Digest } from '../../node/store/digest.js'
+import { installInPlaceFraming } from '../../node/reapi/in-place-framing.js'
 import type { ReadResponse__Output } from '../../node/generated/google/bytestream/ReadResponse.js'
 import type { WriteRequest } from '../../node/generated/google/bytestream/WriteRequest.js'
 
@@ -39,6 +40,17 @@ describe('ByteStream', () => {
     expect((await read(`blobs/${d.hash}/${d.sizeBytes}`)).equals(data)).toBe(true)
     expect((await read(`blobs/${d.hash}/${d.sizeBytes}`, 1_000_000, 3_000_000)).equals(data.subarray(1_000_000, 4_000_000))).toBe(true)
     expect((await read(`blobs/${d.hash}/${d.sizeBytes}`, d.sizeBytes - 10)).equals(data.subarray(d.sizeBytes - 10))).toBe(true)
+  })
+
+  it('frames Read chunks in place through the grpc-js hook, byte-exact across chunk boundaries', async () => {
+    // The hook must still exist in the grpc-js we ship (else Read falls back to a copy per chunk).
+    expect(installInPlaceFraming()).toBe(true)
+    const data = randomBytes(3 * 1024 * 1024 + 7)
+    const d = digestOf(data)
+    await byteStreamUpload(bs, d, data)
+    const parts = await collect<ReadResponse__Output>(bs.Read({ resourceName: `blobs/${d.hash}/${d.sizeBytes}`, readOffset: 5, readLimit: 0 }))
+    expect(parts.length).toBeGreaterThan(1)
+    expect(Buffer.concat(parts.map((p) => p.data)).equals(data.subarray(5))).toBe(true)
   })
 
   it('accepts resource names with an instance-name prefix and trailing metadata', async () => {
