@@ -21,9 +21,8 @@ function writeLimit (diskMBps: number, bareMBps: number, writeMBps: number): str
     return `below goal: writing the same 256 MB to a new file on this disk, with no network and no hashing, runs at ${round(diskMBps, 0)} MB/s ` +
       `(${round(diskMBps / bareMBps, 2)}× the bare gRPC stream), so a store that keeps what it receives cannot reach the goal here; ByteStream.Write reaches ${round(writeMBps / diskMBps, 2)} of that disk rate`
   }
-  return 'below goal: the server spends ~0.3 s of user CPU per 256 MB (hashing, decoding, GC of the 1 MiB buffers grpc-js allocates per message) ' +
-    'but 0.13–0.83 s of kernel CPU taking new page-cache pages for the file, varying run to run on this VM (see "Why ingest is slower here" in docs/benchmarks.md); ' +
-    `a plain write in this process reached ${round(diskMBps, 0)} MB/s at best`
+  return 'below goal: ~40 % of the serving node\'s CPU is the kernel copying the blob into new page-cache pages (0.6–0.8 s per 256 MB once the first few hundred MB are written on this VM), ' +
+    `then GC and SHA-256; the bare baseline stores nothing (see "Why ingest is slower here" in docs/benchmarks.md); a plain write in this process reached ${round(diskMBps, 0)} MB/s at best`
 }
 
 interface Timed { ms: number, bytes: number, digest?: Digest }
