@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
+import type { BlobWriter } from '../store/blob-writer.js'
 import { DigestMismatchError } from '../store/errors.js'
 import { createClients, readResourceName, uploadResourceName, type ReapiClients } from '../reapi/clients.js'
 import { MAX_BATCH_TOTAL_SIZE_BYTES } from '../reapi/constants.js'
@@ -13,7 +14,7 @@ import { DEFAULT_MAX_BATCH_BYTES, FIND_MISSING_CHUNK, MIN_UPLOAD_RATE_BYTES, STR
 import { authMetadata, type CentralEndpoint, type TokenSource } from './endpoint.js'
 import { CentralAuthError, CentralCorruptBlobError, CentralIncompatibleError, CentralOfflineError, CentralTimeoutError } from './errors.js'
 import type { TokenBucket } from '../limits/index.js'
-import { failureKind, grpcCode, withRetries, type RetryInit } from './retry.js'
+import { failureKind, grpcCode, isRetryable, isStreamInterruption, withRetries, type RetryInit } from './retry.js'
 
 /** What the central said about itself in GetCapabilities, as far as we act on it. */
 export interface CentralCapabilities {
@@ -42,6 +43,28 @@ export interface FailedUpload {
   digest: Digest
   code: number
   message: string
+}
+
+/** What became of one blob asked for in a BatchReadBlobs. */
+export type BatchReadOutcome =
+  /** Verified and in the local store. */
+  | { readonly stored: true }
+  /** Not stored: the central does not have it (no `error`), or it failed (`error`). */
+  | { readonly stored: false, readonly error?: Error }
+
+/** The key of a digest in {@link CentralClient.batchReadInto}'s outcomes: `hash/size`. */
+export function digestKey (digest: Digest): string {
+  return `${digest.hash}/${digest.sizeBytes}`
+}
+
+/** Options of one logical call to the central. */
+interface CallOptions {
+  /** Deadline of each attempt, ms. @default remote.callTimeout */
+  deadlineMs?: number
+  /** Codes that are answers the caller handles: they neither retry nor count against the central. */
+  passThrough?: readonly number[]
+  /** Which failures earn another attempt. @default {@link isRetryable} */
+  retryable?: (error: unknown) => boolean
 }
 
 type UnaryFn<Req, Res> = (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (error: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall
@@ -98,71 +121,122 @@ export class CentralClient {
       const cas = this.clients.cas
       const response = await this.call('FindMissingBlobs', async (deadline) =>
         await this.attempt(this.clients.cas.FindMissingBlobs.bind(cas) as unknown as UnaryFn<object, { missingBlobDigests: Array<{ hash: string, sizeBytes: number | string }> }>,
-          { instanceName: this.init.instanceName, blobDigests: chunk.map(toMessage), digestFunction: 'SHA256' }, deadline, signal), signal, deadlineMs)
+          { instanceName: this.init.instanceName, blobDigests: chunk.map(toMessage), digestFunction: 'SHA256' }, deadline, signal), signal, { deadlineMs })
       for (const d of response.missingBlobDigests) missing.push({ hash: d.hash, sizeBytes: Number(d.sizeBytes) })
     }
     return missing
   }
 
   /**
-   * Reads small blobs with one BatchReadBlobs and stores each, verified, in `store`. Returns the
-   * hashes stored. Throws {@link CentralCorruptBlobError} if any blob's bytes do not match.
+   * Reads small blobs with one BatchReadBlobs and stores each, verified, in `store`. Resolves
+   * with one outcome per digest asked for (keyed by {@link digestKey}): stored, absent on the
+   * central, or failed (bytes that do not match are a {@link CentralCorruptBlobError}). One bad
+   * blob fails only its own entry; a failed call rejects.
    */
-  async batchReadInto (digests: readonly Digest[], store: LocalStore, signal: AbortSignal, deadlineMs?: number): Promise<Set<string>> {
+  async batchReadInto (digests: readonly Digest[], store: LocalStore, signal: AbortSignal, deadlineMs?: number): Promise<Map<string, BatchReadOutcome>> {
     const response = await this.call('BatchReadBlobs', async (deadline) =>
       await this.attempt(this.clients.cas.BatchReadBlobs.bind(this.clients.cas) as unknown as UnaryFn<object, { responses: Array<{ digest?: { hash: string, sizeBytes: number | string } | null, data: Buffer, status?: { code: number } | null }> }>,
-        { instanceName: this.init.instanceName, digests: digests.map(toMessage), digestFunction: 'SHA256' }, deadline, signal), signal, deadlineMs)
-    const stored = new Set<string>()
-    let corrupt: Error | undefined
+        { instanceName: this.init.instanceName, digests: digests.map(toMessage), digestFunction: 'SHA256' }, deadline, signal), signal, { deadlineMs })
+    const asked = new Map(digests.map((d) => [digestKey(d), d]))
+    const outcomes = new Map<string, BatchReadOutcome>([...asked.keys()].map((key) => [key, { stored: false }]))
+    const received = new Map<string, { digest: Digest, data: Buffer }>()
     for (const entry of response.responses) {
+      // Entries the central could not serve (NOT_FOUND or any other per-blob status) stay "not stored".
       if ((entry.status?.code ?? 0) !== 0 || entry.digest == null) continue
-      const digest = digests.find((d) => d.hash === entry.digest?.hash)
-      if (digest === undefined) continue
-      try {
-        await store.put(digest, entry.data)
-        stored.add(digest.hash)
-      } catch (error) {
-        if (!(error instanceof DigestMismatchError)) throw error
-        corrupt = new CentralCorruptBlobError(`central ${this.init.endpoint.url} returned corrupt bytes for ${digest.hash}/${digest.sizeBytes}: ${error.message}`, { cause: error })
-      }
+      const key = `${entry.digest.hash}/${Number(entry.digest.sizeBytes)}`
+      const digest = asked.get(key)
+      if (digest !== undefined && !received.has(key)) received.set(key, { digest, data: entry.data })
     }
-    if (corrupt !== undefined) throw corrupt
-    return stored
+    if (received.size === 0) return outcomes
+    const blobs = [...received.values()]
+    const errors = await store.putMany(blobs)
+    blobs.forEach(({ digest }, i) => {
+      const error = errors[i]
+      if (error === undefined) outcomes.set(digestKey(digest), { stored: true })
+      else outcomes.set(digestKey(digest), { stored: false, error: error instanceof DigestMismatchError ? this.corruptBlob(digest, error) : error })
+    })
+    return outcomes
   }
 
   /**
    * Streams one blob from ByteStream.Read into `store`, verified. Returns false if the central
-   * does not have it. Fails if no bytes arrive for `idleMs`.
+   * does not have it. An attempt fails if no bytes arrive for `idleMs`. A read that breaks after
+   * it delivered bytes (reset connection, UNAVAILABLE, a deadline, a stall) is resumed at the
+   * offset received rather than from the start, within the usual number of attempts. The SHA-256
+   * runs over the whole blob across attempts, so bytes sent after a resume are verified like the
+   * rest, and a blob that does not verify is never stored.
    */
   async streamInto (digest: Digest, store: LocalStore, signal: AbortSignal, idleMs: number): Promise<boolean> {
-    return await this.call('ByteStream.Read', async () => {
-      const call = this.clients.byteStream.Read({ resourceName: readResourceName(digest, this.init.instanceName), readOffset: 0, readLimit: 0 }, authMetadata(this.init.tokens)) as unknown as Readable & AsyncIterable<{ data: Buffer }>
-      const writer = store.createWriter(digest)
-      let idle: NodeJS.Timeout | undefined
-      const arm = (): void => {
-        clearTimeout(idle)
-        idle = setTimeout(() => { call.destroy(new CentralTimeoutError(`central ${this.init.endpoint.url} sent nothing for ${idleMs} ms while reading ${digest.hash}/${digest.sizeBytes}`)) }, idleMs)
-      }
-      const onAbort = (): void => { call.destroy(signal.reason as Error) }
-      signal.addEventListener('abort', onAbort, { once: true })
-      try {
-        arm()
-        for await (const message of call) {
-          arm()
-          await writer.write(message.data)
+    const writer = store.createWriter(digest)
+    let progressed = false
+    let interruption = ''
+    try {
+      const found = await this.call('ByteStream.Read', async () => {
+        const from = writer.receivedBytes
+        if (from > 0 && from < digest.sizeBytes) {
+          this.init.logger.info('resuming an interrupted read from the central', { central: this.init.endpoint.url, hash: digest.hash, size: digest.sizeBytes, offset: from, after: interruption })
         }
-        await writer.commit()
-        return true
-      } catch (error) {
-        await writer.abort()
-        if (grpcCode(error) === grpc.status.NOT_FOUND) return false
-        if (error instanceof DigestMismatchError) throw new CentralCorruptBlobError(`central ${this.init.endpoint.url} returned corrupt bytes for ${digest.hash}/${digest.sizeBytes}: ${error.message}`, { cause: error })
-        throw error
-      } finally {
-        clearTimeout(idle)
-        signal.removeEventListener('abort', onAbort)
+        try {
+          return await this.readInto(digest, writer, signal, idleMs)
+        } catch (error) {
+          interruption = (error as Error).message
+          throw error
+        } finally {
+          progressed = writer.receivedBytes > from
+        }
+      }, signal, { retryable: (error) => isRetryable(error) || (progressed && isStreamInterruption(error)) })
+      if (!found) return false
+      await writer.commit()
+      return true
+    } catch (error) {
+      if (error instanceof DigestMismatchError) throw this.corruptBlob(digest, error)
+      throw error
+    } finally {
+      // Nothing unverified stays behind (a no-op after a commit).
+      await writer.abort()
+    }
+  }
+
+  /**
+   * One ByteStream.Read attempt, from the first byte `writer` has not received yet. Returns false
+   * on NOT_FOUND. Throws {@link CentralCorruptBlobError} if the central sends more bytes than
+   * the blob has (e.g. it ignored the read offset).
+   */
+  private async readInto (digest: Digest, writer: BlobWriter, signal: AbortSignal, idleMs: number): Promise<boolean> {
+    const offset = writer.receivedBytes
+    // Every byte arrived before the stream broke: only the commit's verification is left.
+    if (offset > 0 && offset >= digest.sizeBytes) return true
+    const call = this.clients.byteStream.Read({ resourceName: readResourceName(digest, this.init.instanceName), readOffset: offset, readLimit: 0 }, authMetadata(this.init.tokens)) as unknown as Readable & AsyncIterable<{ data: Buffer }> & { cancel: () => void }
+    let idle: NodeJS.Timeout | undefined
+    const arm = (): void => {
+      clearTimeout(idle)
+      idle = setTimeout(() => { call.destroy(new CentralTimeoutError(`central ${this.init.endpoint.url} sent nothing for ${idleMs} ms while reading ${digest.hash}/${digest.sizeBytes} at offset ${writer.receivedBytes}`)) }, idleMs)
+    }
+    const onAbort = (): void => { call.destroy(signal.reason as Error) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    let complete = false
+    try {
+      arm()
+      for await (const message of call) {
+        arm()
+        await writer.write(message.data)
       }
-    }, signal)
+      complete = true
+      return true
+    } catch (error) {
+      if (grpcCode(error) === grpc.status.NOT_FOUND) return false
+      if (error instanceof DigestMismatchError) throw this.corruptBlob(digest, error)
+      throw error
+    } finally {
+      clearTimeout(idle)
+      signal.removeEventListener('abort', onAbort)
+      // Destroying the readable does not end the gRPC call; cancel it so the central stops sending.
+      if (!complete) call.cancel()
+    }
+  }
+
+  private corruptBlob (digest: Digest, cause: Error): CentralCorruptBlobError {
+    return new CentralCorruptBlobError(`central ${this.init.endpoint.url} returned corrupt bytes for ${digest.hash}/${digest.sizeBytes}: ${cause.message}`, { cause })
   }
 
   /** Uploads blobs held in memory with BatchUpdateBlobs; returns the ones the central rejected. */
@@ -193,7 +267,7 @@ export class CentralClient {
         if (typeof (source as Partial<Readable>).destroy === 'function') (source as Readable).destroy()
       }
       return true
-    }, signal, timeout)
+    }, signal, { deadlineMs: timeout })
   }
 
   private async writeOnce (digest: Digest, source: AsyncIterable<Buffer>, rate: TokenBucket, deadline: Date, signal: AbortSignal): Promise<void> {
@@ -228,7 +302,7 @@ export class CentralClient {
     try {
       const result = await this.call('GetActionResult', async (deadline) =>
         await this.attempt(this.clients.actionCache.GetActionResult.bind(this.clients.actionCache) as unknown as UnaryFn<object, object>,
-          { instanceName, actionDigest: toMessage(actionDigest), inlineStdout: false, inlineStderr: false, digestFunction: 'SHA256' }, deadline, signal), signal, deadlineMs)
+          { instanceName, actionDigest: toMessage(actionDigest), inlineStdout: false, inlineStderr: false, digestFunction: 'SHA256' }, deadline, signal), signal, { deadlineMs })
       return reapi.ActionResult.serialize(result)
     } catch (error) {
       const code = grpcCode(error)
@@ -250,7 +324,7 @@ export class CentralClient {
     try {
       await this.call('UpdateActionResult', async (deadline) =>
         await this.attempt(this.clients.actionCache.UpdateActionResult.bind(this.clients.actionCache) as unknown as UnaryFn<object, object>,
-          { instanceName, actionDigest: toMessage(actionDigest), actionResult: result, digestFunction: 'SHA256' }, deadline, signal), signal, undefined, ACTION_REFUSALS)
+          { instanceName, actionDigest: toMessage(actionDigest), actionResult: result, digestFunction: 'SHA256' }, deadline, signal), signal, { passThrough: ACTION_REFUSALS })
       return true
     } catch (error) {
       if (ACTION_REFUSALS.includes(grpcCode(error) ?? -1)) return false
@@ -275,19 +349,17 @@ export class CentralClient {
     return createClients(this.init.endpoint.target, this.init.credentials, options)
   }
 
-  /**
-   * One logical call: retries, deadline per attempt, breaker accounting. `passThrough` codes are
-   * answers the caller handles (they neither retry nor count against the central).
-   */
-  private async call<T> (what: string, attempt: (deadline: Date) => Promise<T>, signal: AbortSignal, deadlineMs?: number, passThrough: readonly number[] = []): Promise<T> {
+  /** One logical call: retries, deadline per attempt, breaker accounting. */
+  private async call<T> (what: string, attempt: (deadline: Date) => Promise<T>, signal: AbortSignal, options: CallOptions = {}): Promise<T> {
     const { breaker, endpoint } = this.init
+    const passThrough = options.passThrough ?? []
     if (!breaker.online) throw new CentralOfflineError(`central ${endpoint.url} is offline (${breaker.lastReason}); ${what} not attempted`)
-    const perAttempt = deadlineMs ?? this.init.callTimeoutMs
+    const perAttempt = options.deadlineMs ?? this.init.callTimeoutMs
     try {
       const result = await withRetries(async () => {
         if (!breaker.online) throw new CentralOfflineError(`central ${endpoint.url} went offline (${breaker.lastReason}); ${what} not attempted`)
         return await attempt(new Date(Date.now() + perAttempt))
-      }, this.init.retry, signal)
+      }, this.init.retry, signal, options.retryable)
       breaker.success()
       return result
     } catch (error) {

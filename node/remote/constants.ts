@@ -51,3 +51,15 @@ export const TOKEN_RECHECK_MS = 1_000
 
 /** Longest the node's start waits for the central's first answer (then it starts offline). */
 export const STARTUP_PROBE_WAIT_MS = 3_000
+
+/**
+ * BatchReadBlobs calls for read-through misses in flight at once. While they are out, further
+ * small misses gather and leave together in the next batch when one returns.
+ */
+export const BATCH_READS_IN_FLIGHT = 2
+
+/**
+ * Digests per coalesced BatchReadBlobs. Keeps the per-entry framing of a full batch (~100 bytes
+ * each) well inside the 1 MiB of headroom the gRPC message limit leaves above the batch limit.
+ */
+export const BATCH_READ_MAX_BLOBS = 1_000

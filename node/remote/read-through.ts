@@ -4,6 +4,7 @@ import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
 import type { CircuitBreaker } from './circuit-breaker.js'
 import type { CentralClient } from './central-client.js'
+import { CoalescingBatchReader } from './batch-reader.js'
 import { BATCH_READ_THRESHOLD_BYTES, PRESENCE_CACHE_MAX_ENTRIES } from './constants.js'
 
 /**
@@ -57,13 +58,25 @@ export interface ReadThroughInit {
 }
 
 /**
- * The central as the last tier of the read path: small blobs by BatchReadBlobs, large ones
- * streamed with ByteStream.Read, all verified by the store before they become visible. While the
- * central is offline every method answers at once ("not here").
+ * The central as the last tier of the read path: small blobs by BatchReadBlobs (concurrent misses
+ * coalesced into few calls, see {@link CoalescingBatchReader}), large ones streamed with
+ * ByteStream.Read (resumed at the received offset when the stream breaks), all verified by the
+ * store before they become visible. While the central is offline every method answers at once
+ * ("not here").
  */
 export function createReadThrough (init: ReadThroughInit): { blobFetcher: BlobFetcher, actionResultFetcher: ActionResultFetcher } {
   const { client, breaker, presence } = init
   const waitSignal = (signal: AbortSignal): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(init.clientWaitMs)])
+  // One per store (in practice the node's only one), so concurrent small misses share calls.
+  const batchReaders = new WeakMap<LocalStore, CoalescingBatchReader>()
+  const batchReaderFor = (store: LocalStore): CoalescingBatchReader => {
+    let reader = batchReaders.get(store)
+    if (reader === undefined) {
+      reader = new CoalescingBatchReader({ client, store, clientWaitMs: init.clientWaitMs })
+      batchReaders.set(store, reader)
+    }
+    return reader
+  }
 
   const blobFetcher: BlobFetcher = {
     tier: 'remote',
@@ -72,7 +85,7 @@ export function createReadThrough (init: ReadThroughInit): { blobFetcher: BlobFe
       const batchLimit = Math.min(BATCH_READ_THRESHOLD_BYTES, client.capabilities?.maxBatchBytes ?? BATCH_READ_THRESHOLD_BYTES)
       let found: boolean
       if (digest.sizeBytes <= batchLimit) {
-        found = (await client.batchReadInto([digest], store, waitSignal(signal), init.clientWaitMs)).has(digest.hash)
+        found = await batchReaderFor(store).read(digest, waitSignal(signal))
       } else {
         // Large blobs may take long to stream; the client-wait bound applies to stalls instead.
         found = await client.streamInto(digest, store, signal, init.clientWaitMs)

@@ -45,18 +45,36 @@ export interface RetryInit {
   maxMs: number
 }
 
+/** True for a failure worth another attempt of the same call (UNAVAILABLE, RESOURCE_EXHAUSTED). */
+export function isRetryable (error: unknown): boolean {
+  return failureKind(error) === 'retry'
+}
+
 /**
- * Runs `attempt` until it succeeds, fails with a non-retryable error, runs out of attempts or
- * `signal` fires. Delays grow exponentially with full jitter, so many nodes retrying at once
- * spread out instead of hammering the central in step.
+ * True for a failure that cut a stream short without saying anything about the blob: the
+ * transport or the central broke (UNAVAILABLE, RESOURCE_EXHAUSTED, INTERNAL, a cancel by the
+ * central, a reset connection) or it ran out of time (a deadline, a stall). A stream that had
+ * delivered bytes before such a failure is worth resuming where it stopped.
  */
-export async function withRetries<T> (attempt: (n: number) => Promise<T>, init: RetryInit, signal: AbortSignal): Promise<T> {
+export function isStreamInterruption (error: unknown): boolean {
+  const kind = failureKind(error)
+  if (kind === 'retry' || kind === 'timeout') return true
+  const code = grpcCode(error)
+  return code === grpc.status.INTERNAL || code === grpc.status.CANCELLED || code === grpc.status.UNKNOWN
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails with an error `retryable` rejects (by default
+ * {@link isRetryable}), runs out of attempts or `signal` fires. Delays grow exponentially with
+ * full jitter, so many nodes retrying at once spread out instead of hammering the central in step.
+ */
+export async function withRetries<T> (attempt: (n: number) => Promise<T>, init: RetryInit, signal: AbortSignal, retryable: (error: unknown) => boolean = isRetryable): Promise<T> {
   for (let n = 1; ; n++) {
     signal.throwIfAborted()
     try {
       return await attempt(n)
     } catch (error) {
-      if (n >= init.maxAttempts || failureKind(error) !== 'retry' || signal.aborted) throw error
+      if (n >= init.maxAttempts || !retryable(error) || signal.aborted) throw error
       await sleep(jitteredDelay(n, init.baseMs, init.maxMs), signal)
     }
   }

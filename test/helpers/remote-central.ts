@@ -4,7 +4,7 @@
 
 import * as grpc from '@grpc/grpc-js'
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LocalStore } from '../../node/store/local-store.js'
@@ -31,7 +31,24 @@ export interface CentralFaults {
   requireToken: string
   /** Advertise no AC updates and refuse UpdateActionResult with PERMISSION_DENIED. */
   refuseAcUpdates: boolean
+  /**
+   * Cut the next `times` (default 1) ByteStream.Reads short after `afterBytes` bytes each: with
+   * UNAVAILABLE, or by sending nothing more and never ending (`stall`). Cleared once used up.
+   */
+  cutRead: { afterBytes: number, how: 'unavailable' | 'stall', times?: number } | null
+  /** Flip a byte in every ByteStream.Read that starts past offset 0 (a central that lies after a resume). */
+  corruptResumedReads: boolean
+  /** Flip a byte of these blobs (by hash) wherever they are served. */
+  corruptHashes: string[]
+  /** Advertise this max_batch_total_size_bytes and refuse larger BatchReadBlobs (0 = the default 4 MiB). */
+  maxBatchBytes: number
 }
+
+/** A ByteStream.Read the central received. */
+export interface ReadRequestRecord { resourceName: string, readOffset: number }
+
+/** A BatchReadBlobs the central received. */
+export interface BatchReadRecord { blobs: number, bytes: number }
 
 /** A real gRPC central CAS on loopback that can be made to misbehave. */
 export interface FaultyCentral {
@@ -42,6 +59,10 @@ export interface FaultyCentral {
   readonly faults: CentralFaults
   /** Calls received, by method name (including refused ones). */
   readonly calls: Record<string, number>
+  /** Every ByteStream.Read received, in order. */
+  readonly readRequests: ReadRequestRecord[]
+  /** Every BatchReadBlobs received, in order. */
+  readonly batchReads: BatchReadRecord[]
   /** Stops listening; the store stays unless `removeData`. */
   stop(removeData?: boolean): Promise<void>
 }
@@ -59,8 +80,21 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
   const dataDir = opts.dataDir ?? await makeTempDir('peercas-central-')
   const store = await LocalStore.open({ dataDir, maxSizeBytes: 2 * 1024 ** 3 })
   const resolver = new TieredResolver({ store })
-  const faults: CentralFaults = { corruptReads: false, delayMs: 0, resourceExhausted: 0, requireToken: '', refuseAcUpdates: false, ...opts.faults }
+  const faults: CentralFaults = {
+    corruptReads: false,
+    delayMs: 0,
+    resourceExhausted: 0,
+    requireToken: '',
+    refuseAcUpdates: false,
+    cutRead: null,
+    corruptResumedReads: false,
+    corruptHashes: [],
+    maxBatchBytes: 0,
+    ...opts.faults
+  }
   const calls: Record<string, number> = {}
+  const readRequests: ReadRequestRecord[] = []
+  const batchReads: BatchReadRecord[] = []
 
   const gate = async (name: string, metadata: grpc.Metadata): Promise<void> => {
     calls[name] = (calls[name] ?? 0) + 1
@@ -73,37 +107,35 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
     }
     if (faults.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.delayMs))
   }
-  type AnyCall = { metadata: grpc.Metadata, destroy?: (e: Error) => void, write?: (m: unknown) => boolean }
+  type AnyCall = { metadata: grpc.Metadata, request?: unknown, destroy?: (e: Error) => void, write?: (m: unknown) => boolean }
   type AnyHandler = (call: AnyCall, callback?: (e: unknown, r?: unknown) => void) => void
   const wrap = <H extends object>(handlers: H): H => {
     const out: Record<string, AnyHandler> = {}
     for (const [name, handler] of Object.entries(handlers) as Array<[string, AnyHandler]>) {
       out[name] = (call, callback) => {
+        if (name === 'Read') readRequests.push({ resourceName: (call.request as ReadCall['request']).resourceName, readOffset: Number((call.request as ReadCall['request']).readOffset) })
         gate(name, call.metadata).then(() => {
-          if (faults.corruptReads && name === 'Read' && call.write !== undefined) {
-            const write = call.write.bind(call)
-            let first = true
-            call.write = (m: unknown) => {
-              // Pre-encoded ReadResponses are Buffers ending with the data: flip their last byte.
-              if (Buffer.isBuffer(m)) {
-                if (first && m.byteLength > 2) { first = false; const copy = Buffer.from(m); copy[copy.length - 1] = copy[copy.length - 1]! ^ 0xff; return write(copy) }
-                return write(m)
-              }
-              const msg = m as { data: Buffer }
-              if (first && msg.data.byteLength > 0) { first = false; msg.data = flip(msg.data) }
-              return write(msg)
+          if (name === 'Read') instrumentRead(call as unknown as ReadCall, faults)
+          if (name === 'BatchReadBlobs') {
+            const digests = (call.request as { digests: Array<{ sizeBytes: number | string }> }).digests
+            const bytes = digests.reduce((sum, d) => sum + Number(d.sizeBytes), 0)
+            batchReads.push({ blobs: digests.length, bytes })
+            if (faults.maxBatchBytes > 0 && bytes > faults.maxBatchBytes) {
+              throw rpcError(grpc.status.INVALID_ARGUMENT, `BatchReadBlobs asks for ${bytes} bytes; the limit is ${faults.maxBatchBytes}`)
             }
           }
           const cb = callback === undefined
             ? undefined
             : (e: unknown, r?: unknown): void => {
-                if (faults.corruptReads && name === 'BatchReadBlobs' && r != null) {
-                  for (const entry of (r as { responses: Array<{ data: Buffer }> }).responses) if (entry.data.byteLength > 0) entry.data = flip(entry.data)
+                if (name === 'BatchReadBlobs' && r != null) {
+                  for (const entry of (r as { responses: Array<{ digest?: { hash: string } | null, data: Buffer }> }).responses) {
+                    if (entry.data.byteLength > 0 && (faults.corruptReads || faults.corruptHashes.includes(entry.digest?.hash ?? ''))) entry.data = flip(entry.data)
+                  }
                 }
                 callback(e, r)
               }
           handler(call, cb)
-        }, (error: unknown) => {
+        }).catch((error: unknown) => {
           if (callback !== undefined) callback(error); else call.destroy?.(error as Error)
         })
       }
@@ -125,9 +157,12 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
   }))
   server.addService(reapi.Capabilities.service, wrap({
     GetCapabilities: ((call, callback) => {
-      if (!faults.refuseAcUpdates) { capabilities.GetCapabilities(call, callback); return }
+      if (!faults.refuseAcUpdates && faults.maxBatchBytes === 0) { capabilities.GetCapabilities(call, callback); return }
       const caps = serverCapabilities()
-      callback(null, { ...caps, cacheCapabilities: { ...caps.cacheCapabilities, actionCacheUpdateCapabilities: { updateEnabled: false } } })
+      const cache = { ...caps.cacheCapabilities }
+      if (faults.refuseAcUpdates) cache.actionCacheUpdateCapabilities = { updateEnabled: false }
+      if (faults.maxBatchBytes > 0) cache.maxBatchTotalSizeBytes = faults.maxBatchBytes
+      callback(null, { ...caps, cacheCapabilities: cache })
     }) as typeof capabilities.GetCapabilities
   }))
   const credentials = opts.tls === undefined
@@ -142,12 +177,79 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
     store,
     faults,
     calls,
+    readRequests,
+    batchReads,
     async stop (removeData = true) {
       server.forceShutdown()
       await store.close()
       if (removeData) await rm(dataDir, { recursive: true, force: true })
     }
   }
+}
+
+/** The parts of a ByteStream.Read server call {@link instrumentRead} touches. */
+interface ReadCall {
+  request: { resourceName: string, readOffset: number | string }
+  write: (message: unknown) => boolean
+  end: () => void
+  emit: (event: string, ...args: unknown[]) => boolean
+}
+
+/**
+ * Applies the read faults to one ByteStream.Read: corrupts, or cuts the stream short after a
+ * number of bytes (UNAVAILABLE, or a stall that never ends). Messages are counted exactly, so a
+ * cut after N bytes delivers N bytes to the client.
+ */
+function instrumentRead (call: ReadCall, faults: CentralFaults): void {
+  const readOffset = Number(call.request.readOffset)
+  const hash = /blobs\/([0-9a-f]{64})\//.exec(call.request.resourceName)?.[1] ?? ''
+  const corrupt = faults.corruptReads || (faults.corruptResumedReads && readOffset > 0) || faults.corruptHashes.includes(hash)
+  const cut = faults.cutRead ?? undefined
+  if (cut !== undefined) {
+    const times = (cut.times ?? 1) - 1
+    faults.cutRead = times > 0 ? { ...cut, times } : null
+  }
+  if (!corrupt && cut === undefined) return
+  const write = call.write.bind(call)
+  const end = call.end.bind(call)
+  let sent = 0
+  let corrupted = false
+  let stopped = false
+  call.write = (message: unknown) => {
+    if (stopped) return true
+    let data = readResponseData(message)
+    if (corrupt && !corrupted && data.byteLength > 0) { data = flip(data); corrupted = true }
+    if (cut !== undefined && sent + data.byteLength >= cut.afterBytes) {
+      const head = data.subarray(0, cut.afterBytes - sent)
+      sent += head.byteLength
+      stopped = true
+      if (head.byteLength > 0) write({ data: head })
+      if (cut.how === 'unavailable') {
+        // grpc-js ends the call from its 'error' listener, with this.end(): let that one through.
+        call.end = end
+        call.emit('error', rpcError(grpc.status.UNAVAILABLE, `stream cut after ${sent} bytes (test fault)`))
+        call.end = () => {}
+      }
+      return true
+    }
+    sent += data.byteLength
+    return write({ data })
+  }
+  call.end = () => { if (!stopped) end() }
+}
+
+/** The data of a ReadResponse: a `{ data }` object, or one pre-encoded by the service (field 10). */
+function readResponseData (message: unknown): Buffer {
+  if (!Buffer.isBuffer(message)) return (message as { data: Buffer }).data
+  if (message[0] !== 0x52) throw new Error(`unexpected pre-encoded ReadResponse tag ${message[0]}`)
+  let length = 0
+  let at = 1
+  for (let shift = 1; ; shift *= 128) {
+    const byte = message[at++]!
+    length += (byte & 0x7f) * shift
+    if (byte < 0x80) break
+  }
+  return message.subarray(at, at + length)
 }
 
 function flip (data: Buffer): Buffer {
@@ -166,6 +268,67 @@ export async function freePort (): Promise<number> {
       server.close(() => { resolve(port) })
     })
   })
+}
+
+/** A TCP proxy on loopback in front of a central that can reset its connections mid-stream. */
+export interface ResettingProxy {
+  readonly port: number
+  /** `grpc://127.0.0.1:PORT` of the proxy. */
+  readonly endpoint: string
+  /** Connections reset so far. */
+  readonly resets: number
+  /**
+   * Once `bytes` more bytes have gone from the central to the client, resets that connection
+   * (TCP RST to the client) and closes its upstream side. Once.
+   */
+  resetAfter(bytes: number): void
+  stop(): Promise<void>
+}
+
+/** Starts a {@link ResettingProxy} to `127.0.0.1:targetPort`. */
+export async function startResettingProxy (targetPort: number): Promise<ResettingProxy> {
+  let armed: number | undefined
+  let resets = 0
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1')
+    sockets.add(client).add(upstream)
+    const close = (): void => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream) }
+    client.on('error', close).on('close', close)
+    upstream.on('error', close).on('close', close)
+    client.pipe(upstream)
+    upstream.on('data', (chunk: Buffer) => {
+      if (armed !== undefined) {
+        if (chunk.byteLength >= armed) {
+          const head = chunk.subarray(0, armed)
+          armed = undefined
+          resets++
+          client.write(head, () => { client.resetAndDestroy(); upstream.destroy() })
+          upstream.pause()
+          return
+        }
+        armed -= chunk.byteLength
+      }
+      if (!client.write(chunk)) {
+        upstream.pause()
+        client.once('drain', () => upstream.resume())
+      }
+    })
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => { resolve((server.address() as { port: number }).port) })
+  })
+  return {
+    port,
+    endpoint: `grpc://127.0.0.1:${port}`,
+    get resets () { return resets },
+    resetAfter (bytes) { armed = bytes },
+    async stop () {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }
 }
 
 /** The Debian python that has BuildStream installed (not a pyenv python on PATH). */

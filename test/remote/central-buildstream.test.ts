@@ -46,4 +46,18 @@ describe.skipIf(!available)('BuildStream 1.6.8 CAS server as the central', () =>
       await b.stop()
     }
   })
+
+  it('serves concurrent reads of small blobs in coalesced batches within its 1 MiB limit', async () => {
+    const b = await startTestNode({ remote: { endpoint: bst.endpoint, callTimeout: '10s', clientWait: '5s' } })
+    try {
+      // About 2.9 MB in 62 blobs of at most 1 MiB: several batches, none over BuildStream's limit
+      // (it answers a larger one with INVALID_ARGUMENT, which would leave blobs unread here).
+      const small = blobs.filter((x) => x.data.byteLength <= 1024 * 1024)
+      const got = await Promise.all(small.map(async (x) => await readBlob(b.clients, x.digest)))
+      small.forEach((x, i) => { expect(got[i]?.equals(x.data), `blob of ${x.data.byteLength} bytes`).toBe(true) })
+      expect(await b.store.findMissing(small.map((x) => x.digest))).toEqual([])
+    } finally {
+      await b.stop()
+    }
+  })
 })
