@@ -82,10 +82,10 @@ export async function writeBenchmarksDoc (path: string, input: DocInput): Promis
     out.push('', '## Availability gossip (simulation)', '',
       'In-process model of what node/p2p does, no sockets: each peer summarises its blobs in the real Bloom filter',
       `(node/p2p/summary.ts, sized for ${Number(m.fpTarget) * 100}% false positives at capacity, built for ${String(m.headroom)}× the blobs held), re-sends it every ${String(m.resummarizeMinutes)} min,`,
-      `and announces new blobs every ${String(m.announceSeconds)} s (40 bytes each) directly to every connected peer (full mesh, one copy each).`,
+      `and announces new blobs every ${String(m.announceSeconds)} s (40 bytes each) directly to each peer that keeps its summary (one copy each; other receivers pause it).`,
       `A node keeps at most ${String(m.maxSummaryPeers)} peers' summaries (${Math.round(Number(m.maxSummaryMemoryBytes) / 2 ** 20)} MiB), the cheapest to fetch from, and a read tries at most`,
       `${String(m.maxFetchCandidates)} of the peers they name. FP rates are measured at the filter's capacity (the worst case) by probing with absent digests.`, '',
-      '| peers | blobs/peer | writes/s/peer | summary as built | FP at capacity | kept | P(miss names ≥1 peer) | wasted round trips per miss (max) | delta frames sent/node/interval | msgs in/peer/min | MB in/peer/min | memory for summaries (unbounded) |',
+      '| peers | blobs/peer | writes/s/peer | summary as built | FP at capacity | kept | P(miss names ≥1 peer) | wasted round trips per miss (max) | delta frames sent/node/interval (average) | msgs in/peer/min | MB in/peer/min | memory for summaries (unbounded) |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...gossip.rows.map((r) => `| ${r.peers} | ${r.blobsPerPeer} | ${r.writesPerSecond} | ${(r.summaryBytes / 1e6).toFixed(2)} MB (k=${r.k}) | ${(r.measuredFpRate * 100).toFixed(3)}% | ${r.keptSummaries} | ${(r.lookupAnyFpRate * 100).toFixed(2)}% | ${r.missRoundTrips} (${r.missRoundTripsMax}) | ${r.framesSentPerInterval} | ${r.messagesPerPeerPerMinute} | ${(r.bytesPerPeerPerMinute / 1e6).toFixed(2)} | ${(r.summaryMemoryBytes / 1e6).toFixed(0)} MB (${(r.unboundedMemoryBytes / 1e6).toFixed(0)} MB) |`),
       '', GOSSIP_FINDINGS)
@@ -147,11 +147,13 @@ const GOSSIP_FINDINGS = `Findings and the design they led to (docs/p2p.md, "Boun
   nobody has named a wrong peer with probability 1 − 0.99^(P−1): 39% at 50 peers, 99% at 500, each costing a round
   trip. Now at most 32 summaries at 0.1% are consulted (≈ 3% of misses waste a round trip, ≈ 0.03 on average), and
   a read tries at most 4 peers whatever the summaries say (stale ones, or a peer that advertises everything).
-- **Traffic still grows with peers × (summary rate + write rate)**: every node still sends its summary and deltas to
-  every connected peer (the message counts in docs/p2p.md are unchanged), and a receiver drops what it does not
-  keep. Up to ~50 peers this is fine (≤ 25 MB/min in); at 500 peers, receiving 499 summaries every 10 min
-  (~135 MB/min at 1M blobs) plus deltas (~250 MB/min in at 100 writes/s per peer) is not — the next step is
-  telling a sender its summary is not kept (so it stops sending it and its deltas) and a partial mesh; not done.`
+- **Traffic is bounded by the summaries kept, not by the peers connected.** Until this change every node sent its
+  summary and deltas to every connected peer and receivers dropped what they did not keep: at 500 peers with 1M
+  blobs that was ~137 MB/min in at 1 write/s per peer and ~255 MB/min at 100 writes/s. Now (/peercas/avail/1.1.0) a
+  receiver tells a sender whose summary it does not keep to pause, and the sender sends it nothing more until asked
+  back (when a kept peer leaves, or every 30 s if the paused one has become cheaper than a kept one). A node then
+  receives from at most 32 senders whatever the number of peers, and on average sends to 32 (the table above).
+  What remains per connection is one summary start (and the parts already in flight) when it opens.`
 
 /** An SVG line chart of MB/s against blob size (log–log). */
 function chartSvg (points: SweepPoint[]): string {

@@ -48,7 +48,7 @@ export function formatStatus (s: GetStatusResponse__Output): string {
   }
   if (s.peerId !== '') lines.push(`  peer id:   ${s.peerId}`)
   for (const peer of s.peers) {
-    lines.push(`  peer ${peer.peerId}${peer.connected ? '' : ' (disconnected)'}${peer.banned ? ' BANNED' : ''}: ${peer.blobsAdvertised} blobs advertised, fetched ${formatBytes(peer.bytesFetchedFrom)}, served ${formatBytes(peer.bytesServedTo)}; ${peer.addresses.join(' ')}`)
+    lines.push(`  peer ${peer.peerId}${peer.connected ? '' : ' (disconnected)'}${peer.banned ? ' BANNED' : ''}: ${peer.blobsAdvertised} blobs advertised${peer.connected && !peer.summaryKept ? ' (summary not kept' + (peer.announcementsPausedByUs ? ', announcements paused' : '') + ')' : ''}, fetched ${formatBytes(peer.bytesFetchedFrom)}, served ${formatBytes(peer.bytesServedTo)}; ${peer.addresses.join(' ')}`)
   }
   const remote = s.remote
   if (remote?.configured === true) {

@@ -10,9 +10,9 @@ import { referencedDigests, type ActionResultFetcher } from '../reapi/action-cac
 import { reapi } from '../reapi/protos.js'
 import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, INLINE_BLOB_OVERHEAD_BYTES, LOOKUP_IDLE_STREAMS_PER_PEER, LOOKUP_STREAM_IDLE_MS, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, MAX_INLINE_BLOBS, MAX_INLINE_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
-import { MalformedFrameError, PeerMisbehavedError, UnexpectedEndError } from './errors.js'
+import { MalformedFrameError, PeerMisbehavedError, UnexpectedEndError, isTransportError } from './errors.js'
 import type { ServeTransform } from './fetch-server.js'
-import { StreamReader, sendFrame } from './framing.js'
+import { StreamReader, closeGracefully, sendFrame } from './framing.js'
 import { messages, type InlineBlobMessage } from './messages.js'
 import { Semaphore, TokenBucket } from '../limits/index.js'
 import type { PeerBook, PeerRecord } from './peer-book.js'
@@ -389,16 +389,9 @@ interface LookupStream {
   idleTimer?: NodeJS.Timeout
 }
 
-/** Errors of the stream itself (ended, reset), as opposed to a peer that answered badly or slowly. */
-function isTransportError (error: unknown): boolean {
-  if (error instanceof UnexpectedEndError) return true
-  const name = (error as Error | undefined)?.name
-  return name === 'StreamStateError' || name === 'StreamResetError' || name === 'StreamAbortedError' || name === 'ConnectionClosedError'
-}
-
+/** Closes a lookup stream we no longer need without waiting for it. */
 function closeQuietly (stream: Stream): void {
-  if (stream.status !== 'open') return
-  stream.close({ signal: AbortSignal.timeout(1000) }).catch((error: Error) => { stream.abort(error) })
+  void closeGracefully(stream, 1000)
 }
 
 function bySize (a: Digest, b: Digest): number { return a.sizeBytes - b.sizeBytes }

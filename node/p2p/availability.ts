@@ -4,8 +4,8 @@ import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import {
-  AVAILABILITY_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_DELTA_ENTRIES, MIN_RESUMMARIZE_MS,
-  SUMMARY_HEADROOM, SUMMARY_PART_BYTES
+  AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_DELTA_ENTRIES, MIN_RESUMMARIZE_MS,
+  PAUSED_SENDER_REVIEW_MS, SUMMARY_HEADROOM, SUMMARY_PART_BYTES
 } from './constants.js'
 import { SummaryTable, type SummarySlot } from './summary-table.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
@@ -34,6 +34,8 @@ export interface AvailabilityInit {
   maxSummaryBytes?: number
   /** Test hook: send summaries with every bit set. */
   advertiseEverything?: boolean
+  /** @default {@link PAUSED_SENDER_REVIEW_MS} */
+  pausedSenderReviewMs?: number
 }
 
 /** Answers "which peers may hold this digest?" from memory. */
@@ -50,6 +52,19 @@ interface Outbound {
   queue: Digest[]
   needsSummary: boolean
   sending: boolean
+  /** The peer does not keep our summary and asked us to send nothing (1.1.0) until it asks again. */
+  paused: boolean
+}
+
+/** A peer's push stream to us. */
+interface Inbound {
+  stream: Stream
+  /** Spoken with 1.1.0: we can ask the sender to pause and resume. */
+  controllable: boolean
+  /** We asked it to pause (its summary is not kept). */
+  paused: boolean
+  /** Size of the last summary it started, to judge whether it would be kept now. */
+  summaryBytes: number
 }
 
 /** Deltas queued for a slow peer beyond this are dropped in favour of a fresh summary. */
@@ -61,6 +76,12 @@ const RETRY_OUTBOUND_MS = 30_000
  * Availability gossip over a direct, one-way stream per peer (/peercas/avail/1.0.0): on connect
  * the full summary (a Bloom filter of our CAS), then batched deltas of new blobs every announce
  * interval, then a fresh summary after each re-summarise (which drops evicted blobs).
+ *
+ * With /peercas/avail/1.1.0 (preferred, both ways) the receiver answers on the same stream: a
+ * sender whose summary it does not keep (see {@link SummaryTable}) is asked to pause and then sends
+ * nothing — no parts, deltas or re-summaries — so what a node receives is bounded by the peers it
+ * keeps, not by how many are connected. Every {@link PAUSED_SENDER_REVIEW_MS} (and when a peer
+ * leaves) paused senders that would now be kept are asked to resume with a fresh summary.
  */
 export class Availability implements AvailabilityIndex {
   private local: BloomFilter = new BloomFilter(bloomParamsFor(0))
@@ -76,6 +97,7 @@ export class Availability implements AvailabilityIndex {
   private rebuild: Promise<void> | undefined
   private pending: Digest[] = []
   private readonly outbound = new Map<string, Outbound>()
+  private readonly inbound = new Map<string, Inbound>()
   private readonly opening = new Map<string, number>()
   private readonly remote: SummaryTable
   /** Blobs each connected peer advertised, whether or not its summary is kept (for status). */
@@ -86,7 +108,7 @@ export class Availability implements AvailabilityIndex {
 
   constructor (private readonly init: AvailabilityInit) {
     this.log = init.logger
-    this.remote = new SummaryTable({ cost: init.peerCost, maxPeers: init.maxSummaryPeers, maxBytes: init.maxSummaryBytes })
+    this.remote = new SummaryTable({ cost: init.peerCost, maxPeers: init.maxSummaryPeers, maxBytes: init.maxSummaryBytes, onEvict: (peer) => { this.pauseSender(peer) } })
   }
 
   /**
@@ -98,7 +120,7 @@ export class Availability implements AvailabilityIndex {
   async start (): Promise<void> {
     // Before the build starts, so a blob added while it runs is in it (its cursor may be past it).
     this.init.store.onBlobAdded((digest) => { this.onLocalBlob(digest) })
-    await this.init.libp2p.handle(AVAILABILITY_PROTOCOL, (stream, connection) => { void this.receive(stream, connection) }, { maxInboundStreams: 2, maxOutboundStreams: 2 })
+    await this.init.libp2p.handle([AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL], (stream, connection) => { void this.receive(stream, connection) }, { maxInboundStreams: 2, maxOutboundStreams: 2 })
     this.init.libp2p.addEventListener('peer:connect', (event) => { this.openOutbound(event.detail) })
     this.init.libp2p.addEventListener('peer:disconnect', (event) => {
       const peer = event.detail.toString()
@@ -106,9 +128,13 @@ export class Availability implements AvailabilityIndex {
       this.advertisedBy.delete(peer)
       this.outbound.delete(peer)
       this.opening.delete(peer)
+      this.inbound.delete(peer)
+      // A kept peer leaving makes room for a paused one.
+      this.reviewPausedSenders()
     })
     this.timers.push(setInterval(() => { this.flush() }, this.init.announceIntervalMs))
     this.timers.push(setInterval(() => { void this.resummarizeIfDue(true) }, Math.max(1000, this.init.resummarizeIntervalMs)))
+    this.timers.push(setInterval(() => { this.reviewPausedSenders() }, this.init.pausedSenderReviewMs ?? PAUSED_SENDER_REVIEW_MS))
     for (const timer of this.timers) timer.unref()
     this.firstSummary = this.buildFirstSummary()
   }
@@ -146,6 +172,19 @@ export class Availability implements AvailabilityIndex {
   /** Peers whose summaries are kept, and their bytes (for tests and status). */
   get keptSummaries (): { peers: number, bytes: number } {
     return { peers: this.remote.size, bytes: this.remote.byteLength }
+  }
+
+  /** Whether we keep `peerId`'s summary (complete or arriving). */
+  keepsSummaryOf (peerId: string): boolean {
+    return this.remote.get(peerId) !== undefined
+  }
+
+  /** Connected peers that asked us to pause, and peers we asked to pause (for tests and status). */
+  get paused (): { bySenders: string[], byUs: string[] } {
+    return {
+      bySenders: [...this.outbound].filter(([, out]) => out.paused).map(([peer]) => peer),
+      byUs: [...this.inbound].filter(([, inbound]) => inbound.paused).map(([peer]) => peer)
+    }
   }
 
   /** Our own current summary (for tests and status). */
@@ -186,6 +225,7 @@ export class Availability implements AvailabilityIndex {
       this.rebuilding = undefined
     }
     for (const out of this.outbound.values()) {
+      if (out.paused) continue
       out.needsSummary = true
       out.queue = []
       this.kick(out)
@@ -219,7 +259,7 @@ export class Availability implements AvailabilityIndex {
     }
     if (batch.length === 0) return
     for (const out of this.outbound.values()) {
-      if (out.needsSummary) continue
+      if (out.needsSummary || out.paused) continue
       out.queue.push(...batch)
       if (out.queue.length > MAX_QUEUED_DELTA_ENTRIES) {
         // A slow peer: one summary is cheaper than an ever-growing backlog.
@@ -236,10 +276,11 @@ export class Availability implements AvailabilityIndex {
     this.opening.set(key, Date.now() + RETRY_OUTBOUND_MS)
     void (async () => {
       try {
-        const stream = await this.init.libp2p.dialProtocol(peer, AVAILABILITY_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-        const out: Outbound = { stream, queue: [], needsSummary: true, sending: false }
+        const stream = await this.init.libp2p.dialProtocol(peer, [AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL], { signal: AbortSignal.timeout(10_000) })
+        const out: Outbound = { stream, queue: [], needsSummary: true, sending: false, paused: false }
         this.outbound.set(key, out)
         stream.addEventListener('close', () => { if (this.outbound.get(key) === out) { this.outbound.delete(key); this.opening.delete(key) } })
+        if (stream.protocol === AVAILABILITY_CONTROLLED_PROTOCOL) void this.readControl(key, out)
         this.kick(out)
       } catch (error) {
         this.log.debug('peer does not take availability announcements', { peer: key, error })
@@ -254,11 +295,11 @@ export class Availability implements AvailabilityIndex {
     out.sending = true
     void (async () => {
       try {
-        while (!this.stopped && out.stream.status === 'open' && (out.needsSummary || out.queue.length > 0)) {
+        while (!this.stopped && out.stream.status === 'open' && !out.paused && (out.needsSummary || out.queue.length > 0)) {
           if (out.needsSummary) {
             out.needsSummary = false
             out.queue = []
-            await this.sendSummary(out.stream)
+            await this.sendSummary(out)
             continue
           }
           const batch = out.queue.splice(0, MAX_DELTA_ENTRIES)
@@ -273,13 +314,16 @@ export class Availability implements AvailabilityIndex {
     })()
   }
 
-  private async sendSummary (stream: Stream): Promise<void> {
+  private async sendSummary (out: Outbound): Promise<void> {
+    const stream = out.stream
     const filter = this.local
     const generation = this.generation
     await sendFrame(stream, messages.availability.encode({
       summaryStart: { version: SUMMARY_VERSION, generation, bits: filter.bits, hashes: filter.hashes, blobCount: this.init.store.stats().blobCount }
     }))
     for (let offset = 0; offset < filter.byteLength; offset += SUMMARY_PART_BYTES) {
+      // Paused mid-summary: the rest would be dropped unread (a resume starts a new summary).
+      if (out.paused) return
       // A copy: bits set while this part waits in the muxer would otherwise race the encoder.
       const data = filter.data.slice(offset, offset + SUMMARY_PART_BYTES)
       if (this.init.advertiseEverything === true) data.fill(0xff)
@@ -287,13 +331,74 @@ export class Availability implements AvailabilityIndex {
     }
   }
 
+  /** Reads pause/resume requests a peer sends back on our 1.1.0 stream to it. */
+  private async readControl (peer: string, out: Outbound): Promise<void> {
+    const reader = new StreamReader(out.stream, { stallTimeoutMs: 0 })
+    try {
+      for (;;) {
+        const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+        if (bytes === undefined) return
+        const { wanted } = messages.availabilityControl.decode(bytes)
+        if (!wanted) {
+          out.paused = true
+          out.needsSummary = false
+          out.queue = []
+          this.log.debug('peer does not keep our summary; pausing announcements to it', { peer })
+        } else if (out.paused) {
+          out.paused = false
+          out.needsSummary = true
+          this.log.debug('peer asked for our summary again', { peer })
+          this.kick(out)
+        }
+      }
+    } catch (error) {
+      this.log.debug('bad control frame on an availability stream; closing it', { peer, error })
+      out.stream.abort(error as Error)
+    }
+  }
+
+  /** Asks a sender whose summary we do not keep to send nothing more (1.1.0 senders only). */
+  private pauseSender (peer: string): void {
+    const inbound = this.inbound.get(peer)
+    if (inbound === undefined || !inbound.controllable || inbound.paused) return
+    inbound.paused = true
+    this.sendControl(peer, inbound, false)
+  }
+
+  private sendControl (peer: string, inbound: Inbound, wanted: boolean): void {
+    sendFrame(inbound.stream, messages.availabilityControl.encode({ wanted }), { stallTimeoutMs: 10_000 }).catch((error) => {
+      this.log.debug('could not send an availability control frame', { peer, wanted, error })
+    })
+  }
+
+  /**
+   * Asks paused senders to resume when their summary would now be kept: as many as there are
+   * free slots, or else the cheapest one if it is cheaper than a kept peer (it then replaces it).
+   */
+  private reviewPausedSenders (): void {
+    if (this.stopped) return
+    const paused = [...this.inbound].filter(([, inbound]) => inbound.paused)
+      .map(([peer, inbound]) => ({ peer, inbound, cost: this.init.peerCost(peer) }))
+      .sort((a, b) => a.cost - b.cost)
+    let budget = Math.max(1, this.remote.freeSlots)
+    for (const { peer, inbound, cost } of paused) {
+      if (budget === 0 || !this.remote.wouldAdmit(cost, inbound.summaryBytes)) break
+      inbound.paused = false
+      this.sendControl(peer, inbound, true)
+      budget--
+    }
+  }
+
   /**
    * Reads a peer's summary and deltas until the stream ends; bad frames end the stream. A
-   * summary the table does not keep is still read (its parts checked for order) and dropped.
+   * summary the table does not keep is still read (its parts checked for order) and dropped, and
+   * on a 1.1.0 stream its sender is asked to pause.
    */
   private async receive (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     const reader = new StreamReader(stream, { stallTimeoutMs: 0 })
+    const inbound: Inbound = { stream, controllable: stream.protocol === AVAILABILITY_CONTROLLED_PROTOCOL, paused: false, summaryBytes: 0 }
+    this.inbound.set(peer, inbound)
     let building: { generation: number, byteLength: number, slot: SummarySlot | undefined } | undefined
     let received = 0
     try {
@@ -308,8 +413,16 @@ export class Availability implements AvailabilityIndex {
           const slot = this.remote.admit(peer, params, start.generation, start.blobCount)
           building = { generation: start.generation, byteLength: start.bits / 8, slot }
           this.advertisedBy.set(peer, start.blobCount)
+          inbound.summaryBytes = building.byteLength
           received = 0
-          if (slot === undefined) this.log.debug('not keeping a peer\'s summary: the table is full of cheaper peers', { peer, bytes: building.byteLength })
+          if (slot === undefined) {
+            this.log.debug('not keeping a peer\'s summary: the table is full of cheaper peers', { peer, bytes: building.byteLength })
+            this.pauseSender(peer)
+          } else if (inbound.paused) {
+            // Sent before our pause reached it, and kept after all: we need its deltas.
+            inbound.paused = false
+            this.sendControl(peer, inbound, true)
+          }
         } else if (message.summaryPart != null) {
           const part = message.summaryPart
           if (building === undefined || part.generation !== building.generation || part.offset !== received || received + part.data.byteLength > building.byteLength) {
@@ -337,6 +450,8 @@ export class Availability implements AvailabilityIndex {
     } catch (error) {
       this.log.warn('closing a bad availability stream from a peer', { peer, error })
       stream.abort(error as Error)
+    } finally {
+      if (this.inbound.get(peer) === inbound) this.inbound.delete(peer)
     }
   }
 }

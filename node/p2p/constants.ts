@@ -1,7 +1,11 @@
 /** Protocol IDs. The version is part of the ID: a peer speaking another version is not matched. */
 export const AVAILABILITY_PROTOCOL = '/peercas/avail/1.0.0'
-/** Fetch blobs or byte ranges. */
+/** Availability with receiver control: a receiver pauses senders whose summary it does not keep. */
+export const AVAILABILITY_CONTROLLED_PROTOCOL = '/peercas/avail/1.1.0'
+/** Fetch blobs or byte ranges, one request per stream (spoken to and by nodes from before 1.1.0). */
 export const FETCH_PROTOCOL = '/peercas/fetch/1.0.0'
+/** Fetch blobs or byte ranges, one request after another on a stream the client keeps open for reuse. */
+export const FETCH_STREAM_PROTOCOL = '/peercas/fetch/1.1.0'
 /** Action-result lookups, one per stream (spoken to and by nodes from before 1.1.0). */
 export const ACTION_RESULT_PROTOCOL = '/peercas/ac/1.0.0'
 /** Action-result lookups, one after another on a stream the asker keeps open for reuse. */
@@ -64,6 +68,22 @@ export const MAX_INLINE_BLOBS = 256
 export const LOOKUP_IDLE_STREAMS_PER_PEER = 4
 /** An idle lookup stream is closed after this long unused (the server's stall timeout is longer). */
 export const LOOKUP_STREAM_IDLE_MS = 10_000
+/**
+ * Idle /peercas/fetch/1.1.0 streams a client keeps per peer for the next fetches. Open fetch
+ * streams (busy + idle) stay within `maxStreamsPerPeer`; an idle one is handed to a waiting fetch
+ * before anything else.
+ */
+export const FETCH_IDLE_STREAMS_PER_PEER = 4
+/**
+ * A client closes an idle fetch stream after this long unused (at most half the stall timeout,
+ * so the client normally closes before the server gives up on the stream).
+ */
+export const FETCH_STREAM_IDLE_MS = 10_000
+/**
+ * A server that ends an idle fetch stream (idle too long, or over its idle bounds) waits this
+ * long for the client to close its side too, then resets the stream.
+ */
+export const IDLE_STREAM_CLOSE_GRACE_MS = 2000
 /** Protobuf overhead allowed per inline blob in an answer's frame cap (BlobRef + tags + lengths). */
 export const INLINE_BLOB_OVERHEAD_BYTES = 128
 
@@ -122,3 +142,9 @@ export const SYNC_BATCH_BYTES = 4 * 1024 * 1024
  * the peer lists. What is left is pulled by running sync again (present entries are skipped).
  */
 export const MAX_SYNC_PENDING = 500_000
+
+/**
+ * How often a node reconsiders the senders it paused (their summaries were not kept): one that
+ * became cheaper than the most expensive kept peer, or any while there is room, is asked to send again.
+ */
+export const PAUSED_SENDER_REVIEW_MS = 30_000

@@ -42,3 +42,14 @@ export class UnknownPeerError extends Error {
 export class InvalidIdentityError extends Error {
   override name = 'InvalidIdentityError'
 }
+
+/**
+ * True for failures of the stream itself (ended, reset, connection gone), as opposed to a peer
+ * that answered badly or slowly. A reused stream that fails this way before its answer was most
+ * likely closed by the peer at the same instant (idle timeout), which says nothing about the peer.
+ */
+export function isTransportError (error: unknown): boolean {
+  if (error instanceof UnexpectedEndError) return true
+  const name = (error as Error | undefined)?.name
+  return name === 'StreamStateError' || name === 'StreamResetError' || name === 'StreamAbortedError' || name === 'ConnectionClosedError' || name === 'ConnectionClosingError'
+}

@@ -1,15 +1,20 @@
 import type { Libp2p } from 'libp2p'
-import type { Stream } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
-import { FETCH_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_WANTS_PER_REQUEST } from './constants.js'
+import { FETCH_IDLE_STREAMS_PER_PEER, MAX_CONTROL_FRAME_BYTES, MAX_WANTS_PER_REQUEST, type FETCH_STREAM_IDLE_MS } from './constants.js'
 import { toBlobRef } from './cid.js'
-import { PeerMisbehavedError, PeerStalledError } from './errors.js'
-import { StreamReader, sendFrame } from './framing.js'
+import { PeerMisbehavedError, PeerStalledError, UnexpectedEndError, isTransportError } from './errors.js'
+import { FetchStreamPool, type AcquiredStream, type FetchStream } from './fetch-stream-pool.js'
+import { sendFrame } from './framing.js'
 import { messages, type BlobHeaderMessage } from './messages.js'
 import type { PeerBook } from './peer-book.js'
+
+/**
+ * Streams one request is tried on when the peer ends them before answering (it closed an idle
+ * stream as we reused it, or its idle bounds closed a new one): every idle stream, then new ones.
+ */
+const MAX_ATTEMPTS = FETCH_IDLE_STREAMS_PER_PEER + 2
 
 /** A blob, or a byte range of one, to fetch. */
 export interface RangeSpec {
@@ -30,6 +35,14 @@ export interface FetchClientInit {
   logger: Logger
   /** A peer that sends nothing for this long is cut off. */
   stallTimeoutMs: number
+  /** Open fetch streams (busy and idle) per peer; more fetches wait their turn. */
+  maxStreamsPerPeer: number
+  /** Idle reusable streams kept per peer. @default {@link FETCH_IDLE_STREAMS_PER_PEER} */
+  maxIdleStreamsPerPeer?: number
+  /** An idle stream is closed after this long unused. @default {@link FETCH_STREAM_IDLE_MS} */
+  streamIdleMs?: number
+  /** Speak only /peercas/fetch/1.0.0 (test hook: a node from before 1.1.0). */
+  legacyOnly?: boolean
 }
 
 /** Options of {@link FetchClient.open} and the fetch methods. */
@@ -41,33 +54,69 @@ export interface FetchOptions {
   answerTimeoutMs?: number
 }
 
-/** One open fetch stream: read headers and bodies in request order. */
+/** One request in flight: read headers and bodies in request order. */
 export interface FetchSession {
   /** The next want's header. */
   header(): Promise<BlobHeaderMessage>
   /** The raw bytes of the current want (exactly `length`). */
   body(length: number): AsyncGenerator<Uint8Array>
-  /** Ms from opening the stream to the first header. */
+  /** Ms from the call to the first header. */
   readonly firstByteMs: number
-  /** Releases the stream (aborting it if the peer still has things to send). */
+  /**
+   * Ends the exchange. The stream is kept for the next request only if every header and body
+   * was read and {@link fail} was not called; otherwise it is aborted.
+   */
   close(): void
+  /** Marks the exchange as failed (e.g. the bytes did not verify): its stream is never reused. */
+  fail(): void
 }
 
 /**
- * The client side of /peercas/fetch/1.0.0. At most the per-peer stream cap of fetches run at
- * once against one peer; the rest wait. Every byte goes through the store's verifying writer.
- * Each peer's first answer is timed into its {@link PeerBook} latency; a stall, timeout or
- * transport error (not caused by the caller's signal) penalises the peer (`PeerBook.penalize`).
+ * The client side of the fetch protocols: /peercas/fetch/1.1.0 (streams reused for request after
+ * request, from a small idle pool per peer) and, with peers that speak only that, 1.0.0 (one
+ * request per stream). At most `maxStreamsPerPeer` streams are open to a peer; more fetches wait.
+ * Every byte goes through the store's verifying writer. Each peer's first answer is timed into its
+ * {@link PeerBook} latency; a stall, timeout or transport error (not caused by the caller's signal)
+ * penalises the peer (`PeerBook.penalize`). A reused stream that turns out closed before the
+ * answer (the peer ended it as we reused it) is retried on another stream, without penalty.
  */
 export class FetchClient {
-  constructor (private readonly init: FetchClientInit) {}
+  private readonly pool: FetchStreamPool
+  private readonly log: Logger
 
-  /** Opens a stream to `peer` and sends the request for `wants`. */
+  constructor (private readonly init: FetchClientInit) {
+    this.pool = new FetchStreamPool({
+      libp2p: init.libp2p,
+      logger: init.logger,
+      stallTimeoutMs: init.stallTimeoutMs,
+      maxStreamsPerPeer: init.maxStreamsPerPeer,
+      maxIdlePerPeer: init.maxIdleStreamsPerPeer,
+      idleMs: init.streamIdleMs,
+      legacyOnly: init.legacyOnly
+    })
+    this.log = init.logger
+  }
+
+  /** Fetch streams opened so far (each paid a protocol negotiation); for tests and diagnostics. */
+  get streamsOpened (): number { return this.pool.opened }
+
+  /** Idle reusable streams kept for `peer` now; for tests and diagnostics. */
+  idleStreams (peer: string): number { return this.pool.idleCount(peer) }
+
+  /** True once `peer` turned out to speak only /peercas/fetch/1.0.0 (remembered until it disconnects). */
+  speaksOnlyLegacy (peer: string): boolean { return this.pool.isLegacy(peer) }
+
+  /** Closes idle streams (at shutdown). */
+  close (): void { this.pool.close() }
+
+  /**
+   * Sends the request for `wants` to `peer` on an idle stream or a new one, and waits for the
+   * first header. Close the session when done with it.
+   */
   async open (peer: string, wants: RangeSpec[], signal: AbortSignal, options: FetchOptions = {}): Promise<FetchSession> {
     if (wants.length === 0 || wants.length > MAX_WANTS_PER_REQUEST) throw new RangeError(`a fetch asks for 1..${MAX_WANTS_PER_REQUEST} blobs, not ${wants.length}`)
     const { book, stallTimeoutMs } = this.init
     const answerMs = Math.min(options.answerTimeoutMs ?? stallTimeoutMs, stallTimeoutMs)
-    const record = book.get(peer)
     const started = performance.now()
     // Until the first header: the caller's signal, or our answer deadline.
     const answer = new AbortController()
@@ -79,69 +128,108 @@ export class FetchClient {
       if (!signal.aborted) book.penalize(peer, Math.max(performance.now() - started, answerMs))
       throw answer.signal.aborted && !signal.aborted ? answer.signal.reason : error
     }
-    try {
-      await record.fetchStreams.acquire(waiting)
-    } catch (error) {
-      return failed(error)
-    }
-    let stream: Stream | undefined
-    let onAbort: (() => void) | undefined
-    const release = (): void => {
-      clearTimeout(answerTimer)
-      if (onAbort !== undefined) waiting.removeEventListener('abort', onAbort)
-      record.fetchStreams.release()
-    }
-    try {
-      stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), FETCH_PROTOCOL, { signal: waiting })
-      const opened = stream
-      onAbort = () => { opened.abort(waiting.reason instanceof Error ? waiting.reason : new Error('fetch aborted')) }
+    const request = messages.fetchRequest.encode({
+      wants: wants.map((w) => ({ blob: toBlobRef(w.digest), offset: w.offset ?? 0, length: w.length ?? 0 }))
+    })
+    let fetchStream: FetchStream
+    let first: Uint8Array
+    let onAbort: () => void
+    for (let attempt = 1; ; attempt++) {
+      let acquired: AcquiredStream
+      try {
+        acquired = await this.pool.acquire(peer, waiting)
+      } catch (error) {
+        return failed(error)
+      }
+      const { stream: candidate, reused } = acquired
+      let endedUnasked = false
+      onAbort = () => { candidate.stream.abort(waiting.reason instanceof Error ? waiting.reason : new Error('fetch aborted')) }
       waiting.addEventListener('abort', onAbort, { once: true })
-      const reader = new StreamReader(stream, { stallTimeoutMs })
-      await sendFrame(stream, messages.fetchRequest.encode({
-        wants: wants.map((w) => ({ blob: toBlobRef(w.digest), offset: w.offset ?? 0, length: w.length ?? 0 }))
-      }), { signal: waiting, stallTimeoutMs })
-      await stream.close({ signal: waiting })
-      let firstByteMs = 0
-      let closed = false
-      return {
-        get firstByteMs () { return firstByteMs },
-        async header () {
-          let bytes: Uint8Array | undefined
+      try {
+        await sendFrame(candidate.stream, request, { signal: waiting, stallTimeoutMs })
+        if (!candidate.reusable) await candidate.stream.close({ signal: waiting })
+        const bytes = await candidate.reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+        if (bytes === undefined) {
+          // On 1.1.0 a server ends (never resets) a stream only while it waits for a request, so
+          // a clean end before any answer means the request was not taken: ask again elsewhere.
+          endedUnasked = candidate.reusable && candidate.stream.status === 'open'
+          if (endedUnasked) throw new UnexpectedEndError(`peer ${peer} ended the fetch stream before answering (it closes streams it holds idle)`)
+          throw new PeerMisbehavedError(`peer ${peer} closed the fetch stream before answering every want`)
+        }
+        fetchStream = candidate
+        first = bytes
+        break
+      } catch (error) {
+        waiting.removeEventListener('abort', onAbort)
+        this.pool.release(candidate, false)
+        if ((endedUnasked || (reused && isTransportError(error))) && !waiting.aborted && attempt < MAX_ATTEMPTS) {
+          this.log.debug('the peer ended a fetch stream before our request reached it; asking on another one', { peer, error })
+          continue
+        }
+        return failed(error)
+      }
+    }
+    const firstByteMs = performance.now() - started
+    clearTimeout(answerTimer)
+    // From here on only the caller's signal (and the stall timeout between chunks) applies.
+    waiting.removeEventListener('abort', onAbort)
+    signal.addEventListener('abort', onAbort, { once: true })
+    book.recordAnswer(peer, firstByteMs)
+
+    const { reader } = fetchStream
+    let pending: Uint8Array | undefined = first
+    let answered = 0
+    let bodyLeft = 0
+    let broken = false
+    let closed = false
+    const pool = this.pool
+    const breakOff = (error: unknown): never => { broken = true; return failed(error) }
+    return {
+      firstByteMs,
+      async header () {
+        if (answered >= wants.length || bodyLeft > 0) throw new RangeError(`header() called with ${answered} of ${wants.length} wants answered and ${bodyLeft} body bytes unread`)
+        let bytes = pending
+        pending = undefined
+        if (bytes === undefined) {
           try {
             bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
             if (bytes === undefined) throw new PeerMisbehavedError(`peer ${peer} closed the fetch stream before answering every want`)
           } catch (error) {
-            return failed(error)
+            return breakOff(error)
           }
-          if (firstByteMs === 0) {
-            firstByteMs = performance.now() - started
-            clearTimeout(answerTimer)
-            // From here on only the caller's signal (and the stall timeout between chunks) applies.
-            waiting.removeEventListener('abort', onAbort!)
-            signal.addEventListener('abort', onAbort!, { once: true })
-            book.recordAnswer(peer, firstByteMs)
-          }
-          return messages.blobHeader.decode(bytes)
-        },
-        async * body (length) {
-          try {
-            yield * reader.readBytes(length)
-          } catch (error) {
-            failed(error)
-          }
-        },
-        close () {
-          if (closed) return
-          closed = true
-          signal.removeEventListener('abort', onAbort!)
-          if (opened.status === 'open' && (opened.readStatus !== 'closed' || reader.buffered > 0)) opened.abort(new Error('fetch finished early'))
-          release()
         }
-      }
-    } catch (error) {
-      stream?.abort(error as Error)
-      release()
-      return failed(error)
+        let header: BlobHeaderMessage
+        try {
+          header = messages.blobHeader.decode(bytes)
+        } catch (error) {
+          broken = true
+          throw error
+        }
+        answered++
+        if (header.status === 'OK') bodyLeft = header.length
+        // The server ends the stream after INVALID.
+        else if (header.status !== 'NOT_FOUND' && header.status !== 'BUSY') broken = true
+        return header
+      },
+      async * body (length) {
+        if (length !== bodyLeft) broken = true
+        try {
+          for await (const piece of reader.readBytes(length)) {
+            bodyLeft -= piece.byteLength
+            yield piece
+          }
+        } catch (error) {
+          breakOff(error)
+        }
+      },
+      close () {
+        if (closed) return
+        closed = true
+        signal.removeEventListener('abort', onAbort)
+        const complete = !broken && answered === wants.length && bodyLeft === 0 && !signal.aborted && !book.isBanned(peer)
+        pool.release(fetchStream, complete)
+      },
+      fail () { broken = true }
     }
   }
 
@@ -168,6 +256,9 @@ export class FetchClient {
       }
       this.init.book.recordFetch(peer, digest.sizeBytes, performance.now() - started + session.firstByteMs)
       return 'ok'
+    } catch (error) {
+      session.fail()
+      throw error
     } finally {
       session.close()
     }
@@ -189,6 +280,9 @@ export class FetchClient {
       }
       this.init.book.recordFetch(peer, length, performance.now() - started + session.firstByteMs)
       return out
+    } catch (error) {
+      session.fail()
+      throw error
     } finally {
       session.close()
     }

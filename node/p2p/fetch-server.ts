@@ -4,10 +4,12 @@ import type { Readable } from 'node:stream'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
-import { FETCH_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_WANTS_PER_REQUEST, SEND_CHUNK_BYTES } from './constants.js'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { FETCH_PROTOCOL, FETCH_STREAM_PROTOCOL, IDLE_STREAM_CLOSE_GRACE_MS, MAX_CONTROL_FRAME_BYTES, MAX_WANTS_PER_REQUEST, SEND_CHUNK_BYTES } from './constants.js'
 import { fromBlobRef } from './cid.js'
 import { MalformedFrameError } from './errors.js'
-import { StreamReader, send, sendFrame } from './framing.js'
+import { StreamReader, closeGracefully, frame, send, sendFrame } from './framing.js'
+import { IdleStreamBounds } from './idle-stream-bounds.js'
 import { Semaphore, TokenBucket } from '../limits/index.js'
 import { messages, type BlobHeaderMessage, type FetchRequestMessage } from './messages.js'
 import type { PeerBook, PeerRecord } from './peer-book.js'
@@ -24,9 +26,12 @@ export interface FetchServerInit {
   store: LocalStore
   book: PeerBook
   logger: Logger
-  /** Fetch streams served at once, over all peers. */
+  /** Fetch requests served at once, over all peers; also the most idle 1.1.0 streams kept. */
   maxStreams: number
-  /** Fetch streams served at once to one peer (enforced by the book's semaphores). */
+  /**
+   * Fetch requests served at once to one peer (enforced by the book's semaphores); also the most
+   * idle 1.1.0 streams kept per peer.
+   */
   maxStreamsPerPeer: number
   /** Bytes/s served over all peers; 0 = unlimited. */
   maxServeRate: number
@@ -35,46 +40,68 @@ export interface FetchServerInit {
    * (action-result answers with inline blobs). @default a bucket of its own
    */
   rate?: TokenBucket
-  /** A peer that sends no request, or reads nothing, for this long is cut off. */
+  /** A peer that sends no request (1.1.0: no next request), or reads nothing, for this long is cut off. */
   stallTimeoutMs: number
   /** Test hook, see {@link ServeTransform}. */
   transform?: ServeTransform
   /** Test hook: read each request and never answer (a hung peer). */
   stall?: boolean
+  /** Test hook: serve only /peercas/fetch/1.0.0 (a node from before 1.1.0). */
+  legacyOnly?: boolean
+  /** Test hook: called with every fetch stream a peer opens to us. */
+  onStream?: (stream: Stream) => void
 }
 
+/** How a request was answered. */
+type Answered = 'answered' | 'invalid'
+
 /**
- * Serves /peercas/fetch/1.0.0: one FetchRequest, then per want a BlobHeader and, for OK, the
- * raw bytes. Streams over the per-peer or total cap get BUSY; bytes are paced by per-peer and
- * total token buckets and written only as fast as the peer reads.
+ * Serves the fetch protocols. /peercas/fetch/1.0.0: one FetchRequest per stream, then per want a
+ * BlobHeader and, for OK, the raw bytes. /peercas/fetch/1.1.0: the same exchange repeated on one
+ * stream until the client closes it. Requests beyond the per-peer or total cap of requests being
+ * served get BUSY (one header per want); bytes are paced by per-peer and total token buckets and
+ * written only as fast as the peer reads. A 1.1.0 stream holds a serving slot only while a request
+ * is answered; between requests it is idle, and idle streams are bounded per peer
+ * (`maxStreamsPerPeer`) and in total (`maxStreams`, longest idle evicted) and closed after the
+ * stall timeout.
  */
 export class FetchServer {
   private readonly streams: Semaphore
   private readonly rate: TokenBucket
+  private readonly idle: IdleStreamBounds
   private readonly log: Logger
 
   constructor (private readonly init: FetchServerInit) {
     this.streams = new Semaphore(init.maxStreams)
     this.rate = init.rate ?? new TokenBucket(init.maxServeRate)
+    this.idle = new IdleStreamBounds(init.maxStreamsPerPeer, init.maxStreams)
     this.log = init.logger
   }
 
-  /** Registers the protocol handler. */
+  /** Registers the protocol handlers (1.1.0 and, for older nodes, 1.0.0). */
   async start (): Promise<void> {
     // libp2p's own per-connection cap sits above ours so over-cap streams still get a BUSY answer.
     const perConnection = this.init.maxStreamsPerPeer * 2 + 4
-    await this.init.libp2p.handle(FETCH_PROTOCOL, (stream, connection) => {
-      void this.serve(stream, connection).catch((error) => {
-        this.log.debug('fetch stream failed', { peer: connection.remotePeer.toString(), error })
-        stream.abort(error as Error)
-      })
-    }, { maxInboundStreams: perConnection, maxOutboundStreams: perConnection })
+    const protocols = this.init.legacyOnly === true ? [FETCH_PROTOCOL] : [FETCH_STREAM_PROTOCOL, FETCH_PROTOCOL]
+    for (const protocol of protocols) {
+      const reusable = protocol === FETCH_STREAM_PROTOCOL
+      await this.init.libp2p.handle(protocol, (stream, connection) => {
+        this.init.onStream?.(stream)
+        void (reusable ? this.serveStream(stream, connection) : this.serveOnce(stream, connection)).catch((error) => {
+          this.log.debug('fetch stream failed', { peer: connection.remotePeer.toString(), error })
+          stream.abort(error as Error)
+        })
+      }, { maxInboundStreams: perConnection, maxOutboundStreams: perConnection })
+    }
   }
 
-  private async serve (stream: Stream, connection: Connection): Promise<void> {
+  /** Idle /peercas/fetch/1.1.0 streams waiting for a request now (all peers); for tests. */
+  get idleStreams (): number { return this.idle.size }
+
+  /** /peercas/fetch/1.0.0: one request, its answer, close. */
+  private async serveOnce (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     const record = this.init.book.get(peer)
-    const stall = { stallTimeoutMs: this.init.stallTimeoutMs }
     if (!this.streams.tryAcquire()) {
       await this.reject(stream, 'BUSY', `node serves at most ${this.streams.limit} fetch streams`)
       return
@@ -85,38 +112,11 @@ export class FetchServer {
         return
       }
       try {
-        const reader = new StreamReader(stream, stall)
-        const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
-        if (bytes === undefined) { await stream.close(); return }
-        const request: FetchRequestMessage = messages.fetchRequest.decode(bytes)
-        if (request.wants.length > MAX_WANTS_PER_REQUEST) throw new MalformedFrameError(`${request.wants.length} wants exceed the cap of ${MAX_WANTS_PER_REQUEST}`)
-        if (this.init.stall === true) {
-          await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
-          return
-        }
-        for (const want of request.wants) {
-          let digest: Digest
-          let offset: number
-          let length: number
-          try {
-            digest = fromBlobRef(want.blob)
-            offset = want.offset
-            if (offset > digest.sizeBytes) throw new MalformedFrameError(`offset ${offset} is past the end of ${digest.hash}/${digest.sizeBytes}`)
-            length = want.length === 0 ? digest.sizeBytes - offset : want.length
-            if (offset + length > digest.sizeBytes) throw new MalformedFrameError(`range ${offset}+${length} is past the end of ${digest.hash}/${digest.sizeBytes}`)
-          } catch (error) {
-            await this.reject(stream, 'INVALID', (error as Error).message)
-            this.log.warn('peer sent an invalid fetch request', { peer, error })
-            return
-          }
-          const body = length === 0 ? undefined : await this.init.store.openReadStream(digest, { offset, limit: length })
-          if (length > 0 && body === undefined) {
-            await this.header(stream, { status: 'NOT_FOUND', offset, length: 0, message: '' })
-            continue
-          }
-          await this.header(stream, { status: 'OK', offset, length, message: '' })
-          if (body !== undefined) await this.pump(stream, record, body, digest, offset, length)
-        }
+        const reader = new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs })
+        const request = await this.readRequest(reader)
+        if (request === undefined) { await stream.close(); return }
+        if (this.init.stall === true) { await closed(stream); return }
+        if (await this.answer(stream, peer, record, request) === 'invalid') return
         await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) })
       } finally {
         record.serveStreams.release()
@@ -124,6 +124,114 @@ export class FetchServer {
     } finally {
       this.streams.release()
     }
+  }
+
+  /**
+   * /peercas/fetch/1.1.0: requests one after another until the client closes its side. Each
+   * request takes a serving slot while it is answered, or is answered BUSY; between requests the
+   * stream is idle (see {@link IdleStreamBounds}) for at most the stall timeout.
+   */
+  private async serveStream (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const record = this.init.book.get(peer)
+    const reader = new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs })
+    for (;;) {
+      const next = await this.nextRequest(reader, peer)
+      if (next === 'ended') { await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) }); return }
+      if (next === 'idle') { await closeGracefully(stream, IDLE_STREAM_CLOSE_GRACE_MS); return }
+      const request = await this.readRequest(reader)
+      if (request === undefined) { await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) }); return }
+      if (this.init.stall === true) { await closed(stream); return }
+      if (!this.streams.tryAcquire()) {
+        await this.busy(stream, request, `node serves at most ${this.streams.limit} fetch requests at once`)
+        continue
+      }
+      let answered: Answered
+      try {
+        if (!record.serveStreams.tryAcquire()) {
+          await this.busy(stream, request, `node serves at most ${record.serveStreams.limit} fetch requests at once per peer`)
+          continue
+        }
+        try {
+          answered = await this.answer(stream, peer, record, request)
+        } finally {
+          record.serveStreams.release()
+        }
+      } finally {
+        this.streams.release()
+      }
+      if (answered === 'invalid') return
+    }
+  }
+
+  /**
+   * Waits for the first byte of the next request on an idle stream: 'request', 'ended' (the
+   * client closed its side), or 'idle' (nothing for the stall timeout, or evicted by the idle bounds).
+   */
+  private async nextRequest (reader: StreamReader, peer: string): Promise<'request' | 'ended' | 'idle'> {
+    if (reader.buffered > 0) return 'request'
+    const ticket = this.idle.enter(peer)
+    const timeout = new AbortController()
+    const timer = setTimeout(() => { timeout.abort(new Error(`no request for ${this.init.stallTimeoutMs} ms`)) }, this.init.stallTimeoutMs)
+    try {
+      return await reader.waitForData(AbortSignal.any([ticket.signal, timeout.signal])) ? 'request' : 'ended'
+    } catch (error) {
+      if (ticket.signal.aborted || timeout.signal.aborted) {
+        this.log.debug('closing an idle fetch stream', { peer, reason: ((ticket.signal.aborted ? ticket.signal.reason : timeout.signal.reason) as Error).message })
+        return 'idle'
+      }
+      throw error
+    } finally {
+      clearTimeout(timer)
+      ticket.leave()
+    }
+  }
+
+  /** Reads and checks one FetchRequest; `undefined` when the stream ended instead. */
+  private async readRequest (reader: StreamReader): Promise<FetchRequestMessage | undefined> {
+    const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+    if (bytes === undefined) return undefined
+    const request = messages.fetchRequest.decode(bytes)
+    if (request.wants.length > MAX_WANTS_PER_REQUEST) throw new MalformedFrameError(`${request.wants.length} wants exceed the cap of ${MAX_WANTS_PER_REQUEST}`)
+    if (request.wants.length === 0) throw new MalformedFrameError('a fetch request with no wants')
+    return request
+  }
+
+  /**
+   * Answers every want of `request` in order. An invalid want (malformed CID, range past the end)
+   * is answered INVALID and the stream is closed: 'invalid'.
+   */
+  private async answer (stream: Stream, peer: string, record: PeerRecord, request: FetchRequestMessage): Promise<Answered> {
+    for (const want of request.wants) {
+      let digest: Digest
+      let offset: number
+      let length: number
+      try {
+        digest = fromBlobRef(want.blob)
+        offset = want.offset
+        if (offset > digest.sizeBytes) throw new MalformedFrameError(`offset ${offset} is past the end of ${digest.hash}/${digest.sizeBytes}`)
+        length = want.length === 0 ? digest.sizeBytes - offset : want.length
+        if (offset + length > digest.sizeBytes) throw new MalformedFrameError(`range ${offset}+${length} is past the end of ${digest.hash}/${digest.sizeBytes}`)
+      } catch (error) {
+        await this.reject(stream, 'INVALID', (error as Error).message)
+        this.log.warn('peer sent an invalid fetch request', { peer, error })
+        return 'invalid'
+      }
+      const body = length === 0 ? undefined : await this.init.store.openReadStream(digest, { offset, limit: length })
+      if (length > 0 && body === undefined) {
+        await this.header(stream, { status: 'NOT_FOUND', offset, length: 0, message: '' })
+        continue
+      }
+      await this.header(stream, { status: 'OK', offset, length, message: '' })
+      if (body !== undefined) await this.pump(stream, record, body, digest, offset, length)
+    }
+    return 'answered'
+  }
+
+  /** Answers every want of a request BUSY (1.1.0: the stream stays usable for the next request). */
+  private async busy (stream: Stream, request: FetchRequestMessage, message: string): Promise<void> {
+    const frames = request.wants.map(() => frame(messages.blobHeader.encode({ status: 'BUSY', offset: 0, length: 0, message })))
+    await send(stream, new Uint8ArrayList(...frames), { stallTimeoutMs: this.init.stallTimeoutMs })
   }
 
   private async pump (stream: Stream, record: PeerRecord, body: Readable, digest: Digest, offset: number, length: number): Promise<void> {
@@ -155,4 +263,9 @@ export class FetchServer {
     await this.header(stream, { status, offset: 0, length: 0, message })
     await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) }).catch(() => { stream.abort(new Error(message)) })
   }
+}
+
+/** Resolves when `stream` closes (the stall test hook waits for that). */
+async function closed (stream: Stream): Promise<void> {
+  await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
 }

@@ -94,6 +94,25 @@ export class StreamReader {
     }
   }
 
+  /**
+   * Waits, without the stall timeout, until at least one byte is buffered (true) or the stream
+   * has ended (false); rejects with `signal`'s reason when it aborts first. For a server that
+   * waits for the next request on a reused stream under its own idle bounds.
+   */
+  async waitForData (signal: AbortSignal): Promise<boolean> {
+    while (this.buffer.byteLength === 0) {
+      if (this.ended) return false
+      signal.throwIfAborted()
+      if (this.stream.readStatus === 'paused') this.stream.resume()
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => { this.wake = undefined; reject(signal.reason) }
+        this.wake = () => { signal.removeEventListener('abort', onAbort); resolve() }
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
+    }
+    return true
+  }
+
   private consume (n: number): void {
     this.buffer.consume(n)
     if (this.buffer.byteLength <= this.high / 2 && this.stream.readStatus === 'paused') this.stream.resume()
@@ -172,4 +191,22 @@ export async function send (stream: Stream, data: Uint8Array | Uint8ArrayList, o
 /** Sends one frame, honouring backpressure. */
 export async function sendFrame (stream: Stream, payload: Uint8Array, options: SendOptions = {}): Promise<void> {
   await send(stream, frame(payload), options)
+}
+
+/**
+ * Closes our side of `stream`, then waits up to `graceMs` for the peer to close its side; resets
+ * the stream if it does not (a stream half-closed forever would hold muxer state). Never throws.
+ */
+export async function closeGracefully (stream: Stream, graceMs: number): Promise<void> {
+  if (stream.status !== 'open') return
+  try {
+    await stream.close({ signal: AbortSignal.timeout(graceMs) })
+    if (stream.status !== 'open') return
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`peer did not close its side of the stream within ${graceMs} ms`)) }, graceMs)
+      stream.addEventListener('close', () => { clearTimeout(timer); resolve() }, { once: true })
+    })
+  } catch (error) {
+    stream.abort(error as Error)
+  }
 }

@@ -6,6 +6,7 @@ import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
 import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { Digest } from '../store/digest.js'
+import type { Stream } from '@libp2p/interface'
 import type { ServeTransform } from './fetch-server.js'
 import { P2pNode } from './p2p-node.js'
 
@@ -31,6 +32,12 @@ export interface P2pTestHooks {
   advertiseEverything?: boolean
   /** Bytes of blobs this node asks for inline in action-result answers (0 = none). */
   maxInlineBytes?: number
+  /** Speak only /peercas/fetch/1.0.0, serving and fetching (a node from before 1.1.0). */
+  legacyFetchOnly?: boolean
+  /** Called with every fetch stream a peer opens to this node. */
+  onFetchStream?: (stream: Stream) => void
+  /** Close idle reusable fetch streams after this many ms instead of FETCH_STREAM_IDLE_MS. */
+  fetchStreamIdleMs?: number
 }
 
 /** Options of one `peercas sync` run. */

@@ -18,6 +18,8 @@ export interface AvailabilityMessage {
   delta?: DeltaMessage | null
   kind?: 'summaryStart' | 'summaryPart' | 'delta'
 }
+/** Receiver → sender on /peercas/avail/1.1.0: stop (false) or resume (true) sending. */
+export interface AvailabilityControlMessage { wanted: boolean }
 /** See protos/peercas/p2p/v1/p2p.proto. */
 export interface WantMessage { blob: BlobRefMessage | null, offset: number, length: number }
 /** See protos/peercas/p2p/v1/p2p.proto. */
@@ -64,6 +66,7 @@ function codec<T> (name: string): MessageCodec<T> {
 /** Codecs of every p2p message. */
 export const messages = {
   availability: codec<AvailabilityMessage>('AvailabilityMessage'),
+  availabilityControl: codec<AvailabilityControlMessage>('AvailabilityControl'),
   fetchRequest: codec<FetchRequestMessage>('FetchRequest'),
   blobHeader: codec<BlobHeaderMessage>('BlobHeader'),
   actionResultRequest: codec<ActionResultRequestMessage>('ActionResultRequest'),

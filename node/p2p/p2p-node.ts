@@ -34,7 +34,10 @@ export class P2pNode implements P2pService {
     private readonly host: Host,
     private readonly availability: Availability,
     private readonly book: PeerBook,
-    private readonly client: FetchClient,
+    /** The fetch client (stream pool); exposed for tests and diagnostics. */
+    readonly fetchClient: FetchClient,
+    /** The fetch server; exposed for tests and diagnostics. */
+    readonly fetchServer: FetchServer,
     private readonly list: ListProtocol,
     actionResults: ActionResultProtocol,
     fetcher: PeerFetcher
@@ -69,8 +72,9 @@ export class P2pNode implements P2pService {
       // Fetch answers and blobs inlined in action-result answers share the node's serve rate.
       const serveRate = new TokenBucket(p2p.maxServeRate)
       const transform = components.testHooks?.serveTransform
-      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs, transform, stall: components.testHooks?.stall })
-      const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs })
+      const hooks = components.testHooks
+      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs, transform, stall: hooks?.stall, legacyOnly: hooks?.legacyFetchOnly, onStream: hooks?.onFetchStream })
+      const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs, maxStreamsPerPeer: p2p.maxStreamsPerPeer, streamIdleMs: hooks?.fetchStreamIdleMs, legacyOnly: hooks?.legacyFetchOnly })
       const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, serveRate, maxInlineBytes: components.testHooks?.maxInlineBytes, transform, stall: components.testHooks?.stall })
       const list = new ListProtocol({ libp2p, store, logger: logger.child('list'), stallTimeoutMs })
       const fetcher = new PeerFetcher({ availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
@@ -79,7 +83,7 @@ export class P2pNode implements P2pService {
       await actionResults.start()
       await list.start()
       await host.start()
-      const node = new P2pNode(components, host, availability, book, client, list, actionResults, fetcher)
+      const node = new P2pNode(components, host, availability, book, client, server, list, actionResults, fetcher)
       logger.info('p2p started', { peerId: node.peerId, addresses: node.addresses, mdns: p2p.mdns, staticPeers: p2p.peers.length })
       return node
     } catch (error) {
@@ -114,6 +118,7 @@ export class P2pNode implements P2pService {
     }
     const ids = new Set([...byPeer.keys(), ...this.book.all().map((r) => r.peerId)])
     const now = Date.now()
+    const paused = this.availability.paused
     return [...ids].sort().map((peerId) => {
       const record = this.book.get(peerId)
       return {
@@ -124,7 +129,10 @@ export class P2pNode implements P2pService {
         bytesServedTo: record.bytesServedTo,
         banned: record.bannedUntil > now,
         bannedUntilMs: record.bannedUntil > now ? record.bannedUntil : 0,
-        connected: byPeer.has(peerId)
+        connected: byPeer.has(peerId),
+        summaryKept: this.availability.keepsSummaryOf(peerId),
+        announcementsPausedByUs: paused.byUs.includes(peerId),
+        announcementsPausedByPeer: paused.bySenders.includes(peerId)
       }
     })
   }
@@ -135,7 +143,7 @@ export class P2pNode implements P2pService {
       store: this.components.store,
       list: this.list,
       actionResults: this.actionResultFetcher,
-      client: this.client,
+      client: this.fetchClient,
       book: this.book,
       logger: this.log.child('sync')
     }, options)
@@ -143,6 +151,7 @@ export class P2pNode implements P2pService {
 
   async stop (): Promise<void> {
     this.availability.stop()
+    this.fetchClient.close()
     await this.host.stop()
   }
 }

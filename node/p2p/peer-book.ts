@@ -9,8 +9,6 @@ export interface PeerRecord {
   /** Serving to this peer: streams open and bytes/s. */
   readonly serveStreams: Semaphore
   readonly serveRate: TokenBucket
-  /** Fetching from this peer: streams open. */
-  readonly fetchStreams: Semaphore
   /** Exponentially weighted average of fetch throughput (bytes/s); undefined until measured. */
   throughput: number | undefined
   /**
@@ -61,7 +59,6 @@ export class PeerBook {
         bytesServedTo: 0,
         serveStreams: new Semaphore(this.init.maxStreamsPerPeer),
         serveRate: new TokenBucket(this.init.maxServeRatePerPeer),
-        fetchStreams: new Semaphore(this.init.maxStreamsPerPeer),
         throughput: undefined,
         latencyMs: undefined,
         strikes: 0,

@@ -12,6 +12,8 @@ export interface SummaryTableInit {
   maxPeers?: number
   /** Most bytes of summaries kept (including ones being received). @default {@link MAX_SUMMARY_MEMORY_BYTES} */
   maxBytes?: number
+  /** Called for each peer whose summary {@link SummaryTable.admit} evicts to make room. */
+  onEvict?: (peerId: string) => void
 }
 
 /** One peer's summary, complete or still arriving. */
@@ -49,6 +51,9 @@ export class SummaryTable {
   /** Peers whose summaries are kept (complete or arriving). */
   get size (): number { return this.slots.size }
 
+  /** Summaries that could still be added without evicting any (by count). */
+  get freeSlots (): number { return Math.max(0, this.maxPeers - this.slots.size) }
+
   /** Bytes of bit arrays kept (complete or arriving). */
   get byteLength (): number { return this.bytes }
 
@@ -81,12 +86,35 @@ export class SummaryTable {
         bytes -= slot.filter.byteLength
       }
       if (!fits(count, bytes)) return undefined
-      for (const victim of victims) this.delete(victim.peerId)
+      for (const victim of victims) {
+        this.delete(victim.peerId)
+        this.init.onEvict?.(victim.peerId)
+      }
     }
     const slot: SummarySlot = { peerId, filter: new BloomFilter(params), generation, advertised, complete: false }
     this.slots.set(peerId, slot)
     this.bytes += byteLength
     return slot
+  }
+
+  /**
+   * Whether a summary of `byteLength` bytes from a peer of `cost` would be admitted now: there is
+   * room, or it is strictly cheaper than kept peers it could evict. (Same rule as {@link admit}.)
+   */
+  wouldAdmit (cost: number, byteLength: number): boolean {
+    if (byteLength > this.maxBytes) return false
+    let count = this.slots.size
+    let bytes = this.bytes
+    const fits = (): boolean => count < this.maxPeers && bytes + byteLength <= this.maxBytes
+    if (fits()) return true
+    const costs = [...this.slots.values()].map((slot) => ({ slot, cost: this.init.cost(slot.peerId) })).sort((a, b) => b.cost - a.cost)
+    for (const { slot, cost: victimCost } of costs) {
+      if (!(cost < victimCost)) return false
+      count--
+      bytes -= slot.filter.byteLength
+      if (fits()) return true
+    }
+    return false
   }
 
   /** The kept slot of a peer, if any. */

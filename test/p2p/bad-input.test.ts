@@ -25,6 +25,16 @@ async function drain (stream: Stream): Promise<{ bytes: number, error?: Error }>
   }
 }
 
+/**
+ * Every chunk the remote sends until it ends the stream. Call it before closing our side: libp2p's
+ * stream iterator never ends if it starts after the stream closed with data still unread.
+ */
+async function readAll (stream: Stream): Promise<Buffer> {
+  const chunks: Uint8Array[] = []
+  for await (const c of stream) chunks.push(c.subarray())
+  return Buffer.concat(chunks)
+}
+
 describe('bad input from a peer', () => {
   let node: TestNode & { p2p: P2pService }
   let attacker: Host
@@ -62,8 +72,9 @@ describe('bad input from a peer', () => {
   it('resets a stream whose request does not decode', async () => {
     const stream = await open()
     stream.send(frame(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f])))
-    await stream.close()
-    expect((await drain(stream)).bytes).toBe(0)
+    const result = drain(stream)
+    await stream.close().catch(() => {})
+    expect((await result).bytes).toBe(0)
     await stillServes()
   })
 
@@ -74,10 +85,9 @@ describe('bad input from a peer', () => {
     ]) {
       const stream = await open()
       stream.send(frame(messages.fetchRequest.encode({ wants: [want] })))
+      const answer = readAll(stream)
       await stream.close()
-      const chunks: Uint8Array[] = []
-      for await (const c of stream) chunks.push(c.subarray())
-      const header = messages.blobHeader.decode(Buffer.concat(chunks).subarray(1))
+      const header = messages.blobHeader.decode((await answer).subarray(1))
       expect(header.status).toBe('INVALID')
     }
     await stillServes()
@@ -103,10 +113,9 @@ describe('bad input from a peer', () => {
     // …so the next ones must be refused at once.
     const answers = await Promise.all(Array.from({ length: 3 }, async () => {
       const s = await open()
+      const answer = readAll(s)
       await s.close()
-      const chunks: Uint8Array[] = []
-      for await (const c of s) chunks.push(c.subarray())
-      return messages.blobHeader.decode(Buffer.concat(chunks).subarray(1)).status
+      return messages.blobHeader.decode((await answer).subarray(1)).status
     }))
     expect(answers).toEqual(['BUSY', 'BUSY', 'BUSY'])
     for (const s of held) s.abort(new Error('done'))

@@ -10,6 +10,7 @@ import { createLogger } from '../../node/log/logger.js'
 import { digestOf } from '../../node/store/digest.js'
 import type { LocalStore } from '../../node/store/local-store.js'
 import { startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
+import type { PeerStatus__Output as PeerStatus } from '../../node/generated/peercas/admin/v1/PeerStatus.js'
 
 const PARAMS = bloomParamsFor(10_000)
 const BYTES = PARAMS.bits / 8
@@ -146,5 +147,42 @@ describe('a node with more peers than summary slots', () => {
     expect(c.p2p.candidates(digest)).toHaveLength(1)
     expect(await c.p2p.blobFetcher.fetchInto(digest, c.store, AbortSignal.timeout(10_000))).toBe(true)
     expect(await c.store.read(digest)).toEqual(data)
+  })
+
+  it('pauses the announcements of a peer whose summary it does not keep, and resumes them when a kept peer leaves', async () => {
+    const a = await startBarePeer()
+    const b = await startBarePeer()
+    peers.push(a, b)
+    const c = await startBarePeer({ peers: [a.p2p.addresses[0]!, b.p2p.addresses[0]!], hooks: { maxSummaryPeers: 1 } })
+    peers.push(c)
+    const status = (node: BarePeer, peerId: string): PeerStatus => node.p2p.peers().find((p) => p.peerId === peerId)!
+    const ids = new Map<BarePeer, string>([[a, a.p2p.peerId], [b, b.p2p.peerId]])
+    // Both summaries start arriving; only one is kept and the other sender is told to pause.
+    await waitFor(() => [a, b].every((p) => status(c, ids.get(p)!)?.connected === true) &&
+      [a, b].filter((p) => status(c, ids.get(p)!).summaryKept).length === 1 &&
+      [a, b].filter((p) => status(c, ids.get(p)!).announcementsPausedByUs).length === 1, 'one summary kept and the other sender paused')
+    const kept = status(c, a.p2p.peerId).summaryKept ? a : b
+    const paused = kept === a ? b : a
+    await waitFor(() => status(paused, c.p2p.peerId)?.announcementsPausedByPeer === true, 'the paused sender to learn it is paused')
+    expect(status(kept, c.p2p.peerId).announcementsPausedByPeer).toBe(false)
+
+    // New blobs: the kept peer announces its own, the paused one stays silent.
+    const fromKept = randomBytes(5000)
+    const fromPaused = randomBytes(5000)
+    const advertisedBefore = status(c, ids.get(paused)!).blobsAdvertised
+    await kept.store.put(digestOf(fromKept), fromKept)
+    await paused.store.put(digestOf(fromPaused), fromPaused)
+    await waitFor(() => c.p2p.candidates(digestOf(fromKept)).includes(ids.get(kept)!), 'the kept peer\'s delta')
+    await new Promise((resolve) => setTimeout(resolve, 500)) // ten announce intervals
+    expect(status(c, ids.get(paused)!).blobsAdvertised).toBe(advertisedBefore)
+    expect(c.p2p.candidates(digestOf(fromPaused))).toEqual([])
+
+    // The kept peer leaves: the paused one is asked back, sends a fresh summary (with the blob
+    // written while it was paused) and is kept.
+    await kept.stop()
+    peers.splice(peers.indexOf(kept), 1)
+    await waitFor(() => status(c, ids.get(paused)!).summaryKept && c.p2p.candidates(digestOf(fromPaused)).includes(ids.get(paused)!), 'the paused peer to be resumed and kept')
+    expect(status(c, ids.get(paused)!).announcementsPausedByUs).toBe(false)
+    await waitFor(() => status(paused, c.p2p.peerId)?.announcementsPausedByPeer === false, 'the resumed sender to learn it')
   })
 })

@@ -11,6 +11,9 @@ export interface PeerStatus {
   'banned'?: (boolean);
   'bannedUntilMs'?: (number | string | Long);
   'connected'?: (boolean);
+  'summaryKept'?: (boolean);
+  'announcementsPausedByUs'?: (boolean);
+  'announcementsPausedByPeer'?: (boolean);
 }
 
 export interface PeerStatus__Output {
@@ -22,4 +25,7 @@ export interface PeerStatus__Output {
   'banned': (boolean);
   'bannedUntilMs': (number);
   'connected': (boolean);
+  'summaryKept': (boolean);
+  'announcementsPausedByUs': (boolean);
+  'announcementsPausedByPeer': (boolean);
 }

@@ -1,0 +1,322 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import type { Stream } from '@libp2p/interface'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createHost } from '../../node/p2p/host.js'
+import { StreamReader, frame } from '../../node/p2p/framing.js'
+import { messages, type BlobHeaderMessage } from '../../node/p2p/messages.js'
+import { toBlobRef } from '../../node/p2p/cid.js'
+import { silentLogger } from '../../node/log/logger.js'
+import { digestOf, type Digest } from '../../node/store/digest.js'
+import { FETCH_PROTOCOL, FETCH_STREAM_PROTOCOL } from '../../node/p2p/constants.js'
+import type { P2pNode } from '../../node/p2p/p2p-node.js'
+import type { P2pTestHooks } from '../../node/p2p/index.js'
+import { startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()!().catch(() => {}) })
+
+/** A bare peer that records every fetch stream other peers open to it. */
+async function peer (options: { peers?: string[], hooks?: P2pTestHooks, p2p?: Record<string, unknown> } = {}): Promise<BarePeer & { served: Stream[], node: P2pNode }> {
+  const served: Stream[] = []
+  const started = await startBarePeer({ ...options, hooks: { ...options.hooks, onFetchStream: (stream) => { served.push(stream) } } })
+  cleanups.push(started.stop)
+  return Object.assign(started, { served, node: started.p2p as P2pNode })
+}
+
+async function putBlobs (holder: BarePeer, count: number, size: number): Promise<Array<{ digest: Digest, data: Buffer }>> {
+  const blobs: Array<{ digest: Digest, data: Buffer }> = []
+  for (let i = 0; i < count; i++) {
+    const data = randomBytes(size)
+    const digest = digestOf(data)
+    await holder.store.put(digest, data)
+    blobs.push({ digest, data })
+  }
+  return blobs
+}
+
+async function fetchFromPeers (node: BarePeer, digest: Digest): Promise<boolean> {
+  return await node.p2p.blobFetcher.fetchInto(digest, node.store, AbortSignal.timeout(10_000))
+}
+
+async function expectStored (node: BarePeer, blob: { digest: Digest, data: Buffer }): Promise<void> {
+  expect((await node.store.read(blob.digest))?.equals(blob.data)).toBe(true)
+}
+
+describe('reusable fetch streams (/peercas/fetch/1.1.0)', () => {
+  it('carries many sequential small fetches from one peer over one stream', async () => {
+    const holder = await peer()
+    const blobs = await putBlobs(holder, 100, 4096)
+    const node = await peer({ peers: [holder.p2p.addresses[0]!] })
+    await waitFor(() => blobs.every((b) => node.p2p.candidates(b.digest).length === 1), 'announcements')
+    for (const blob of blobs) expect(await fetchFromPeers(node, blob.digest)).toBe(true)
+    for (const blob of blobs) await expectStored(node, blob)
+    expect(holder.served.length).toBe(1)
+    expect(holder.served[0]!.protocol).toBe(FETCH_STREAM_PROTOCOL)
+    expect(node.node.fetchClient.streamsOpened).toBe(1)
+    expect(node.node.fetchClient.idleStreams(holder.p2p.peerId)).toBe(1)
+  })
+
+  it('opens at most the per-peer stream cap for concurrent fetches and reuses them for the next burst', async () => {
+    const holder = await peer()
+    const blobs = await putBlobs(holder, 120, 4096)
+    const node = await peer({ peers: [holder.p2p.addresses[0]!], p2p: { maxStreamsPerPeer: 4 } })
+    await waitFor(() => blobs.every((b) => node.p2p.candidates(b.digest).length === 1), 'announcements')
+    const firstBurst = blobs.slice(0, 60)
+    expect(await Promise.all(firstBurst.map(async (b) => await fetchFromPeers(node, b.digest)))).toEqual(firstBurst.map(() => true))
+    expect(holder.served.length).toBeLessThanOrEqual(4)
+    const secondBurst = blobs.slice(60)
+    expect(await Promise.all(secondBurst.map(async (b) => await fetchFromPeers(node, b.digest)))).toEqual(secondBurst.map(() => true))
+    for (const blob of blobs) await expectStored(node, blob)
+    // 120 fetches, 4 at a time; the idle pool (4) keeps every stream of the first burst.
+    expect(holder.served.length).toBeLessThanOrEqual(4)
+  })
+
+  it('bans a peer that lies on a reused stream, and the blob still comes from an honest peer', async () => {
+    const target = randomBytes(20_000)
+    const targetDigest = digestOf(target)
+    const liar = await peer({
+      hooks: {
+        serveTransform: (digest, _offset, chunk) => {
+          if (digest.hash !== targetDigest.hash) return chunk
+          const c = Uint8Array.from(chunk)
+          c[0]! ^= 0xff
+          return c
+        }
+      }
+    })
+    const honest = await peer()
+    await liar.store.put(targetDigest, target)
+    await honest.store.put(targetDigest, target)
+    const warmUp = await putBlobs(liar, 30, 4096)
+    const node = await peer({ peers: [liar.p2p.addresses[0]!] })
+    await waitFor(() => [targetDigest, ...warmUp.map((b) => b.digest)].every((d) => node.p2p.candidates(d).length === 1), 'the liar to announce')
+    // Honest answers from the liar: measured fast, so it ranks before the unmeasured honest peer.
+    for (const blob of warmUp) expect(await fetchFromPeers(node, blob.digest)).toBe(true)
+    await node.p2p.dial(honest.p2p.addresses[0]!)
+    await waitFor(() => node.p2p.candidates(targetDigest).length === 2, 'both peers to announce the blob')
+    expect(node.p2p.candidates(targetDigest)[0]).toBe(liar.p2p.peerId)
+    expect(liar.served.length).toBe(1)
+    const stream = liar.served[0]!
+    expect(stream.status).toBe('open')
+
+    expect(await fetchFromPeers(node, targetDigest)).toBe(true)
+    await expectStored(node, { digest: targetDigest, data: target })
+    const status = node.p2p.peers().find((p) => p.peerId === liar.p2p.peerId)!
+    expect(status.banned).toBe(true)
+    // The lie came on the reused stream, which was aborted, not kept for later.
+    expect(liar.served.length).toBe(1)
+    expect(node.node.fetchClient.idleStreams(liar.p2p.peerId)).toBe(0)
+    await waitFor(() => stream.status !== 'open', 'the liar\'s stream to be closed', 2000)
+    expect(honest.served.length).toBe(1)
+    expect(node.p2p.peers().find((p) => p.peerId === honest.p2p.peerId)!.bytesFetchedFrom).toBe(target.byteLength)
+  })
+
+  it('fetches from a node that speaks only /peercas/fetch/1.0.0, one stream per fetch, and remembers that', async () => {
+    const old = await peer({ hooks: { legacyFetchOnly: true } })
+    const blobs = await putBlobs(old, 10, 4096)
+    const node = await peer({ peers: [old.p2p.addresses[0]!] })
+    await waitFor(() => blobs.every((b) => node.p2p.candidates(b.digest).length === 1), 'announcements')
+    for (const blob of blobs) expect(await fetchFromPeers(node, blob.digest)).toBe(true)
+    for (const blob of blobs) await expectStored(node, blob)
+    expect(old.served.length).toBe(10)
+    expect(old.served.every((s) => s.protocol === FETCH_PROTOCOL)).toBe(true)
+    expect(node.node.fetchClient.speaksOnlyLegacy(old.p2p.peerId)).toBe(true)
+    expect(node.node.fetchClient.idleStreams(old.p2p.peerId)).toBe(0)
+  })
+
+  it('serves a node that speaks only /peercas/fetch/1.0.0', async () => {
+    const holder = await peer()
+    const blobs = await putBlobs(holder, 5, 4096)
+    const old = await peer({ peers: [holder.p2p.addresses[0]!], hooks: { legacyFetchOnly: true } })
+    await waitFor(() => blobs.every((b) => old.p2p.candidates(b.digest).length === 1), 'announcements')
+    for (const blob of blobs) expect(await fetchFromPeers(old, blob.digest)).toBe(true)
+    for (const blob of blobs) await expectStored(old, blob)
+    expect(holder.served.length).toBe(5)
+    expect(holder.served.every((s) => s.protocol === FETCH_PROTOCOL)).toBe(true)
+  })
+
+  it('closes an idle stream after the idle timeout, and the next fetch opens a new one', async () => {
+    const holder = await peer()
+    const blobs = await putBlobs(holder, 2, 4096)
+    const node = await peer({ peers: [holder.p2p.addresses[0]!], hooks: { fetchStreamIdleMs: 300 } })
+    await waitFor(() => blobs.every((b) => node.p2p.candidates(b.digest).length === 1), 'announcements')
+    expect(await fetchFromPeers(node, blobs[0]!.digest)).toBe(true)
+    const fetched = Date.now()
+    expect(node.node.fetchClient.idleStreams(holder.p2p.peerId)).toBe(1)
+    const stream = holder.served[0]!
+    await waitFor(() => stream.status === 'closed', 'the idle stream to close', 5000)
+    expect(Date.now() - fetched).toBeGreaterThanOrEqual(250)
+    expect(node.node.fetchClient.idleStreams(holder.p2p.peerId)).toBe(0)
+    await waitFor(() => holder.node.fetchServer.idleStreams === 0, 'the server to let go of the stream', 2000)
+    expect(await fetchFromPeers(node, blobs[1]!.digest)).toBe(true)
+    await expectStored(node, blobs[1]!)
+    expect(holder.served.length).toBe(2)
+  })
+
+  it('drops a stream the server closed while idle, and the next fetch neither fails nor penalises the peer', async () => {
+    // The server gives up on idle streams after its stall timeout (600 ms), long before the client would.
+    const holder = await peer({ p2p: { fetchTimeout: '600ms' } })
+    const blobs = await putBlobs(holder, 2, 4096)
+    const node = await peer({ peers: [holder.p2p.addresses[0]!] })
+    await waitFor(() => blobs.every((b) => node.p2p.candidates(b.digest).length === 1), 'announcements')
+    expect(await fetchFromPeers(node, blobs[0]!.digest)).toBe(true)
+    const stream = holder.served[0]!
+    await waitFor(() => stream.status === 'closed', 'the server to close the idle stream', 5000)
+    await waitFor(() => node.node.fetchClient.idleStreams(holder.p2p.peerId) === 0, 'the client to drop it', 2000)
+    expect(await fetchFromPeers(node, blobs[1]!.digest)).toBe(true)
+    await expectStored(node, blobs[1]!)
+    expect(holder.served.length).toBe(2)
+    // Not cooling down: still a candidate.
+    expect(node.p2p.candidates(blobs[1]!.digest)).toEqual([holder.p2p.peerId])
+  })
+
+  it('aborts a stream whose fetch was abandoned mid-body, and the next fetch on that peer gets the right bytes', async () => {
+    // Paced at 1 MB/s, so a 4 MiB body is far from done when it is abandoned.
+    const holder = await peer({ p2p: { maxServeRatePerPeer: 1_000_000 } })
+    const [big] = await putBlobs(holder, 1, 4 * 1024 * 1024)
+    const small = await putBlobs(holder, 3, 4096)
+    const node = await peer({ peers: [holder.p2p.addresses[0]!] })
+    await waitFor(() => [big!, ...small].every((b) => node.p2p.candidates(b.digest).length === 1), 'announcements')
+    const client = node.node.fetchClient
+    const holderId = holder.p2p.peerId
+
+    // Abandoned by the reader: header and one piece read, then closed.
+    const session = await client.open(holderId, [{ digest: big!.digest }], AbortSignal.timeout(10_000))
+    const header = await session.header()
+    expect(header.status).toBe('OK')
+    const body = session.body(header.length)
+    const piece = await body.next()
+    expect(piece.done).toBe(false)
+    await body.return(undefined)
+    session.close()
+    expect(client.idleStreams(holderId)).toBe(0)
+    const abandoned = holder.served[0]!
+    await waitFor(() => abandoned.status !== 'open', 'the abandoned stream to be aborted', 2000)
+    expect(await fetchFromPeers(node, small[0]!.digest)).toBe(true)
+    await expectStored(node, small[0]!)
+    expect(holder.served.length).toBe(2)
+
+    // Abandoned by the caller's signal, through the read path.
+    const controller = new AbortController()
+    const fetching = node.p2p.blobFetcher.fetchInto(big!.digest, node.store, controller.signal)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    controller.abort(new Error('caller went away'))
+    await expect(fetching).rejects.toThrow()
+    expect(await node.store.has(big!.digest)).toBe(false)
+    expect(client.idleStreams(holderId)).toBe(0)
+    await waitFor(() => holder.served[1]!.status !== 'open', 'the stream of the cancelled fetch to be aborted', 2000)
+    expect(await fetchFromPeers(node, small[1]!.digest)).toBe(true)
+    await expectStored(node, small[1]!)
+    expect(holder.served.length).toBe(3)
+    // That peer did nothing wrong.
+    expect(node.p2p.candidates(small[2]!.digest)).toEqual([holderId])
+    expect(await fetchFromPeers(node, small[2]!.digest)).toBe(true)
+    expect(holder.served.length).toBe(3)
+  })
+})
+
+describe('a peer misusing /peercas/fetch/1.1.0', () => {
+  /** A raw libp2p host connected to `target`, speaking the fetch protocol by hand. */
+  async function attackerOf (target: BarePeer): Promise<{ open: () => Promise<{ stream: Stream, reader: StreamReader }> }> {
+    const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger: silentLogger })
+    await host.start()
+    cleanups.push(async () => { await host.stop() })
+    const address = multiaddr(target.p2p.addresses[0]!)
+    await host.libp2p.dial(address)
+    return {
+      open: async () => {
+        const stream = await host.libp2p.dialProtocol(address, FETCH_STREAM_PROTOCOL)
+        return { stream, reader: new StreamReader(stream, { stallTimeoutMs: 5000 }) }
+      }
+    }
+  }
+  const request = (...digests: Digest[]): Uint8Array => frame(messages.fetchRequest.encode({ wants: digests.map((d) => ({ blob: toBlobRef(d), offset: 0, length: 0 })) })).subarray()
+  const header = async (reader: StreamReader): Promise<BlobHeaderMessage> => messages.blobHeader.decode((await reader.readFrame(1024 * 1024))!)
+  const body = async (reader: StreamReader, length: number): Promise<Buffer> => {
+    const pieces: Uint8Array[] = []
+    for await (const piece of reader.readBytes(length)) pieces.push(Uint8Array.from(piece))
+    return Buffer.concat(pieces)
+  }
+
+  it('answers request after request on one stream, and resets it on an oversized frame', async () => {
+    const holder = await peer()
+    const blobs = await putBlobs(holder, 3, 10_000)
+    const { open } = await attackerOf(holder)
+    const { stream, reader } = await open()
+    for (const blob of blobs) {
+      stream.send(request(blob.digest))
+      const h = await header(reader)
+      expect(h.status).toBe('OK')
+      expect((await body(reader, h.length)).equals(blob.data)).toBe(true)
+    }
+    // A varint for 100 MiB: the cap check fires on the length alone, on a reused stream too.
+    stream.send(Uint8Array.from([0x80, 0x80, 0x80, 0x32, 1, 2, 3]))
+    expect(await reader.readFrame(1024)).toBeUndefined()
+    await waitFor(() => stream.status !== 'open', 'the stream to be reset', 2000)
+    expect(holder.served.length).toBe(1)
+  })
+
+  it('keeps at most maxStreamsPerPeer idle streams of one peer, closing the longest idle first', async () => {
+    // A long stall timeout: idle streams are closed here by the bound, not by the timeout.
+    const holder = await peer({ p2p: { maxStreamsPerPeer: 2, fetchTimeout: '20s' } })
+    const [blob] = await putBlobs(holder, 1, 10_000)
+    const { open } = await attackerOf(holder)
+    const held = []
+    for (let i = 0; i < 5; i++) {
+      held.push(await open())
+      await waitFor(() => holder.served.length === i + 1, 'the server to take the stream', 2000)
+    }
+    // The three opened first are ended by the server (its side closed; nothing sent).
+    for (const { stream, reader } of held.slice(0, 3)) {
+      expect(await reader.readFrame(1024)).toBeUndefined()
+      expect(stream.remoteWriteStatus).toBe('closed')
+    }
+    expect(holder.node.fetchServer.idleStreams).toBe(2)
+    // The two newest still work.
+    for (const { stream, reader } of held.slice(3)) {
+      stream.send(request(blob!.digest))
+      const h = await header(reader)
+      expect(h.status).toBe('OK')
+      expect((await body(reader, h.length)).equals(blob!.data)).toBe(true)
+    }
+    // An honest peer is served meanwhile.
+    const node = await peer({ peers: [holder.p2p.addresses[0]!] })
+    await waitFor(() => node.p2p.candidates(blob!.digest).length === 1, 'announcements')
+    expect(await fetchFromPeers(node, blob!.digest)).toBe(true)
+  })
+
+  it('answers BUSY to every want of a request beyond the per-peer cap, and the stream stays usable', async () => {
+    // One request at a time per peer; the 4 MiB answer is paced at 1 MB/s, so it holds the slot.
+    const holder = await peer({ p2p: { maxStreamsPerPeer: 1, maxServeRatePerPeer: 1_000_000 } })
+    const [big] = await putBlobs(holder, 1, 4 * 1024 * 1024)
+    const small = await putBlobs(holder, 2, 1000)
+    const { open } = await attackerOf(holder)
+    const first = await open()
+    first.stream.send(request(big!.digest))
+    expect((await header(first.reader)).status).toBe('OK')
+    const second = await open()
+    for (let i = 0; i < 2; i++) {
+      second.stream.send(request(small[0]!.digest, small[1]!.digest))
+      expect((await header(second.reader)).status).toBe('BUSY')
+      expect((await header(second.reader)).status).toBe('BUSY')
+    }
+    // Giving up on the first answer frees the slot (an aborted stream is never idle).
+    first.stream.abort(new Error('gave up'))
+    let statuses: string[] = []
+    for (let attempt = 0; attempt < 50; attempt++) {
+      second.stream.send(request(small[0]!.digest, small[1]!.digest))
+      statuses = []
+      for (const blob of small) {
+        const h = await header(second.reader)
+        statuses.push(h.status)
+        if (h.status === 'OK') expect((await body(second.reader, h.length)).equals(blob.data)).toBe(true)
+      }
+      if (statuses[0] !== 'BUSY') break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(statuses).toEqual(['OK', 'OK'])
+    expect(holder.served.length).toBe(2)
+  })
+})
