@@ -54,6 +54,8 @@ interface Outbound {
   sending: boolean
   /** The peer does not keep our summary and asked us to send nothing (1.1.0) until it asks again. */
   paused: boolean
+  /** When we last started sending it a summary (ms since epoch). */
+  lastSummaryAt: number
 }
 
 /** A peer's push stream to us. */
@@ -69,6 +71,10 @@ interface Inbound {
 
 /** Deltas queued for a slow peer beyond this are dropped in favour of a fresh summary. */
 const MAX_QUEUED_DELTA_ENTRIES = 16 * MAX_DELTA_ENTRIES
+/** An AvailabilityControl frame is one bool: anything longer is a malformed frame. */
+const MAX_AVAILABILITY_CONTROL_BYTES = 16
+/** Least time between two full summaries sent to one peer because it asked to resume. */
+const MIN_RESUMED_SUMMARY_INTERVAL_MS = 5_000
 /** A peer that does not speak the protocol is retried after this long. */
 const RETRY_OUTBOUND_MS = 30_000
 
@@ -277,7 +283,7 @@ export class Availability implements AvailabilityIndex {
     void (async () => {
       try {
         const stream = await this.init.libp2p.dialProtocol(peer, [AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL], { signal: AbortSignal.timeout(10_000) })
-        const out: Outbound = { stream, queue: [], needsSummary: true, sending: false, paused: false }
+        const out: Outbound = { stream, queue: [], needsSummary: true, sending: false, paused: false, lastSummaryAt: 0 }
         this.outbound.set(key, out)
         stream.addEventListener('close', () => { if (this.outbound.get(key) === out) { this.outbound.delete(key); this.opening.delete(key) } })
         if (stream.protocol === AVAILABILITY_CONTROLLED_PROTOCOL) void this.readControl(key, out)
@@ -316,6 +322,7 @@ export class Availability implements AvailabilityIndex {
 
   private async sendSummary (out: Outbound): Promise<void> {
     const stream = out.stream
+    out.lastSummaryAt = Date.now()
     const filter = this.local
     const generation = this.generation
     await sendFrame(stream, messages.availability.encode({
@@ -336,7 +343,7 @@ export class Availability implements AvailabilityIndex {
     const reader = new StreamReader(out.stream, { stallTimeoutMs: 0 })
     try {
       for (;;) {
-        const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+        const bytes = await reader.readFrame(MAX_AVAILABILITY_CONTROL_BYTES)
         if (bytes === undefined) return
         const { wanted } = messages.availabilityControl.decode(bytes)
         if (!wanted) {
@@ -346,9 +353,14 @@ export class Availability implements AvailabilityIndex {
           this.log.debug('peer does not keep our summary; pausing announcements to it', { peer })
         } else if (out.paused) {
           out.paused = false
-          out.needsSummary = true
           this.log.debug('peer asked for our summary again', { peer })
-          this.kick(out)
+          // A peer toggling pause and resume gets at most one full summary per interval.
+          const wait = out.lastSummaryAt + MIN_RESUMED_SUMMARY_INTERVAL_MS - Date.now()
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref())
+          if (!out.paused) {
+            out.needsSummary = true
+            this.kick(out)
+          }
         }
       }
     } catch (error) {
@@ -380,12 +392,22 @@ export class Availability implements AvailabilityIndex {
     const paused = [...this.inbound].filter(([, inbound]) => inbound.paused)
       .map(([peer, inbound]) => ({ peer, inbound, cost: this.init.peerCost(peer) }))
       .sort((a, b) => a.cost - b.cost)
-    let budget = Math.max(1, this.remote.freeSlots)
+    let slots = this.remote.freeSlots
+    let bytes = this.remote.freeBytes
     for (const { peer, inbound, cost } of paused) {
-      if (budget === 0 || !this.remote.wouldAdmit(cost, inbound.summaryBytes)) break
+      if (slots > 0) {
+        // Room without evicting anyone: resume as many as fit, counting each one's summary.
+        if (inbound.summaryBytes > bytes) continue
+        slots--
+        bytes -= inbound.summaryBytes
+      } else {
+        // Full: only the cheapest, and only if it would displace a kept peer.
+        if (!this.remote.wouldAdmit(cost, inbound.summaryBytes)) break
+        slots = -1
+      }
       inbound.paused = false
       this.sendControl(peer, inbound, true)
-      budget--
+      if (slots < 0) break
     }
   }
 

@@ -14,9 +14,10 @@ interface Entry extends IdleTicket {
 /**
  * Bounds the streams a server keeps open while they wait for their peer's next request: at most
  * `maxPerPeer` per peer and `maxTotal` over all peers. A stream that would exceed a bound pushes
- * out the one idle longest (of that peer, or of anyone), whose ticket's signal then aborts. So a
- * peer holding many idle streams only ever evicts its own, and all peers' idle streams together
- * stay bounded; evicting costs an honest client no more than opening a new stream.
+ * out the one idle longest of that peer, or at the total bound of the peer with the most idle
+ * streams, whose ticket's signal then aborts. So a peer holding many idle streams only evicts its
+ * own, and all peers' idle streams together stay bounded; evicting costs an honest client no more
+ * than opening a new stream.
  */
 export class IdleStreamBounds {
   /** Every idle entry, idle longest first (insertion order). */
@@ -35,7 +36,7 @@ export class IdleStreamBounds {
   enter (peer: string): IdleTicket {
     const mine = this.perPeer.get(peer) ?? []
     if (mine.length >= this.maxPerPeer) this.evict(mine[0]!, `peer has ${mine.length} idle fetch streams, the most kept`)
-    if (this.entries.size >= this.maxTotal) this.evict(this.entries.values().next().value!, `${this.entries.size} idle fetch streams, the most kept`)
+    if (this.entries.size >= this.maxTotal) this.evict(this.longestIdleOfBusiestPeer(), `${this.entries.size} idle fetch streams, the most kept`)
     const controller = new AbortController()
     const entry: Entry = { peer, controller, signal: controller.signal, leave: () => { this.remove(entry) } }
     this.entries.add(entry)
@@ -43,6 +44,17 @@ export class IdleStreamBounds {
     if (list === undefined) this.perPeer.set(peer, [entry])
     else list.push(entry)
     return entry
+  }
+
+  /**
+   * At the total bound, the victim is the longest-idle stream of the peer holding the most idle
+   * streams: a peer cycling through requests can then only push out its own streams, not an
+   * honest peer's single idle one.
+   */
+  private longestIdleOfBusiestPeer (): Entry {
+    let busiest: Entry[] = []
+    for (const list of this.perPeer.values()) if (list.length > busiest.length) busiest = list
+    return busiest[0]!
   }
 
   private evict (entry: Entry, reason: string): void {

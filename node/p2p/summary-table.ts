@@ -54,6 +54,9 @@ export class SummaryTable {
   /** Summaries that could still be added without evicting any (by count). */
   get freeSlots (): number { return Math.max(0, this.maxPeers - this.slots.size) }
 
+  /** Bytes that could still be kept without evicting any. */
+  get freeBytes (): number { return Math.max(0, this.maxBytes - this.bytes) }
+
   /** Bytes of bit arrays kept (complete or arriving). */
   get byteLength (): number { return this.bytes }
 

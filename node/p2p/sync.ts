@@ -203,6 +203,10 @@ async function fetchMissing (c: SyncComponents, peer: string, digests: Digest[],
           try {
             for await (const chunk of session.body(header.length)) await writer.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
             await writer.commit()
+          } catch (error) {
+            // Wrong bytes or a broken body: this stream is never reused.
+            session.fail()
+            throw error
           } finally {
             await writer.abort()
           }

@@ -168,6 +168,9 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
             return
           }
         }
+        // Cancelled: the upload was kept for a resume when the cancel arrived (and may already
+        // be resumed by another stream, so it is not ours to mark idle again).
+        if (cancelled) return
         // The client half-closed without finish_write: keep the bytes for a resume.
         if (upload != null && key != null) {
           keepForResume(key, upload)

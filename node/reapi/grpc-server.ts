@@ -159,8 +159,12 @@ function widenReceiveWindows (server: grpc.Server): boolean {
   if (!(listeners instanceof Map)) return false
   for (const listener of listeners.keys()) {
     listener.on('session', (session: ServerHttp2Session) => {
-      session.settings({ initialWindowSize: STREAM_RECEIVE_WINDOW_BYTES })
-      session.setLocalWindowSize(CONNECTION_RECEIVE_WINDOW_BYTES)
+      try {
+        session.settings({ initialWindowSize: STREAM_RECEIVE_WINDOW_BYTES })
+        session.setLocalWindowSize(CONNECTION_RECEIVE_WINDOW_BYTES)
+      } catch {
+        // A session already closing: nothing to tune.
+      }
     })
   }
   return true

@@ -1,4 +1,4 @@
-import { BaseServerInterceptingCall } from '@grpc/grpc-js/build/src/server-interceptors.js'
+import { createRequire } from 'node:module'
 
 /** Bytes of the gRPC message prefix: a compressed flag and a 4-byte big-endian length. */
 export const GRPC_MESSAGE_PREFIX_BYTES = 5
@@ -20,18 +20,42 @@ export function markPrefixRoom (message: Buffer): Buffer {
 
 let installed = false
 
+/** grpc-js's server call class, or undefined if this grpc-js does not have it where 1.x does. */
+function serverCallClass (): { prototype: Record<string, unknown> } | undefined {
+  try {
+    const module = createRequire(import.meta.url)('@grpc/grpc-js/build/src/server-interceptors.js') as { BaseServerInterceptingCall?: { prototype: Record<string, unknown> } }
+    return module.BaseServerInterceptingCall
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Makes grpc-js frame marked responses in place: it writes the 5-byte message prefix into the
  * room before the encoded bytes and hands that view to HTTP/2, instead of allocating a new buffer
  * and copying the message into it (grpc-js 1.x `serializeMessage`). That copy is one allocation
- * and one memcpy per ByteStream.Read chunk. Unmarked responses, and any grpc-js without that
- * method, take grpc-js's own path. Returns whether the fast path is active.
+ * and one memcpy per ByteStream.Read chunk. Unmarked responses take grpc-js's own path.
+ *
+ * Installed only when grpc-js has that method where 1.x has it and the method still does exactly
+ * what this replaces (checked on a probe message: prefix, then the serialized bytes); otherwise
+ * Read keeps grpc-js's copy. package.json pins grpc-js to the version this was checked against.
+ * Returns whether the fast path is active.
  */
 export function installInPlaceFraming (): boolean {
   if (installed) return true
-  const prototype = (BaseServerInterceptingCall as unknown as { prototype: Record<string, unknown> } | undefined)?.prototype
+  const prototype = serverCallClass()?.prototype
   const original = prototype?.serializeMessage
   if (prototype === undefined || typeof original !== 'function') return false
+  const serialize = original as (this: unknown, value: unknown) => unknown
+  const probe = Buffer.from('peercas')
+  let framedByGrpc: unknown
+  try {
+    framedByGrpc = serialize.call({ handler: { serialize: (value: Buffer) => value } }, probe)
+  } catch {
+    return false
+  }
+  const expected = Buffer.concat([Buffer.from([0, 0, 0, 0, probe.byteLength]), probe])
+  if (!Buffer.isBuffer(framedByGrpc) || !framedByGrpc.equals(expected)) return false
   prototype.serializeMessage = function (this: unknown, value: unknown): Buffer {
     if (Buffer.isBuffer(value) && (value as Framable)[HAS_PREFIX_ROOM] === true) {
       const framed = Buffer.from(value.buffer, value.byteOffset - GRPC_MESSAGE_PREFIX_BYTES, value.byteLength + GRPC_MESSAGE_PREFIX_BYTES)
@@ -39,7 +63,7 @@ export function installInPlaceFraming (): boolean {
       framed.writeUInt32BE(value.byteLength, 1)
       return framed
     }
-    return (original as (value: unknown) => Buffer).call(this, value)
+    return serialize.call(this, value) as Buffer
   }
   installed = true
   return true

@@ -43,7 +43,8 @@ interface TempFile {
   position: number
   inflight: Array<Promise<void>>
   error?: Error
-  closed: boolean
+  /** Set by the first close; every later caller waits for the same one. */
+  closing?: Promise<void>
 }
 
 /**
@@ -60,11 +61,17 @@ export class BlobWriter {
   /** Bytes received but not yet submitted to the file (see {@link gatheringBuffers}). */
   private gathering?: { buffer: Buffer, bytes: number, pooled: boolean }
   private state: 'open' | 'committing' | 'done' | 'aborted' = 'open'
+  /** The writes accepted so far, applied one after another (see {@link write}). */
+  private pending: Promise<void> = Promise.resolve()
+  private committing?: Promise<void>
 
   constructor (readonly digest: Digest, private readonly host: BlobWriterHost) {}
 
   /** Bytes accepted so far. */
   get receivedBytes (): number { return this.received }
+
+  /** True once aborted (read afresh after every await: another call may abort meanwhile). */
+  private get aborted (): boolean { return this.state === 'aborted' }
 
   /** True once the writer has committed or aborted. */
   get finished (): boolean { return this.state === 'done' || this.state === 'aborted' }
@@ -72,13 +79,24 @@ export class BlobWriter {
   /**
    * Appends a chunk. Resolves when the writer can take more (disk backpressure).
    * Throws {@link BlobTooLongError} if the blob grows past its digest's size.
+   *
+   * Calls are applied strictly in call order, even when they overlap: a resumed upload may write
+   * while the stream it replaced still waits inside an earlier call, and the bytes must reach the
+   * file in the order they were hashed.
    */
   async write (chunk: Buffer): Promise<void> {
     if (this.state !== 'open') throw new WriteAbortedError(`write to ${this.digest.hash} after it ${this.state === 'aborted' ? 'was aborted' : 'finished'}`)
+    const applied = this.pending.then(async () => { await this.append(chunk) })
+    this.pending = applied.catch(() => {})
+    await applied
+  }
+
+  private async append (chunk: Buffer): Promise<void> {
+    if (this.state === 'aborted') throw new WriteAbortedError(`write to ${this.digest.hash} after it was aborted`)
     if (chunk.byteLength === 0) return
     if (this.received + chunk.byteLength > this.digest.sizeBytes) {
       const total = this.received + chunk.byteLength
-      await this.abort()
+      await this.discard()
       throw new BlobTooLongError(this.digest, '', total)
     }
     this.hasher.update(chunk)
@@ -98,7 +116,15 @@ export class BlobWriter {
       const copied = chunk.copy(gathering.buffer, gathering.bytes, at)
       gathering.bytes += copied
       at += copied
-      if (gathering.bytes === gathering.buffer.byteLength) await this.submitGathered(file)
+      if (gathering.bytes === gathering.buffer.byteLength) {
+        await this.submitGathered(file)
+        // Aborted while waiting for the disk: stop here (the file is being removed).
+        if (this.aborted) {
+          if (this.gathering?.pooled === true) gatheringBuffers.give(this.gathering.buffer)
+          this.gathering = undefined
+          throw new WriteAbortedError(`write to ${this.digest.hash} aborted`)
+        }
+      }
     }
   }
 
@@ -140,11 +166,21 @@ export class BlobWriter {
     }
   }
 
-  /** Verifies the bytes and makes the blob visible in the store, or throws and stores nothing. */
+  /**
+   * Verifies the bytes and makes the blob visible in the store, or throws and stores nothing.
+   * Writes accepted before the call are applied first.
+   */
   async commit (): Promise<void> {
     if (this.state !== 'open') throw new WriteAbortedError(`commit of ${this.digest.hash} after it ${this.state === 'aborted' ? 'was aborted' : 'finished'}`)
     this.state = 'committing'
+    this.committing = this.commitAfterWrites()
+    await this.committing
+  }
+
+  private async commitAfterWrites (): Promise<void> {
     try {
+      await this.pending
+      if (this.state !== 'committing') throw new WriteAbortedError(`commit of ${this.digest.hash} after it was aborted`)
       const actualHash = this.hasher.digest('hex')
       if (this.received !== this.digest.sizeBytes || actualHash !== this.digest.hash) {
         throw new DigestMismatchError(this.digest, actualHash, this.received)
@@ -159,16 +195,26 @@ export class BlobWriter {
       }
       this.state = 'done'
     } catch (error) {
-      this.state = 'open'
-      await this.abort()
+      await this.discard()
       throw error
     } finally {
       this.host.writerFinished(this)
     }
   }
 
-  /** Discards everything received. Safe to call more than once. */
+  /**
+   * Discards everything received. Safe to call more than once. During a commit it waits for the
+   * commit to finish instead (a commit is never cut short half-way: it stores or discards).
+   */
   async abort (): Promise<void> {
+    if (this.state === 'committing') {
+      await this.committing?.catch(() => {})
+      return
+    }
+    await this.discard()
+  }
+
+  private async discard (): Promise<void> {
     if (this.state === 'aborted' || this.state === 'done') return
     this.state = 'aborted'
     this.chunks.length = 0
@@ -185,16 +231,22 @@ export class BlobWriter {
   private openFile (): TempFile {
     if (this.file != null) return this.file
     const path = join(this.host.tempDir, `${this.digest.hash}.${randomUUID()}`)
-    const file: TempFile = { path, handle: open(path, 'wx', 0o644), position: 0, inflight: [], closed: false }
+    const file: TempFile = { path, handle: open(path, 'wx', 0o644), position: 0, inflight: [] }
     file.handle.catch((error: Error) => { file.error ??= error })
     this.file = file
     return file
   }
 
-  /** Waits for the writes in flight, then (with fsync) flushes and closes the file. */
+  /**
+   * Waits for the writes in flight, then (with fsync) flushes and closes the file. Every caller
+   * waits for the same close, so none goes on while writes are still landing.
+   */
   private async closeFile (file: TempFile): Promise<void> {
-    if (file.closed) return
-    file.closed = true
+    file.closing ??= this.closeFileNow(file)
+    await file.closing
+  }
+
+  private async closeFileNow (file: TempFile): Promise<void> {
     await Promise.all(file.inflight)
     file.inflight = []
     let handle: FileHandle

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { readdir } from 'node:fs/promises'
+import { open, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { status } from '@grpc/grpc-js'
 import { startTestNode, type TestNode } from '../helpers/node.js'
@@ -91,6 +91,43 @@ describe('ByteStream', () => {
     expect(await rawWrite([{ resourceName: fresh, writeOffset: 2_000_000, data: data.subarray(2_000_000), finishWrite: true }])).toBe(d.sizeBytes)
     expect(await unary(bs.QueryWriteStatus.bind(bs), { resourceName: fresh })).toMatchObject({ committedSize: d.sizeBytes, complete: true })
     expect((await read(`blobs/${d.hash}/${d.sizeBytes}`)).equals(data)).toBe(true)
+  })
+
+  it('stores exactly the uploaded bytes when a cancelled upload is resumed while its old stream still waits on a slow disk', async () => {
+    // A slow disk: every file write of 512 KiB or more takes 300 ms.
+    const probe = await open(join(node.dataDir, 'probe'), 'w')
+    const handlePrototype = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> }
+    await probe.close()
+    const realWrite = handlePrototype.write
+    handlePrototype.write = async function (this: unknown, ...args: unknown[]) {
+      if (Number(args[2] ?? (args[0] as Buffer).byteLength) >= 512 * 1024) await new Promise((resolve) => setTimeout(resolve, 300))
+      return await realWrite.apply(this, args)
+    }
+    try {
+      const KiB = 1024
+      const data = randomBytes(5 * 1024 * KiB)
+      const d = digestOf(data)
+      const name = `uploads/${randomUUID()}/blobs/${d.hash}/${d.sizeBytes}`
+      const call = bs.Write(() => {})
+      let at = 0
+      const send = (n: number): void => { call.write({ resourceName: at === 0 ? name : '', writeOffset: at, data: data.subarray(at, at + n), finishWrite: false }); at += n }
+      for (let i = 0; i < 15; i++) send(256 * KiB)
+      send(248 * KiB)
+      send(16 * KiB) // straddles a 1 MiB gathering buffer; its write waits for the slow disk
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      call.cancel()
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      const offset = Number((await unary(bs.QueryWriteStatus.bind(bs), { resourceName: name })).committedSize)
+      const committed = await new Promise<number>((resolve, reject) => {
+        const resumed = bs.Write((error, response) => { if (error != null) reject(error); else resolve(Number(response!.committedSize)) })
+        resumed.write({ resourceName: name, writeOffset: offset, data: data.subarray(offset, offset + 100_000), finishWrite: false })
+        setTimeout(() => { resumed.write({ writeOffset: offset + 100_000, data: data.subarray(offset + 100_000), finishWrite: true }); resumed.end() }, 600)
+      })
+      expect(committed).toBe(d.sizeBytes)
+      expect((await read(`blobs/${d.hash}/${d.sizeBytes}`)).equals(data)).toBe(true)
+    } finally {
+      handlePrototype.write = realWrite
+    }
   })
 
   it('never stores a blob from a client that disconnects half-way, and a restart removes its partial bytes', async () => {

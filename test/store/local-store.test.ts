@@ -1,10 +1,10 @@
 import { describe, it, expect, afterEach } from 'vitest'
 import { randomBytes } from 'node:crypto'
-import { readdir, rm, writeFile, mkdir, stat, readFile } from 'node:fs/promises'
+import { readdir, rm, writeFile, mkdir, stat, readFile, open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LocalStore, type LocalStoreInit } from '../../node/store/local-store.js'
 import { EMPTY_DIGEST, digestOf, type Digest } from '../../node/store/digest.js'
-import { DataDirLockedError, DigestMismatchError, BlobTooLongError, BlobTooLargeError } from '../../node/store/errors.js'
+import { DataDirLockedError, DigestMismatchError, BlobTooLongError, BlobTooLargeError, WriteAbortedError } from '../../node/store/errors.js'
 import { makeTempDir } from '../helpers/node.js'
 
 const dirs: string[] = []
@@ -118,6 +118,60 @@ describe('LocalStore', () => {
     for (let at = 0; at < bad.length; at += 10_000) await writer.write(bad.subarray(at, at + 10_000))
     await expect(writer.commit()).rejects.toBeInstanceOf(DigestMismatchError)
     expect(await store.has(digestOf(good))).toBe(false)
+    expect(await readdir(join(dirs[0]!, 'tmp'))).toEqual([])
+  })
+
+  it('applies overlapping writes in call order (a resumed upload writing while the old stream still waits)', async () => {
+    const store = await openStore()
+    const MiB = 1024 * 1024
+    const data = randomBytes(2 * MiB + 64 * 1024)
+    const d = digestOf(data)
+    const writer = store.createWriter(d)
+    const first = MiB - 8 * 1024
+    await writer.write(data.subarray(0, first))
+    // A chunk that straddles a 1 MiB gathering buffer, and the rest, written without waiting.
+    const a = writer.write(data.subarray(first, first + 16 * 1024))
+    const b = writer.write(data.subarray(first + 16 * 1024))
+    await Promise.all([a, b])
+    await writer.commit()
+    expect(sameBytes((await streamAll(store, d))!, data)).toBe(true)
+    expect(sameBytes(await readFile(join(dirs[0]!, 'cas', d.hash.slice(0, 2), d.hash)), data)).toBe(true)
+  })
+
+  it('finishes a commit whole when an abort arrives during it: the stored file is complete', async () => {
+    const store = await openStore()
+    const data = randomBytes(3 * 1024 * 1024 + 5000)
+    const d = digestOf(data)
+    const writer = store.createWriter(d)
+    for (let at = 0; at < data.length; at += 64 * 1024) await writer.write(data.subarray(at, at + 64 * 1024))
+    // A slow disk, so the commit still has writes in flight when the abort arrives.
+    const probe = await open(join(dirs[0]!, 'probe'), 'w')
+    const handlePrototype = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> }
+    await probe.close()
+    const realWrite = handlePrototype.write
+    handlePrototype.write = async function (this: unknown, ...args: unknown[]) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      return await realWrite.apply(this, args)
+    }
+    try {
+      const commit = writer.commit()
+      const abort = writer.abort() // e.g. abortAll() at shutdown
+      await commit
+      // Visible only once every byte is in the file.
+      expect(await store.has(d)).toBe(true)
+      expect(sameBytes(await readFile(join(dirs[0]!, 'cas', d.hash.slice(0, 2), d.hash)), data)).toBe(true)
+      await abort
+    } finally {
+      handlePrototype.write = realWrite
+    }
+    expect(await store.has(d)).toBe(true)
+    // And an abort before the commit wins: nothing stored, no temp file.
+    const other = randomBytes(2 * 1024 * 1024)
+    const w2 = store.createWriter(digestOf(other))
+    await w2.write(other.subarray(0, 1024 * 1024 + 3))
+    await w2.abort()
+    await expect(w2.commit()).rejects.toBeInstanceOf(WriteAbortedError)
+    expect(await store.has(digestOf(other))).toBe(false)
     expect(await readdir(join(dirs[0]!, 'tmp'))).toEqual([])
   })
 
