@@ -60,14 +60,7 @@ export async function startBarePeer (options: { peers?: string[], hooks?: P2pTes
   }
 }
 
-/** Polls `condition` every 20 ms until it holds or `timeoutMs` passes (then throws `what`). */
-export async function waitFor (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+export { waitFor } from './wait.js'
 
 /** Reads a whole blob through a node's ByteStream.Read (works for any size). */
 export async function readBlob (node: TestNode, digest: { hash: string, sizeBytes: number }): Promise<Buffer> {

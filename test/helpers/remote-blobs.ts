@@ -81,11 +81,4 @@ export async function flushNode (node: RunningNode, timeoutMs = 30_000): Promise
   return reports
 }
 
-/** Polls `check` every 50 ms until it is true or `timeoutMs` passes. */
-export async function waitFor (check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+export { waitFor } from './wait.js'

@@ -32,7 +32,7 @@ describe('the upload queue across a kill -9', () => {
     const blobs = randomBlobs([...Array.from({ length: 150 }, (_, i) => 100 + i * 131), 700_000, 2 * 1024 * 1024, 5 * 1024 * 1024])
     await writeBlobs(clients, blobs)
     const queued = async (): Promise<number> => Number((await unary(clients!.admin.GetStatus.bind(clients!.admin), {})).remote?.queueLength ?? 0)
-    await waitFor(async () => (await queued()) === blobs.length, 10_000, 'every blob to be queued')
+    await waitFor(async () => (await queued()) === blobs.length, 'every blob to be queued')
     // Give LevelDB's write of the last batch a moment to reach the log (it is not fsynced per op).
     await new Promise((resolve) => setTimeout(resolve, 200))
     child.child.kill('SIGKILL')

@@ -127,7 +127,7 @@ describe('a misbehaving or absent central CAS', () => {
     await writeBlobs(n.clients, blobs)
     await new Promise((resolve) => setTimeout(resolve, 1200))
     await c.stop(false)
-    await waitFor(() => !n.remote!.status().online, 15_000, 'the node to notice the central is down')
+    await waitFor(() => !n.remote!.status().online, 'the node to notice the central is down', 15_000)
     expect(n.remote!.status().queueLength).toBeGreaterThan(0)
     expect(n.remote!.status().lastError).not.toBe('')
     c = await startFaultyCentral({ dataDir, port })

@@ -6,6 +6,7 @@ import { LocalStore, type LocalStoreInit } from '../../node/store/local-store.js
 import { EMPTY_DIGEST, digestOf, type Digest } from '../../node/store/digest.js'
 import { DataDirLockedError, DigestMismatchError, BlobTooLongError, BlobTooLargeError, WriteAbortedError } from '../../node/store/errors.js'
 import { makeTempDir } from '../helpers/node.js'
+import { waitFor } from '../helpers/wait.js'
 
 const dirs: string[] = []
 const stores: LocalStore[] = []
@@ -207,7 +208,7 @@ describe('LocalStore', () => {
     expect(store.stats().blobCount).toBe(9)
     const extra = randomBytes(10_000)
     await store.put(digestOf(extra), extra)
-    await waitFor(() => store.stats().totalBytes <= 50_000)
+    await waitFor(() => store.stats().totalBytes <= 50_000, 'eviction below 50 kB', 5000)
     // The oldest went first; the newest survived.
     expect(await store.has(digestOf(blobs[0]!))).toBe(false)
     expect(await store.has(digestOf(extra))).toBe(true)
@@ -263,7 +264,7 @@ describe('LocalStore', () => {
     expect(result.evictedBlobs).toBe(0)
     const more = Array.from({ length: 3 }, () => randomBytes(10_000))
     for (const b of more) await store.put(digestOf(b), b)
-    await waitFor(() => store.stats().totalBytes <= 100_000)
+    await waitFor(() => store.stats().totalBytes <= 100_000, 'eviction below 100 kB', 5000)
     expect(store.stats().totalBytes).toBeLessThanOrEqual(100_000)
   })
 
@@ -339,10 +340,3 @@ function sameBytes (actual: Buffer | undefined, expected: Buffer): boolean {
   return actual !== undefined && actual.equals(expected)
 }
 
-async function waitFor (condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
