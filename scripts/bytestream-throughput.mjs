@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import { createClients, byteStreamUpload, byteStreamRead } from '../dist/node/reapi/clients.js'
+import { PEERCAS_NODE_FLAGS } from '../dist/node/cli/runtime-flags.js'
 
 const mb = Number(process.argv[2] ?? 100)
 const dir = await mkdtemp(join(tmpdir(), 'peercas-tp-'))
-const node = spawn(process.execPath, ['bin/peercas.js', 'serve', '--data-dir', dir, '--no-p2p', '--no-mdns', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
+const node = spawn(process.execPath, [...PEERCAS_NODE_FLAGS, 'bin/peercas.js', 'serve', '--data-dir', dir, '--no-p2p', '--no-mdns', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
 let out = ''
 node.stdout.on('data', (c) => { out += c })
 while (!out.includes('peercas ready')) await once(node.stdout, 'data')

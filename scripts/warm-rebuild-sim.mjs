@@ -11,13 +11,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import { createClients, byteStreamUpload, byteStreamRead, unary } from '../dist/node/reapi/clients.js'
+import { PEERCAS_NODE_FLAGS } from '../dist/node/cli/runtime-flags.js'
 
 const passes = Number(process.argv[2] ?? 4)
 const jobs = Number(process.argv[3] ?? 2)
 const profIdx = process.argv.indexOf('--prof')
 const prof = profIdx > 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[profIdx + 1]}`] : []
 const dir = await mkdtemp(join(tmpdir(), 'peercas-wr-'))
-const node = spawn(process.execPath, [...prof, ...(process.env.NODE_EXTRA ?? '').split(' ').filter(Boolean), 'bin/peercas.js', 'serve', '--data-dir', dir, ...(process.env.P2P ? ['--p2p-listen', '/ip4/127.0.0.1/tcp/0'] : ['--no-p2p']), '--no-mdns', '--log-level', 'warn', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+const node = spawn(process.execPath, [...prof, ...(process.env.NODE_EXTRA ?? '').split(' ').filter(Boolean), ...PEERCAS_NODE_FLAGS, 'bin/peercas.js', 'serve', '--data-dir', dir, ...(process.env.P2P ? ['--p2p-listen', '/ip4/127.0.0.1/tcp/0'] : ['--no-p2p']), '--no-mdns', '--log-level', 'warn', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
 let out = ''
 node.stdout.on('data', (c) => { out += c; if (process.env.SHOW) process.stderr.write(c) })
 while (!/listening on 127\.0\.0\.1:\d+|tcp.*127\.0\.0\.1:\d+/.test(out) || !out.includes('peercas ready')) await once(node.stdout, 'data')

@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import { createClients, byteStreamUpload } from '../dist/node/reapi/clients.js'
+import { PEERCAS_NODE_FLAGS } from '../dist/node/cli/runtime-flags.js'
 
 const runs = Number(process.argv[2] ?? 4)
 const profIdx = process.argv.indexOf('--prof')
 const prof = profIdx > 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[profIdx + 1]}`] : []
 const dir = await mkdtemp(join(tmpdir(), 'peercas-wp-'))
-const node = spawn(process.execPath, [...prof, 'bin/peercas.js', 'serve', '--data-dir', dir, '--no-p2p', '--no-mdns', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
+const node = spawn(process.execPath, [...prof, ...PEERCAS_NODE_FLAGS, 'bin/peercas.js', 'serve', '--data-dir', dir, '--no-p2p', '--no-mdns', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
 let out = ''
 node.stdout.on('data', (c) => { out += c })
 while (!out.includes('peercas ready')) await once(node.stdout, 'data')

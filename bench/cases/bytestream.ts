@@ -22,7 +22,7 @@ function writeLimit (diskMBps: number, bareMBps: number, writeMBps: number): str
       `(${round(diskMBps / bareMBps, 2)}× the bare gRPC stream), so a store that keeps what it receives cannot reach the goal here; ByteStream.Write reaches ${round(writeMBps / diskMBps, 2)} of that disk rate`
   }
   return 'below goal: ~40 % of the serving node\'s CPU is the kernel copying the blob into new page-cache pages (0.6–0.8 s per 256 MB once the first few hundred MB are written on this VM), ' +
-    `then GC and SHA-256; the bare baseline stores nothing (see "Why ingest is slower here" in docs/benchmarks.md); a plain write in this process reached ${round(diskMBps, 0)} MB/s at best`
+    `then SHA-256 and GC; the bare baseline stores nothing (see "Why ingest is slower here" in docs/benchmarks.md); a plain write in this process reached ${round(diskMBps, 0)} MB/s at best`
 }
 
 interface Timed { ms: number, bytes: number, digest?: Digest }

@@ -100,12 +100,17 @@ const INGEST_FINDINGS = `Measured by hand on this machine (scripts/write-profile
 another process, the node's CPU from /proc, \`perf record -g\` on the node):
 
 - **The kernel's copy into new page-cache pages is the largest cost.** 40 % of the node's CPU samples are in
-  \`copy_folio_from_iter_atomic\` (the write() copy into the page cache), then V8 GC (~25 %, concurrent marking and
-  sweeping), SHA-256 (9 %). The node uses 0.6–0.8 s of kernel CPU per 256 MB once the first few hundred MB are
+  \`copy_folio_from_iter_atomic\` (the write() copy into the page cache), then V8 GC (~25 % before the fix below,
+  concurrent marking and sweeping), SHA-256 (9 %). The node uses 0.6–0.8 s of kernel CPU per 256 MB once the first few hundred MB are
   written, against 0.1–0.2 s for the first write. This VM returns freed memory to its host (virtio balloon, free
   page reporting), so a page the guest has not touched recently costs a host fault: \`dd\` writing 256 MB files runs at
   4.9–6.3 GB/s into recently freed pages (a file just deleted) and at 420–570 MB/s into fresh ones; with O_DIRECT
   (no page cache) at 1.5–2.4 GB/s. The bare gRPC baseline discards what it receives and pays none of this.
+- **GC storm, fixed:** after the first few hundred MB, V8 ran a full mark-compact every ~80 ms (15–17 per 256 MB
+  write, \`--trace-gc\`; "Start (allocation limit)" at a 22 MB heap with a 46 MB limit, \`--trace-incremental-marking\`)
+  though almost nothing on the heap was garbage. peercas now starts with \`--initial-old-space-size=128\`
+  (node/cli/runtime-flags.ts, in bin/peercas.js's shebang): 0–1 full GCs per write, steady-state writes 298–373
+  instead of 228–342 MB/s, +5–9 MB resident at 1M blobs.
 - **Transport:** Node's HTTP/2 grants 64 KiB receive windows by default, so a client stalled every 64 KiB until
   the server's WINDOW_UPDATE arrived. The server now grants 1 MiB per stream and 4 MiB per connection: while the page
   cache is cheap, a 256 MB write went from 313–347 to 479–577 MB/s (same script, interleaved runs); once the
@@ -113,7 +118,7 @@ another process, the node's CPU from /proc, \`perf record -g\` on the node):
 - **Tried and dropped:** SHA-256 on a worker thread over shared gathering buffers (no gain: both cores are already
   busy with the client, the node's event loop, the kernel copy and GC; peer fetch best 341 vs 408 MB/s without);
   synchronous writes (the kernel copy then blocks the event loop); a larger HTTP/2 frame size (no gain); V8
-  semi-space sizes. **Not done:** O_DIRECT writes would skip the page-cache cost here, but a read right after the
+  semi-space sizes (no effect on the GC storm). **Not done:** O_DIRECT writes would skip the page-cache cost here, but a read right after the
   write would then pay it (a cold read of 256 MB costs ~0.4 s of kernel time on this VM), real disks would see
   synchronous writes, and Node offers no aligned buffers or fadvise; a build cache is read soon after it is written.`
 

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { REPO_ROOT } from './paths.js'
+import { PEERCAS_NODE_FLAGS } from '../../node/cli/runtime-flags.js'
 
 /** A `peercas serve` child process started by the harness. */
 export interface PeercasProcess {
@@ -49,7 +50,7 @@ export interface StartPeercasInit {
 export async function startPeercas (init: StartPeercasInit): Promise<PeercasProcess> {
   const socketPath = join(init.dataDir, 'cas.sock')
   const args = [
-    ...(init.execArgv ?? []), join(REPO_ROOT, 'bin', 'peercas.js'), 'serve',
+    ...PEERCAS_NODE_FLAGS, ...(init.execArgv ?? []), join(REPO_ROOT, 'bin', 'peercas.js'), 'serve',
     '--data-dir', init.dataDir, '--socket', socketPath, '--max-size', init.maxSize ?? '64GiB',
     ...(init.p2p === true ? ['--p2p-listen', '/ip4/127.0.0.1/tcp/0'] : ['--no-p2p']), '--no-mdns', '--log-level', 'warn', ...(init.args ?? [])
   ]

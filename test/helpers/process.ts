@@ -1,12 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
+import { PEERCAS_NODE_FLAGS } from '../../node/cli/runtime-flags.js'
 
 /** The repo root. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /** The Node 22 binary npm installed (the system one may be older). */
 export const NODE_BIN = process.execPath
+
+/** Arguments that start the CLI the way its shebang does: Node flags, then bin/peercas.js. */
+export const PEERCAS_ENTRY: readonly string[] = [...PEERCAS_NODE_FLAGS, 'bin/peercas.js']
 
 /** A `peercas` child process. */
 export interface PeercasProcess {
@@ -21,7 +25,7 @@ export interface PeercasProcess {
 
 /** Runs `peercas ARGS…` from the compiled CLI, with mDNS off unless the args say otherwise. */
 export function runPeercas (args: string[], env: NodeJS.ProcessEnv = {}): PeercasProcess {
-  const child = spawn(NODE_BIN, ['bin/peercas.js', ...args], {
+  const child = spawn(NODE_BIN, [...PEERCAS_ENTRY, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, PEERCAS_P2P_MDNS: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

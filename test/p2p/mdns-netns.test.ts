@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises'
 import { once } from 'node:events'
 import { createClients, unary } from '../../node/reapi/clients.js'
 import { makeTempDir } from '../helpers/node.js'
-import { NODE_BIN, REPO_ROOT } from '../helpers/process.js'
+import { NODE_BIN, PEERCAS_ENTRY, REPO_ROOT } from '../helpers/process.js'
 import { waitFor } from '../helpers/p2p-nodes.js'
 
 const suffix = randomBytes(3).toString('hex')
@@ -64,7 +64,7 @@ describe.skipIf(skipReason !== undefined)('mDNS discovery between two network na
     for (const [i, ns] of namespaces.entries()) {
       const dir = await makeTempDir('peercas-mdns-')
       dirs.push(dir)
-      const child = spawn('ip', ['netns', 'exec', ns, NODE_BIN, 'bin/peercas.js', 'serve', '--data-dir', dir, '--p2p-listen', `/ip4/${addresses[i]}/tcp/0`], {
+      const child = spawn('ip', ['netns', 'exec', ns, NODE_BIN, ...PEERCAS_ENTRY, 'serve', '--data-dir', dir, '--p2p-listen', `/ip4/${addresses[i]}/tcp/0`], {
         cwd: REPO_ROOT, env: { ...process.env, PEERCAS_P2P_MDNS: 'true' }, stdio: 'ignore'
       })
       children.push(child)
