@@ -136,12 +136,11 @@ peer capped to 40 MB/s (a LAN or a busy teammate) two peers give 2.4–2.5× one
 const BAZEL_FINDINGS = `**Bazel (\`bazel_vs_disk_cache\`, \`bazel_peer_vs_local\`).** During the bench's Bazel runs the machine is CPU-bound
 (vmstat idle 3–15 %); of all CPU samples (\`perf record -a\`) the JVM's JIT compilers take ~32 % (every command runs
 \`--batch\`, a fresh JVM that compiles Bazel's gRPC and protobuf paths anew), Bazel's own threads ~30 %, and
-everything else (the peercas nodes, the harness) the rest. The peercas node uses 0.9–1.2 s of CPU per 300-action warm
-rebuild, of which ~36 % is V8 garbage collection (\`perf\`: major GCs started by V8's incremental-marking task at a
-23–25 MB heap). The same 300 GetActionResult + ByteStream.Read calls from a Node gRPC client cost the node only
-0.39–0.47 s (scripts/warm-rebuild-sim.mjs, also when paced like Bazel); V8 semi-space flags did not change
-either figure. The node is not on the critical path (88–91 % idle over the case); the gap is Bazel's per-action
-remote-cache work on a saturated machine.`
+everything else (the peercas nodes, the harness) the rest. The peercas node used 0.9–1.2 s of CPU per 300-action
+warm rebuild, ~36 % of it V8 garbage collection (\`perf\`; the same back-to-back full GCs as in ingest, see above);
+with \`--initial-old-space-size=128\` it uses 0.66–0.70 s. The same 300 GetActionResult + ByteStream.Read calls
+from a Node gRPC client cost the node 0.39–0.47 s (scripts/warm-rebuild-sim.mjs). The node is not on the critical
+path (88–91 % idle over the case); the gap is Bazel's per-action remote-cache work on a saturated machine.`
 
 const GOSSIP_FINDINGS = `Findings and the design they led to (docs/p2p.md, "Bounds at hundreds of peers"):
 
