@@ -167,11 +167,18 @@ export class CentralClient {
    * rest, and a blob that does not verify is never stored.
    */
   async streamInto (digest: Digest, store: LocalStore, signal: AbortSignal, idleMs: number): Promise<boolean> {
-    const writer = store.createWriter(digest)
+    let writer = store.createWriter(digest)
     let progressed = false
     let interruption = ''
+    // The central refused a read at an offset: from then on every attempt starts at 0.
+    let resumeRefused = false
+    const restart = async (): Promise<void> => {
+      await writer.abort()
+      writer = store.createWriter(digest)
+    }
     try {
       const found = await this.call('ByteStream.Read', async () => {
+        if (resumeRefused && writer.receivedBytes > 0) await restart()
         const from = writer.receivedBytes
         if (from > 0 && from < digest.sizeBytes) {
           this.init.logger.info('resuming an interrupted read from the central', { central: this.init.endpoint.url, hash: digest.hash, size: digest.sizeBytes, offset: from, after: interruption })
@@ -180,6 +187,12 @@ export class CentralClient {
           return await this.readInto(digest, writer, signal, idleMs)
         } catch (error) {
           interruption = (error as Error).message
+          if (from > 0 && refusesReadOffset(error)) {
+            resumeRefused = true
+            this.init.logger.info('the central refused to resume a read at an offset; reading the blob again from the start', { central: this.init.endpoint.url, hash: digest.hash, offset: from, error: interruption })
+            await restart()
+            return await this.readInto(digest, writer, signal, idleMs)
+          }
           throw error
         } finally {
           progressed = writer.receivedBytes > from
@@ -409,4 +422,10 @@ async function * rechunk (source: AsyncIterable<Buffer>, size: number): AsyncGen
   for await (const chunk of source) {
     for (let at = 0; at < chunk.byteLength; at += size) yield chunk.subarray(at, at + size)
   }
+}
+
+/** A central answering a read at an offset this way does not support read_offset (or not here). */
+function refusesReadOffset (error: unknown): boolean {
+  const code = grpcCode(error)
+  return code === grpc.status.INVALID_ARGUMENT || code === grpc.status.OUT_OF_RANGE || code === grpc.status.UNIMPLEMENTED
 }

@@ -38,6 +38,8 @@ export interface CentralFaults {
   cutRead: { afterBytes: number, how: 'unavailable' | 'stall', times?: number } | null
   /** Flip a byte in every ByteStream.Read that starts past offset 0 (a central that lies after a resume). */
   corruptResumedReads: boolean
+  /** Refuse every ByteStream.Read that starts past offset 0 with INVALID_ARGUMENT (a central without read_offset). */
+  refuseReadOffset: boolean
   /** Flip a byte of these blobs (by hash) wherever they are served. */
   corruptHashes: string[]
   /** Advertise this max_batch_total_size_bytes and refuse larger BatchReadBlobs (0 = the default 4 MiB). */
@@ -88,6 +90,7 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
     refuseAcUpdates: false,
     cutRead: null,
     corruptResumedReads: false,
+    refuseReadOffset: false,
     corruptHashes: [],
     maxBatchBytes: 0,
     ...opts.faults
@@ -202,6 +205,14 @@ interface ReadCall {
  */
 function instrumentRead (call: ReadCall, faults: CentralFaults): void {
   const readOffset = Number(call.request.readOffset)
+  if (faults.refuseReadOffset && readOffset > 0) {
+    // Answer INVALID_ARGUMENT and let the handler's writes go nowhere (grpc-js ends the call
+    // from its 'error' listener with end(), which must get through once).
+    call.write = () => true
+    call.emit('error', rpcError(grpc.status.INVALID_ARGUMENT, 'read_offset is not supported (test fault)'))
+    call.end = () => {}
+    return
+  }
   const hash = /blobs\/([0-9a-f]{64})\//.exec(call.request.resourceName)?.[1] ?? ''
   const corrupt = faults.corruptReads || (faults.corruptResumedReads && readOffset > 0) || faults.corruptHashes.includes(hash)
   const cut = faults.cutRead ?? undefined

@@ -71,6 +71,18 @@ describe('an interrupted ByteStream.Read from the central', () => {
     expect(await n.store.has(blob!.digest)).toBe(true)
   })
 
+  it('reads the blob again from the start when the central refuses read_offset', async () => {
+    const c = await central()
+    const [blob] = randomBlobs([5 * MiB])
+    await c.store.put(blob!.digest, blob!.data)
+    const n = await node(c.endpoint, { clientWait: '10s' })
+    c.faults.cutRead = { afterBytes: CUT_AT, how: 'unavailable' }
+    c.faults.refuseReadOffset = true
+    expect((await readBlob(n.clients, blob!.digest))?.equals(blob!.data)).toBe(true)
+    expect(offsets(c)).toEqual([0, CUT_AT, 0])
+    expect(await n.store.has(blob!.digest)).toBe(true)
+  })
+
   it('stores nothing when the central sends wrong bytes after the resume', async () => {
     const c = await central()
     const [blob] = randomBlobs([5 * MiB])
