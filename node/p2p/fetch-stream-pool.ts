@@ -113,7 +113,7 @@ export class FetchStreamPool {
     try {
       return { stream: await this.openStream(peer, signal), reused: false }
     } catch (error) {
-      this.freeSlot(streams)
+      this.freeSlot(peer, streams)
       throw error
     }
   }
@@ -142,7 +142,7 @@ export class FetchStreamPool {
       stream.state = 'gone'
       if (stream.stream.status === 'open') stream.stream.abort(new Error('fetch stream not reusable'))
     }
-    this.freeSlot(streams)
+    this.freeSlot(stream.peer, streams)
   }
 
   /** Closes every idle stream (at shutdown). */
@@ -179,14 +179,18 @@ export class FetchStreamPool {
     clearTimeout(stream.idleTimer)
     stream.state = 'gone'
     closeQuietly(stream.stream)
-    this.freeSlot(streams)
+    this.freeSlot(stream.peer, streams)
   }
 
-  /** A stream to `peer` closed: its slot goes to the next waiting fetch, if any. */
-  private freeSlot (streams: PeerStreams): void {
+  /**
+   * A stream to `peer` closed: its slot goes to the next waiting fetch, if any; a peer left with
+   * no streams and no waiters is forgotten (it may have disconnected meanwhile).
+   */
+  private freeSlot (peer: string, streams: PeerStreams): void {
     const waiter = streams.waiters.shift()
     if (waiter !== undefined) { waiter(undefined); return }
     streams.open--
+    if (streams.open === 0 && streams.idle.length === 0 && this.peers.get(peer) === streams) this.peers.delete(peer)
   }
 
   private async openStream (peer: string, signal: AbortSignal): Promise<FetchStream> {
