@@ -1,4 +1,5 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { readNodeInfo, writeNodeInfo, type NodeInfo } from './node-info.js'
+import { mkdir, rm } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createLogger, type Logger } from './log/logger.js'
@@ -21,19 +22,7 @@ import { RemoteNotConfiguredError, startRemote, type RemoteService } from './rem
 /** The version in package.json. */
 export const PEERCAS_VERSION: string = (JSON.parse(readFileSync(new URL('../' + (import.meta.url.includes('/dist/') ? '../' : '') + 'package.json', import.meta.url), 'utf8')) as { version: string }).version
 
-/** What `serve` writes to `<dataDir>/node.json` once ready, for `status` and scripts. */
-export interface NodeInfo {
-  pid: number
-  version: string
-  dataDir: string
-  socket: string
-  tcp: string[]
-  startedAt: string
-  /** libp2p peer ID, when p2p is on. */
-  peerId?: string
-  /** libp2p listen multiaddrs, when p2p is on. */
-  p2p?: string[]
-}
+export { readNodeInfo, type NodeInfo } from './node-info.js'
 
 /** A running node. */
 export interface RunningNode {
@@ -208,19 +197,4 @@ async function openStore (config: PeercasConfig, log: Logger): Promise<LocalStor
     }
     throw error
   }
-}
-
-/** Reads `<dataDir>/node.json` of a running node, or `undefined` if there is none. */
-export function readNodeInfo (dataDir: string): NodeInfo | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dataDir, 'node.json'), 'utf8')) as NodeInfo
-  } catch {
-    return undefined
-  }
-}
-
-async function writeNodeInfo (dataDir: string, info: NodeInfo): Promise<void> {
-  const path = join(dataDir, 'node.json')
-  await writeFile(`${path}.tmp`, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 })
-  await rename(`${path}.tmp`, path)
 }

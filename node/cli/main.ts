@@ -1,4 +1,4 @@
-import { serve, SERVE_USAGE } from './serve.js'
+import { SERVE_USAGE } from './serve-usage.js'
 import { get, gc, put, status, UsageError } from './client-commands.js'
 import { flush, sync } from './stream-commands.js'
 
@@ -16,6 +16,9 @@ Commands:
 
 Client commands find the node through --socket PATH or --data-dir DIR.
 `
+
+/** `serve` loads the whole node (libp2p, gRPC server, store): only when it is the command. */
+const serve = async (argv: string[]): Promise<number> => await (await import('./serve.js')).serve(argv)
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, status, put, get, gc, flush, sync }
 

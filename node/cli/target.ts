@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { defaultDataDir } from '../config/defaults.js'
-import { readNodeInfo } from '../node.js'
+import { readNodeInfo } from '../node-info.js'
 import { createClients, type ReapiClients } from '../reapi/clients.js'
 
 /** No node answers at the address a client command tried. */

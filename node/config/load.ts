@@ -78,7 +78,7 @@ export function loadConfig (sources: ConfigSources = {}): PeercasConfig {
 export function fromEnv (env: NodeJS.ProcessEnv): Tree {
   const out: Tree = {}
   for (const [path, example] of leafPaths(DEFAULT_CONFIG as Tree, [])) {
-    const name = 'PEERCAS_' + path.map(toEnvWord).join('_')
+    const name = envNameOf(path)
     const raw = env[name]
     if (raw === undefined) continue
     let value: unknown = raw

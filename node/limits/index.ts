@@ -16,12 +16,17 @@ export class TokenBucket {
   /** Spends `n` bytes if they are allowed now (no burst overdraft); false, spending nothing, if not. */
   tryTake (n: number): boolean {
     if (this.ratePerSecond === 0) return true
-    const now = Date.now()
-    this.tokens = Math.min(this.ratePerSecond, this.tokens + (now - this.last) / 1000 * this.ratePerSecond)
-    this.last = now
+    this.refill()
     if (this.tokens < n) return false
     this.tokens -= n
     return true
+  }
+
+  /** Adds the tokens earned since the last call, up to one second's worth. */
+  private refill (): void {
+    const now = Date.now()
+    this.tokens = Math.min(this.ratePerSecond, this.tokens + (now - this.last) / 1000 * this.ratePerSecond)
+    this.last = now
   }
 
   /** Gives back `n` bytes taken by {@link TokenBucket.tryTake} that were not sent after all. */
@@ -34,9 +39,7 @@ export class TokenBucket {
   async take (n: number, signal?: AbortSignal): Promise<void> {
     if (this.ratePerSecond === 0) return
     for (;;) {
-      const now = Date.now()
-      this.tokens = Math.min(this.ratePerSecond, this.tokens + (now - this.last) / 1000 * this.ratePerSecond)
-      this.last = now
+      this.refill()
       // A chunk larger than the burst is allowed once the bucket is full, so it cannot starve.
       if (this.tokens >= Math.min(n, this.ratePerSecond)) {
         this.tokens -= n
@@ -56,9 +59,6 @@ export class Semaphore {
   constructor (readonly limit: number) {
     if (!(Number.isInteger(limit) && limit > 0)) throw new RangeError(`semaphore limit ${limit} is not a positive integer`)
   }
-
-  /** Slots in use. */
-  get inUse (): number { return this.active }
 
   /** Takes a slot without waiting; false when none is free. */
   tryAcquire (): boolean {

@@ -175,11 +175,6 @@ export class Availability implements AvailabilityIndex {
     return this.advertisedBy.get(peerId) ?? 0
   }
 
-  /** Peers whose summaries are kept, and their bytes (for tests and status). */
-  get keptSummaries (): { peers: number, bytes: number } {
-    return { peers: this.remote.size, bytes: this.remote.byteLength }
-  }
-
   /** Whether we keep `peerId`'s summary (complete or arriving). */
   keepsSummaryOf (peerId: string): boolean {
     return this.remote.get(peerId) !== undefined
@@ -192,9 +187,6 @@ export class Availability implements AvailabilityIndex {
       byUs: [...this.inbound].filter(([, inbound]) => inbound.paused).map(([peer]) => peer)
     }
   }
-
-  /** Our own current summary (for tests and status). */
-  get localSummary (): BloomFilter { return this.local }
 
   /**
    * Rebuilds the local summary from the store and re-sends it to every peer. While a rebuild
@@ -432,7 +424,7 @@ export class Availability implements AvailabilityIndex {
           const start = message.summaryStart
           if (start.version !== SUMMARY_VERSION) throw new UnsupportedSummaryError(`summary version ${start.version} is not supported (only ${SUMMARY_VERSION})`)
           const params = { bits: start.bits, hashes: start.hashes }
-          const slot = this.remote.admit(peer, params, start.generation, start.blobCount)
+          const slot = this.remote.admit(peer, params)
           building = { generation: start.generation, byteLength: start.bits / 8, slot }
           this.advertisedBy.set(peer, start.blobCount)
           inbound.summaryBytes = building.byteLength
@@ -466,7 +458,6 @@ export class Availability implements AvailabilityIndex {
           const current = this.remote.get(peer)
           if (current === undefined || !current.complete) continue
           for (const ref of message.delta.added) current.filter.add(fromBlobRef(ref).hash)
-          current.advertised += message.delta.added.length
         }
       }
     } catch (error) {

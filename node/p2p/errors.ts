@@ -23,11 +23,6 @@ export class PeerStalledError extends Error {
   override name = 'PeerStalledError'
 }
 
-/** A peer answered that it is at its stream cap. */
-export class PeerBusyError extends Error {
-  override name = 'PeerBusyError'
-}
-
 /** A summary with an unknown version or out-of-range parameters. */
 export class UnsupportedSummaryError extends Error {
   override name = 'UnsupportedSummaryError'

@@ -236,13 +236,12 @@ export class FetchServer {
 
   private async pump (stream: Stream, record: PeerRecord, body: Readable, digest: Digest, offset: number, length: number): Promise<void> {
     let position = offset
-    const signal = AbortSignal.timeout(2 ** 31 - 1)
     try {
       for await (const data of body as AsyncIterable<Buffer>) {
         for (let i = 0; i < data.byteLength; i += SEND_CHUNK_BYTES) {
           let chunk: Uint8Array = data.subarray(i, i + SEND_CHUNK_BYTES)
-          await record.serveRate.take(chunk.byteLength, signal)
-          await this.rate.take(chunk.byteLength, signal)
+          await record.serveRate.take(chunk.byteLength)
+          await this.rate.take(chunk.byteLength)
           if (this.init.transform !== undefined) chunk = this.init.transform(digest, position, chunk)
           await send(stream, chunk, { stallTimeoutMs: this.init.stallTimeoutMs })
           position += chunk.byteLength

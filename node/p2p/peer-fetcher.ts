@@ -68,12 +68,12 @@ export class PeerFetcher implements BlobFetcher {
    * blob no peer has costs a bounded number of round trips however many summaries claim it.
    */
   async fetchInto (digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean> {
-    const candidates = this.rank(digest).slice(0, this.init.maxCandidates ?? MAX_FETCH_CANDIDATES)
+    const candidates = this.candidatesFor(digest)
     if (candidates.length === 0) return false
     if (digest.sizeBytes >= this.init.parallelThreshold && candidates.length >= 2) {
       const result = await this.fetchParallel(digest, candidates, store, signal)
       if (result === 'ok') return true
-      if (result === 'mismatch') return await this.fetchAfterMismatch(digest, store, signal)
+      if (result !== 'failed') return await this.fetchAfterMismatch(digest, result.mismatch, store, signal)
     }
     return await this.fetchSequential(digest, candidates, store, signal)
   }
@@ -118,11 +118,9 @@ export class PeerFetcher implements BlobFetcher {
   }
 
   /** After a parallel fetch failed verification: fetch from one source at a time, then blame. */
-  private async fetchAfterMismatch (digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean> {
-    const served = this.lastPieces.get(digest.hash)
-    this.lastPieces.delete(digest.hash)
-    const ok = await this.fetchSequential(digest, this.rank(digest).slice(0, this.init.maxCandidates ?? MAX_FETCH_CANDIDATES), store, signal)
-    if (ok && served !== undefined) {
+  private async fetchAfterMismatch (digest: Digest, served: ServedPiece[], store: LocalStore, signal: AbortSignal): Promise<boolean> {
+    const ok = await this.fetchSequential(digest, this.candidatesFor(digest), store, signal)
+    if (ok) {
       // The verified blob is the reference: whoever sent a piece that differs from it lied.
       for (const piece of served) {
         const actual = await hashRange(store, digest, piece.offset, piece.length)
@@ -134,13 +132,16 @@ export class PeerFetcher implements BlobFetcher {
     return ok
   }
 
-  private readonly lastPieces = new Map<string, ServedPiece[]>()
+  /** The best candidates for `digest`, at most {@link MAX_FETCH_CANDIDATES} (or `maxCandidates`). */
+  private candidatesFor (digest: Digest): string[] {
+    return this.rank(digest).slice(0, this.init.maxCandidates ?? MAX_FETCH_CANDIDATES)
+  }
 
   /**
    * Fetches pieces from several peers at once (a faster peer takes more pieces) and writes them
    * in order through one verifying writer, holding at most a few pieces per source in memory.
    */
-  private async fetchParallel (digest: Digest, candidates: string[], store: LocalStore, signal: AbortSignal): Promise<'ok' | 'mismatch' | 'failed'> {
+  private async fetchParallel (digest: Digest, candidates: string[], store: LocalStore, signal: AbortSignal): Promise<'ok' | 'failed' | { mismatch: ServedPiece[] }> {
     const sources = candidates.slice(0, MAX_PARALLEL_SOURCES)
     const pieceSize = Math.min(MAX_PIECE_BYTES, Math.max(MIN_PIECE_BYTES, Math.ceil(digest.sizeBytes / (sources.length * 4))))
     const pieceCount = Math.ceil(digest.sizeBytes / pieceSize)
@@ -206,8 +207,7 @@ export class PeerFetcher implements BlobFetcher {
       signal.throwIfAborted()
       if (error instanceof DigestMismatchError) {
         this.log.warn('parallel fetch failed verification; refetching from one source at a time to find the liar', { hash: digest.hash, sources })
-        this.lastPieces.set(digest.hash, served)
-        return 'mismatch'
+        return { mismatch: served }
       }
       this.log.info('parallel fetch failed; falling back to one source at a time', { hash: digest.hash, error })
       return 'failed'

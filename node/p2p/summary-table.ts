@@ -20,9 +20,6 @@ export interface SummaryTableInit {
 export interface SummarySlot {
   readonly peerId: string
   readonly filter: BloomFilter
-  readonly generation: number
-  /** Blobs the peer advertised: the summary's count plus deltas. */
-  advertised: number
   /** False while its parts are still arriving: not consulted for candidates yet. */
   complete: boolean
 }
@@ -67,7 +64,7 @@ export class SummaryTable {
    * `undefined` if it is not kept: the caller reads its parts and drops them. Nothing is
    * allocated unless the summary is kept. Throws UnsupportedSummaryError for invalid params.
    */
-  admit (peerId: string, params: BloomParams, generation: number, advertised: number): SummarySlot | undefined {
+  admit (peerId: string, params: BloomParams): SummarySlot | undefined {
     checkBloomParams(params)
     const byteLength = params.bits / 8
     this.delete(peerId)
@@ -94,7 +91,7 @@ export class SummaryTable {
         this.init.onEvict?.(victim.peerId)
       }
     }
-    const slot: SummarySlot = { peerId, filter: new BloomFilter(params), generation, advertised, complete: false }
+    const slot: SummarySlot = { peerId, filter: new BloomFilter(params), complete: false }
     this.slots.set(peerId, slot)
     this.bytes += byteLength
     return slot

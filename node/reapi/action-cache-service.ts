@@ -11,6 +11,7 @@ import { checkTreeSize, InvalidTreeError, treeFileDigests } from './tree.js'
 import { InvalidDigestError } from '../store/errors.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from './request-fields.js'
 import { reapi } from './protos.js'
+import { signalOf } from './cas-service.js'
 
 /** Looks up action results in other tiers (trusted peers, the central AC); optional. */
 export interface ActionResultFetcher {
@@ -75,9 +76,7 @@ export function createActionCacheService (deps: ActionCacheServiceDeps): { handl
         const instanceName = validateInstanceName(call.request.instanceName)
         checkDigestFunction(call.request.digestFunction)
         const actionDigest = digestFromMessage(call.request.actionDigest, 'action_digest')
-        const controller = new AbortController()
-        call.on('cancelled', () => { controller.abort() })
-        const result = await lookup(instanceName, actionDigest, controller.signal)
+        const result = await lookup(instanceName, actionDigest, signalOf(call))
         if (result === undefined) {
           counters.misses++
           throw new NotFoundError(`no complete action result for action ${actionDigest.hash}/${actionDigest.sizeBytes} in instance ${JSON.stringify(instanceName)}`)

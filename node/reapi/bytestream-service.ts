@@ -73,9 +73,8 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
         if (limit < 0) throw new InvalidRequestError(`read_limit ${limit} is negative`)
         if (offset > digest.sizeBytes) throw new ReadOutOfRangeError(`read_offset ${offset} is past the end of blob ${digest.hash}/${digest.sizeBytes}`)
         const end = limit > 0 ? Math.min(digest.sizeBytes, offset + limit) : digest.sizeBytes
-        const notFound = new NotFoundError(`blob ${digest.hash}/${digest.sizeBytes} is not in the cache`)
         const blob = await resolver.openBlob(digest, signalOf(call))
-        if (blob === undefined) throw notFound
+        if (blob === undefined) throw new NotFoundError(`blob ${digest.hash}/${digest.sizeBytes} is not in the cache`)
         let sent = false
         if (blob.kind === 'inline') {
           const data = blob.data

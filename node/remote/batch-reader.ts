@@ -1,6 +1,7 @@
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
-import { digestKey, type CentralClient } from './central-client.js'
+import type { CentralClient } from './central-client.js'
+import { formatDigest } from '../store/digest.js'
 import { BATCH_READ_MAX_BLOBS, BATCH_READ_THRESHOLD_BYTES, BATCH_READS_IN_FLIGHT } from './constants.js'
 import { CentralTimeoutError } from './errors.js'
 
@@ -60,7 +61,7 @@ export class CoalescingBatchReader {
    */
   async read (digest: Digest, signal: AbortSignal): Promise<boolean> {
     signal.throwIfAborted()
-    const key = digestKey(digest)
+    const key = formatDigest(digest)
     let pending = this.sent.get(key) ?? this.queued.get(key)
     if (pending === undefined) {
       pending = { digest, key, result: Promise.withResolvers<boolean>(), waiters: 0 }

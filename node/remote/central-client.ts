@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js'
 import { once } from 'node:events'
 import type { Readable } from 'node:stream'
 import type { Logger } from '../log/logger.js'
-import type { Digest } from '../store/digest.js'
+import { formatDigest, type Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { BlobWriter } from '../store/blob-writer.js'
 import { DigestMismatchError } from '../store/errors.js'
@@ -52,11 +52,6 @@ export type BatchReadOutcome =
   /** Not stored: the central does not have it (no `error`), or it failed (`error`). */
   | { readonly stored: false, readonly error?: Error }
 
-/** The key of a digest in {@link CentralClient.batchReadInto}'s outcomes: `hash/size`. */
-export function digestKey (digest: Digest): string {
-  return `${digest.hash}/${digest.sizeBytes}`
-}
-
 /** Options of one logical call to the central. */
 interface CallOptions {
   /** Deadline of each attempt, ms. @default remote.callTimeout */
@@ -85,9 +80,6 @@ export class CentralClient {
 
   /** Capabilities of the current connection (undefined before the first successful probe). */
   get capabilities (): CentralCapabilities | undefined { return this.caps }
-
-  /** The instance name used for CAS calls. */
-  get instanceName (): string { return this.init.instanceName }
 
   /**
    * Opens a fresh connection and reads the central's capabilities, bypassing the breaker (this is
@@ -129,7 +121,7 @@ export class CentralClient {
 
   /**
    * Reads small blobs with one BatchReadBlobs and stores each, verified, in `store`. Resolves
-   * with one outcome per digest asked for (keyed by {@link digestKey}): stored, absent on the
+   * with one outcome per digest asked for (keyed by `formatDigest`): stored, absent on the
    * central, or failed (bytes that do not match are a {@link CentralCorruptBlobError}). One bad
    * blob fails only its own entry; a failed call rejects.
    */
@@ -137,13 +129,13 @@ export class CentralClient {
     const response = await this.call('BatchReadBlobs', async (deadline) =>
       await this.attempt(this.clients.cas.BatchReadBlobs.bind(this.clients.cas) as unknown as UnaryFn<object, { responses: Array<{ digest?: { hash: string, sizeBytes: number | string } | null, data: Buffer, status?: { code: number } | null }> }>,
         { instanceName: this.init.instanceName, digests: digests.map(toMessage), digestFunction: 'SHA256' }, deadline, signal), signal, { deadlineMs })
-    const asked = new Map(digests.map((d) => [digestKey(d), d]))
+    const asked = new Map(digests.map((d) => [formatDigest(d), d]))
     const outcomes = new Map<string, BatchReadOutcome>([...asked.keys()].map((key) => [key, { stored: false }]))
     const received = new Map<string, { digest: Digest, data: Buffer }>()
     for (const entry of response.responses) {
       // Entries the central could not serve (NOT_FOUND or any other per-blob status) stay "not stored".
       if ((entry.status?.code ?? 0) !== 0 || entry.digest == null) continue
-      const key = `${entry.digest.hash}/${Number(entry.digest.sizeBytes)}`
+      const key = formatDigest({ hash: entry.digest.hash, sizeBytes: Number(entry.digest.sizeBytes) })
       const digest = asked.get(key)
       if (digest !== undefined && !received.has(key)) received.set(key, { digest, data: entry.data })
     }
@@ -152,8 +144,8 @@ export class CentralClient {
     const errors = await store.putMany(blobs)
     blobs.forEach(({ digest }, i) => {
       const error = errors[i]
-      if (error === undefined) outcomes.set(digestKey(digest), { stored: true })
-      else outcomes.set(digestKey(digest), { stored: false, error: error instanceof DigestMismatchError ? this.corruptBlob(digest, error) : error })
+      if (error === undefined) outcomes.set(formatDigest(digest), { stored: true })
+      else outcomes.set(formatDigest(digest), { stored: false, error: error instanceof DigestMismatchError ? this.corruptBlob(digest, error) : error })
     })
     return outcomes
   }

@@ -14,10 +14,9 @@ import {
   DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_MAX_MS, FLUSH_REPORT_INTERVAL_MS, STARTUP_PROBE_WAIT_MS
 } from './constants.js'
 import { channelCredentials, createTokenSource, parseEndpoint } from './endpoint.js'
-import { Semaphore, TokenBucket } from '../limits/index.js'
+import { Semaphore, TokenBucket, sleep } from '../limits/index.js'
 import { createReadThrough, PresenceCache } from './read-through.js'
 import { jitteredDelay } from './retry.js'
-import { sleep } from '../limits/index.js'
 import { UploadQueue } from './upload-queue.js'
 import { actionBlobs, Uploader } from './uploader.js'
 
@@ -244,7 +243,7 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
         signal.addEventListener('abort', onAbort, { once: true })
         await Promise.race([changed, sleep(FLUSH_REPORT_INTERVAL_MS)])
         // Coalesce bursts of progress into one report per interval.
-        await sleep(Math.min(50, FLUSH_REPORT_INTERVAL_MS)).catch(() => {})
+        await sleep(Math.min(50, FLUSH_REPORT_INTERVAL_MS))
         unsubscribe()
         signal.removeEventListener('abort', onAbort)
       }

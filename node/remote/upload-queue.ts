@@ -57,12 +57,6 @@ export class UploadQueue {
   /** Bytes of queued blobs. */
   get bytes (): number { return this.queuedBytes }
 
-  /** Number of queued blobs. */
-  get blobCount (): number { return this.blobs.size }
-
-  /** Number of queued action results. */
-  get actionCount (): number { return this.actions.size }
-
   /** Calls `listener` whenever items are added. */
   onAdded (listener: () => void): void { this.listeners.push(listener) }
 
@@ -94,12 +88,12 @@ export class UploadQueue {
     this.changed(true)
   }
 
-  /** Up to `n` queued blobs in arrival order, skipping `exclude` (hashes in flight). */
-  peekBlobs (n: number, exclude: ReadonlySet<string>): Digest[] {
+  /** Up to `n` queued blobs in arrival order. */
+  peekBlobs (n: number): Digest[] {
     const out: Digest[] = []
     for (const [hash, sizeBytes] of this.blobs) {
       if (out.length >= n) break
-      if (!exclude.has(hash)) out.push({ hash, sizeBytes })
+      out.push({ hash, sizeBytes })
     }
     return out
   }

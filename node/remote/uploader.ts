@@ -51,7 +51,6 @@ export interface UploadCounters {
  */
 export class Uploader {
   readonly counters: UploadCounters = { uploadedBlobs: 0, uploadedBytes: 0, uploadedActions: 0, completedItems: 0 }
-  private readonly inflight = new Set<string>()
   private readonly controller = new AbortController()
   private wakeUp: (() => void) | undefined
   private loop: Promise<void> | undefined
@@ -119,7 +118,7 @@ export class Uploader {
   }
 
   private async round (signal: AbortSignal): Promise<void> {
-    const blobs = this.init.queue.peekBlobs(DRAIN_BLOBS_PER_ROUND, this.inflight)
+    const blobs = this.init.queue.peekBlobs(DRAIN_BLOBS_PER_ROUND)
     if (blobs.length > 0) {
       await this.uploadBlobs(blobs, signal)
       return
@@ -133,28 +132,28 @@ export class Uploader {
   /** Makes sure the central holds `digests`, uploading those it lacks from the local store. */
   private async uploadBlobs (digests: Digest[], signal: AbortSignal): Promise<void> {
     const { client, presence } = this.init
-    for (const d of digests) this.inflight.add(d.hash)
-    try {
-      const missing = await client.findMissing(digests, signal)
-      const missingSet = new Set(missing.map((d) => d.hash))
-      const present = digests.filter((d) => !missingSet.has(d.hash)).map((d) => d.hash)
-      presence.add(present)
-      this.finish(present)
-      const maxBatch = client.capabilities?.maxBatchBytes ?? 0
-      // Leave headroom for framing: some servers count message bytes, not blob bytes.
-      const batchLimit = maxBatch * 0.9
-      const isLarge = (d: Digest): boolean => d.sizeBytes > batchLimit || d.sizeBytes > 1024 * 1024
-      const large = missing.filter(isLarge)
-      const batches = batchDigests(missing.filter((d) => !isLarge(d)), { maxBytes: batchLimit, maxCount: 1000 })
-      const results = await Promise.allSettled([
-        ...batches.map(async (batch) => { await this.init.slots.run(async () => { await this.uploadBatch(batch, signal) }) }),
-        ...large.map(async (d) => { await this.init.slots.run(async () => { await this.uploadLarge(d, signal) }) })
-      ])
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      if (failed !== undefined) throw failed.reason
-    } finally {
-      for (const d of digests) this.inflight.delete(d.hash)
-    }
+    const missing = await client.findMissing(digests, signal)
+    const missingSet = new Set(missing.map((d) => d.hash))
+    const present = digests.filter((d) => !missingSet.has(d.hash)).map((d) => d.hash)
+    presence.add(present)
+    this.finish(present)
+    await this.uploadMissing(missing, signal)
+  }
+
+  /** Uploads blobs the central just said it lacks: small ones in batches, large ones streamed. */
+  private async uploadMissing (missing: Digest[], signal: AbortSignal): Promise<void> {
+    const maxBatch = this.init.client.capabilities?.maxBatchBytes ?? 0
+    // Leave headroom for framing: some servers count message bytes, not blob bytes.
+    const batchLimit = maxBatch * 0.9
+    const isLarge = (d: Digest): boolean => d.sizeBytes > batchLimit || d.sizeBytes > 1024 * 1024
+    const large = missing.filter(isLarge)
+    const batches = batchDigests(missing.filter((d) => !isLarge(d)), { maxBytes: batchLimit, maxCount: 1000 })
+    const results = await Promise.allSettled([
+      ...batches.map(async (batch) => { await this.init.slots.run(async () => { await this.uploadBatch(batch, signal) }) }),
+      ...large.map(async (d) => { await this.init.slots.run(async () => { await this.uploadLarge(d, signal) }) })
+    ])
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
   }
 
   private async uploadBatch (batch: Digest[], signal: AbortSignal): Promise<void> {
@@ -226,7 +225,7 @@ export class Uploader {
         this.completed()
         return
       }
-      await this.uploadBlobs(missing, signal)
+      await this.uploadMissing(missing, signal)
     }
     if (!(await client.updateActionResult(this.init.centralInstance(item.instanceName), item.actionDigest, result, signal))) {
       this.refused(item)

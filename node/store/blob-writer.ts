@@ -119,11 +119,7 @@ export class BlobWriter {
       if (gathering.bytes === gathering.buffer.byteLength) {
         await this.submitGathered(file)
         // Aborted while waiting for the disk: stop here (the file is being removed).
-        if (this.aborted) {
-          if (this.gathering?.pooled === true) gatheringBuffers.give(this.gathering.buffer)
-          this.gathering = undefined
-          throw new WriteAbortedError(`write to ${this.digest.hash} aborted`)
-        }
+        if (this.aborted) throw new WriteAbortedError(`write to ${this.digest.hash} aborted`)
       }
     }
   }

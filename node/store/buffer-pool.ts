@@ -22,7 +22,4 @@ export class BufferPool {
   give (buffer: Buffer): void {
     if (buffer.byteLength === this.bufferBytes && this.free.length < this.maxRetained) this.free.push(buffer)
   }
-
-  /** Buffers waiting for reuse. */
-  get retained (): number { return this.free.length }
 }

@@ -99,7 +99,7 @@ export class LocalStore implements BlobWriterHost {
   private readonly log: Logger
   private readonly totals: Totals
   private readonly pins = new Map<string, number>()
-  private readonly pendingAccess = new Map<string, BlobMeta>()
+  private readonly pendingAccess = new Set<string>()
   private readonly commitLocks = new Map<string, Promise<void>>()
   private readonly writers = new Set<BlobWriter>()
   private readonly knownShards = new Set<string>()
@@ -235,17 +235,12 @@ export class LocalStore implements BlobWriterHost {
 
   /** Reads a whole blob into memory (meant for small blobs), or `undefined` if absent. */
   async read (digest: Digest): Promise<Buffer | undefined> {
-    this.assertOpen()
-    if (isEmptyDigest(digest)) return Buffer.alloc(0)
-    const meta = await this.lookup(digest)
-    if (meta === undefined) return undefined
-    if (meta.inline) return await this.index.inlineData.get(digest.hash)
+    const blob = await this.openBlob(digest)
+    if (blob === undefined || blob.kind === 'inline') return blob?.data
     try {
-      return await readFile(this.blobPath(digest.hash))
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      await this.dropVanished(digest.hash)
-      return undefined
+      return await blob.handle.readFile()
+    } finally {
+      await blob.close()
     }
   }
 
@@ -327,6 +322,12 @@ export class LocalStore implements BlobWriterHost {
     if (actual.hash !== digest.hash || actual.sizeBytes !== digest.sizeBytes) {
       throw new DigestMismatchError(digest, actual.hash, actual.sizeBytes)
     }
+    await this.storeVerified(digest, data)
+  }
+
+  /** Stores in-memory bytes already checked against `digest`. */
+  private async storeVerified (digest: Digest, data: Buffer): Promise<void> {
+    this.assertOpen()
     if (isEmptyDigest(digest)) return
     if (digest.sizeBytes <= this.inlineThresholdBytes) {
       await this.commitVerified(digest, { kind: 'inline', data })
@@ -340,7 +341,7 @@ export class LocalStore implements BlobWriterHost {
   /**
    * Stores many in-memory blobs, each checked against its digest. Small (inline) blobs are
    * looked up and written with one index read and one atomic index batch for the whole call
-   * instead of one each; large ones go through {@link LocalStore.put}. Resolves with one entry per
+   * instead of one each; large ones are stored one by one (each hashed only once). Resolves with one entry per
    * blob, in order: `undefined` when it is stored, else the error that kept it out.
    */
   async putMany (blobs: ReadonlyArray<{ readonly digest: Digest, readonly data: Buffer }>): Promise<Array<Error | undefined>> {
@@ -366,7 +367,7 @@ export class LocalStore implements BlobWriterHost {
         for (const entry of inline.values()) for (const i of entry.slots) results[i] = error
       }),
       ...separate.map(async (i) => {
-        try { await this.put(blobs[i]!.digest, blobs[i]!.data) } catch (error) { results[i] = error as Error }
+        try { await this.storeVerified(blobs[i]!.digest, blobs[i]!.data) } catch (error) { results[i] = error as Error }
       })
     ])
     return results
@@ -588,7 +589,7 @@ export class LocalStore implements BlobWriterHost {
   private noteAccess (hash: string, meta: BlobMeta): void {
     const now = Date.now()
     if (now - meta.accessedAt < ACCESS_TIME_GRANULARITY_MS) return
-    if (!this.pendingAccess.has(hash)) this.pendingAccess.set(hash, meta)
+    this.pendingAccess.add(hash)
   }
 
   private async flushAccessTimesNow (): Promise<void> {
@@ -596,9 +597,9 @@ export class LocalStore implements BlobWriterHost {
     const now = Date.now()
     const batch = [...this.pendingAccess]
     this.pendingAccess.clear()
-    const current = await this.index.blobs.getMany(batch.map(([hash]) => hash))
+    const current = await this.index.blobs.getMany(batch)
     const ops: IndexOp[] = []
-    batch.forEach(([hash], i) => {
+    batch.forEach((hash, i) => {
       const value = current[i]
       if (value === undefined) return
       const meta = decodeMeta(value)

@@ -21,7 +21,7 @@ function table (costs: Record<string, number>, limits: { maxPeers?: number, maxB
 }
 
 function fill (t: SummaryTable, peer: string, hashes: string[]): boolean {
-  const slot = t.admit(peer, PARAMS, 1, hashes.length)
+  const slot = t.admit(peer, PARAMS)
   if (slot === undefined) return false
   for (const h of hashes) slot.filter.add(h)
   slot.complete = true
@@ -55,7 +55,7 @@ describe('summary table', () => {
     expect(fill(t, 'b', [])).toBe(true)
     expect(fill(t, 'c', [])).toBe(false)
     expect(t.byteLength).toBe(2 * BYTES)
-    expect(t.admit('huge', bloomParamsFor(1e9), 1, 0)).toBeUndefined()
+    expect(t.admit('huge', bloomParamsFor(1e9))).toBeUndefined()
   })
 
   it('never evicts for a banned (infinitely expensive) peer, and evicts banned peers first', () => {
@@ -73,7 +73,7 @@ describe('summary table', () => {
     const t = table({})
     const hash = randomBytes(32).toString('hex')
     fill(t, 'holder', [hash])
-    const arriving = t.admit('arriving', PARAMS, 1, 1)!
+    const arriving = t.admit('arriving', PARAMS)!
     arriving.filter.add(hash)
     expect(t.candidates(hash)).toEqual(['holder'])
     arriving.complete = true

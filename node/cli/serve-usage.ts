@@ -1,0 +1,30 @@
+/** Help text of `peercas serve`. */
+export const SERVE_USAGE = `Usage: peercas serve [options]
+
+Runs a cache node: REAPI v2 on a unix socket (and optionally loopback TCP).
+
+Options:
+  --data-dir DIR        where blobs and the index live (default $XDG_CACHE_HOME/peercas)
+  --socket PATH         unix socket path (default <data-dir>/cas.sock)
+  --listen HOST:PORT    also serve on TCP, e.g. 127.0.0.1:8980 (repeatable)
+  --config FILE         YAML config file (see config/default.yaml)
+  --max-size SIZE       store quota, e.g. 20GiB (default 10GiB)
+  --log-level LEVEL     debug | info | warn | error (default info)
+  --log-file FILE       write JSON log lines to FILE instead of stderr
+
+Peer-to-peer (libp2p):
+  --p2p-listen MULTIADDR  listen address, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable)
+  --peer MULTIADDR        static/bootstrap peer with /p2p/ID (repeatable)
+  --trust-peer PEERID     accept action-cache answers from this peer (repeatable)
+  --no-mdns               do not discover peers on the LAN with mDNS
+  --no-p2p                no peer-to-peer at all
+
+Central CAS:
+  --remote URL            grpc://host:port or grpcs://host:port
+  --remote-instance NAME  instance name on the central CAS
+  --remote-token-file F   bearer token file (re-read when it changes)
+  --remote-ca FILE        CA bundle for grpcs://
+  --remote-cert FILE      client certificate for mTLS
+  --remote-key FILE       client key for mTLS
+  --upload all|ac-only|none  what the write-behind queue uploads (default all)
+`
