@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { profileArgs, type BenchCase, type Figure } from '../lib/case.js'
 import { startPeercas, type PeercasProcess } from '../lib/peercas-process.js'
-import { REPO_ROOT } from '../lib/paths.js'
 import { round } from '../lib/stats.js'
+import { createClients, unary } from '../../node/reapi/clients.js'
+import { waitFor } from '../../test/helpers/wait.js'
 import { bazelBuild, bazelClean, describeBazelResult, hasBazel, prepareBazelWorkspace, type BazelBuildResult } from '../../test/helpers/bazel.js'
 
 const RULES = 300
@@ -30,15 +29,16 @@ export async function generateWorkspace (dir: string, rules: number): Promise<vo
   await writeFile(join(dir, 'BUILD'), lines.join('\n') + '\n')
 }
 
-/** Waits until `node` has `peer`'s availability summary (from `peercas status --json`). */
+/** Waits until `node` has `peer`'s availability summary (its admin GetStatus). */
 async function waitForSummary (node: PeercasProcess, peerId: string): Promise<void> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'bin', 'peercas.js'), 'status', '--json', '--socket', node.socketPath])
-    const status = JSON.parse(stdout) as { peers?: Array<{ peerId: string, blobsAdvertised: number, connected: boolean }> }
-    if (status.peers?.some((p) => p.peerId === peerId && p.connected && p.blobsAdvertised > 0) === true) return
-    if (Date.now() > deadline) throw new Error(`node did not receive peer ${peerId}'s summary within 30 s: ${stdout}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+  const clients = createClients(node.target)
+  try {
+    await waitFor(async () => {
+      const status = await unary(clients.admin.GetStatus.bind(clients.admin), {})
+      return status.peers.some((p) => p.peerId === peerId && p.connected && Number(p.blobsAdvertised) > 0)
+    }, `node to receive peer ${peerId}'s summary`, 30_000, 100)
+  } finally {
+    clients.close()
   }
 }
 

@@ -2,12 +2,12 @@
 // The harness drives it over IPC; every figure it returns is timed here, around the RPCs only
 // (generating and hashing test data happens before the clock starts).
 import * as grpc from '@grpc/grpc-js'
-import { createHash, randomFillSync } from 'node:crypto'
 import { bytestream } from '../../node/reapi/protos.js'
 import { byteStreamRead, byteStreamUpload, createClients, unary, type ReapiClients } from '../../node/reapi/clients.js'
 import type { ByteStreamClient } from '../../node/generated/google/bytestream/ByteStream.js'
 import { digestOf, type Digest } from '../../node/store/digest.js'
 import { serveWorker } from '../lib/worker.js'
+import { randomBuffer } from '../lib/random.js'
 
 /** Which client options a call uses: grpc-js defaults (the baseline) or peercas's CLIENT_OPTIONS. */
 export type ClientFlavour = 'bare' | 'peercas'
@@ -41,17 +41,11 @@ function reapi ({ target, options }: Target): ReapiClients {
   return clients
 }
 
-function randomBuffer (size: number): Buffer {
-  const buffer = Buffer.allocUnsafe(size)
-  for (let at = 0; at < size; at += 64 * 1024 * 1024) randomFillSync(buffer, at, Math.min(64 * 1024 * 1024, size - at))
-  return buffer
-}
-
 /** A fresh variant of the prepared data (so every upload is a new blob) and its digest. */
 function freshBlob (): Digest {
   counter++
   data.writeDoubleLE(counter + process.pid * 1e6 + Date.now(), 0)
-  lastDigest = { hash: createHash('sha256').update(data).digest('hex'), sizeBytes: data.byteLength }
+  lastDigest = digestOf(data)
   return lastDigest
 }
 

@@ -2,7 +2,6 @@
 // uses) in its own process. As sender it streams bytes from memory in 256 KiB chunks, honouring
 // backpressure; as receiver it counts bytes and drops them. No store, no hashing, no framing:
 // whatever peercas does beyond this costs throughput, which is what peer_fetch_vs_libp2p measures.
-import { randomFillSync } from 'node:crypto'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -11,6 +10,7 @@ import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { SEND_CHUNK_BYTES } from '../../node/p2p/constants.js'
 import { serveWorker } from '../lib/worker.js'
+import { randomBuffer } from '../lib/random.js'
 
 const PROTOCOL = '/peercas-bench/raw/1.0.0'
 
@@ -43,8 +43,7 @@ async function serve (stream: Stream): Promise<void> {
 serveWorker({
   /** Starts a sender holding `prefill` random bytes; returns its multiaddr. */
   async listen ({ prefill }: { prefill: number }) {
-    memory = Buffer.allocUnsafe(prefill)
-    for (let at = 0; at < prefill; at += 64 << 20) randomFillSync(memory, at, Math.min(64 << 20, prefill - at))
+    memory = randomBuffer(prefill)
     const libp2p = await startHost()
     await libp2p.handle(PROTOCOL, (stream) => { void serve(stream).catch((error: Error) => { stream.abort(error) }) })
     return { address: libp2p.getMultiaddrs()[0]!.toString() }

@@ -3,7 +3,6 @@
 // with mDNS off, connected only to the static peers it is given. The clock covers
 // PeerFetcher.fetchInto — choosing candidates, the fetch protocol, SHA-256 while receiving,
 // writing to disk and committing — i.e. the peer tier of a read, without the gRPC hop.
-import { randomFillSync } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +12,7 @@ import { startP2p } from '../../node/p2p/index.js'
 import { digestOf, type Digest } from '../../node/store/digest.js'
 import { LocalStore } from '../../node/store/local-store.js'
 import { serveWorker } from '../lib/worker.js'
+import { randomBuffer } from '../lib/random.js'
 
 const logger = createLogger('bench-fetcher', { level: 'error' })
 
@@ -26,8 +26,7 @@ serveWorker({
     const stores = await Promise.all(dirs.map(async (dataDir) => await LocalStore.open({ dataDir, maxSizeBytes: 64 * 1024 ** 3 })))
     try {
       for (const size of sizes) {
-        const data = Buffer.allocUnsafe(size)
-        for (let at = 0; at < size; at += 64 << 20) randomFillSync(data, at, Math.min(64 << 20, size - at))
+        const data = randomBuffer(size)
         const digest = digestOf(data)
         for (const store of stores) await store.put(digest, data)
         digests.push(digest)

@@ -54,6 +54,22 @@ export interface FetchOptions {
   answerTimeoutMs?: number
 }
 
+/**
+ * Streams the current want's body (`length` bytes) into `store` as `digest`, verified; nothing is
+ * stored unless it matches (DigestMismatchError otherwise).
+ */
+export async function storeBody (session: FetchSession, length: number, digest: Digest, store: LocalStore): Promise<void> {
+  const writer = store.createWriter(digest)
+  try {
+    for await (const chunk of session.body(length)) {
+      await writer.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    }
+    await writer.commit()
+  } finally {
+    await writer.abort()
+  }
+}
+
 /** One request in flight: read headers and bodies in request order. */
 export interface FetchSession {
   /** The next want's header. */
@@ -245,15 +261,7 @@ export class FetchClient {
       const header = await session.header()
       const outcome = this.outcomeOf(peer, header, 0, digest.sizeBytes)
       if (outcome !== 'ok') return outcome
-      const writer = store.createWriter(digest)
-      try {
-        for await (const chunk of session.body(header.length)) {
-          await writer.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-        }
-        await writer.commit()
-      } finally {
-        await writer.abort()
-      }
+      await storeBody(session, header.length, digest, store)
       this.init.book.recordFetch(peer, digest.sizeBytes, performance.now() - started + session.firstByteMs)
       return 'ok'
     } catch (error) {

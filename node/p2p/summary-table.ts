@@ -68,28 +68,11 @@ export class SummaryTable {
     checkBloomParams(params)
     const byteLength = params.bits / 8
     this.delete(peerId)
-    if (byteLength > this.maxBytes) return undefined
-    const fits = (count: number, bytes: number): boolean => count < this.maxPeers && bytes + byteLength <= this.maxBytes
-    if (!fits(this.slots.size, this.bytes)) {
-      const cost = this.init.cost(peerId)
-      const byCostDescending = [...this.slots.values()]
-        .map((slot) => ({ slot, cost: this.init.cost(slot.peerId) }))
-        .sort((a, b) => b.cost - a.cost)
-      const victims: SummarySlot[] = []
-      let count = this.slots.size
-      let bytes = this.bytes
-      for (const { slot, cost: victimCost } of byCostDescending) {
-        if (fits(count, bytes)) break
-        if (!(cost < victimCost)) return undefined
-        victims.push(slot)
-        count--
-        bytes -= slot.filter.byteLength
-      }
-      if (!fits(count, bytes)) return undefined
-      for (const victim of victims) {
-        this.delete(victim.peerId)
-        this.init.onEvict?.(victim.peerId)
-      }
+    const victims = this.victimsFor(() => this.init.cost(peerId), byteLength)
+    if (victims === undefined) return undefined
+    for (const victim of victims) {
+      this.delete(victim.peerId)
+      this.init.onEvict?.(victim.peerId)
     }
     const slot: SummarySlot = { peerId, filter: new BloomFilter(params), complete: false }
     this.slots.set(peerId, slot)
@@ -102,19 +85,33 @@ export class SummaryTable {
    * room, or it is strictly cheaper than kept peers it could evict. (Same rule as {@link admit}.)
    */
   wouldAdmit (cost: number, byteLength: number): boolean {
-    if (byteLength > this.maxBytes) return false
+    return this.victimsFor(() => cost, byteLength) !== undefined
+  }
+
+  /**
+   * The kept slots a summary of `byteLength` bytes would evict (most expensive first; none when
+   * there is room), or `undefined` if it would not be kept: too large, or not strictly cheaper
+   * than every peer it would have to evict. `cost` is only asked for when eviction is needed.
+   */
+  private victimsFor (cost: () => number, byteLength: number): SummarySlot[] | undefined {
+    if (byteLength > this.maxBytes) return undefined
     let count = this.slots.size
     let bytes = this.bytes
     const fits = (): boolean => count < this.maxPeers && bytes + byteLength <= this.maxBytes
-    if (fits()) return true
-    const costs = [...this.slots.values()].map((slot) => ({ slot, cost: this.init.cost(slot.peerId) })).sort((a, b) => b.cost - a.cost)
-    for (const { slot, cost: victimCost } of costs) {
-      if (!(cost < victimCost)) return false
+    if (fits()) return []
+    const newcomer = cost()
+    const byCostDescending = [...this.slots.values()]
+      .map((slot) => ({ slot, cost: this.init.cost(slot.peerId) }))
+      .sort((a, b) => b.cost - a.cost)
+    const victims: SummarySlot[] = []
+    for (const { slot, cost: victimCost } of byCostDescending) {
+      if (!(newcomer < victimCost)) return undefined
+      victims.push(slot)
       count--
       bytes -= slot.filter.byteLength
-      if (fits()) return true
+      if (fits()) return victims
     }
-    return false
+    return undefined
   }
 
   /** The kept slot of a peer, if any. */

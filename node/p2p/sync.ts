@@ -12,7 +12,7 @@ import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js
 import type { ActionResultProtocol } from './action-results.js'
 import { MAX_SYNC_PENDING, MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY } from './constants.js'
 import { UnknownPeerError } from './errors.js'
-import type { FetchClient } from './fetch-client.js'
+import { storeBody, type FetchClient } from './fetch-client.js'
 import { peerIdOf } from './host.js'
 import { sleep } from '../limits/index.js'
 import type { ListProtocol } from './list.js'
@@ -199,16 +199,12 @@ async function fetchMissing (c: SyncComponents, peer: string, digests: Digest[],
             if (countItems) p.failedItems++
             continue
           }
-          const writer = c.store.createWriter(digest)
           try {
-            for await (const chunk of session.body(header.length)) await writer.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-            await writer.commit()
+            await storeBody(session, header.length, digest, c.store)
           } catch (error) {
             // Wrong bytes or a broken body: this stream is never reused.
             session.fail()
             throw error
-          } finally {
-            await writer.abort()
           }
           c.book.get(peer).bytesFetchedFrom += digest.sizeBytes
           p.doneBytes += digest.sizeBytes

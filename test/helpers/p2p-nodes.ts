@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
+import { digestOf, type Digest } from '../../node/store/digest.js'
 import { byteStreamRead } from '../../node/reapi/clients.js'
 import { loadConfig } from '../../node/config/load.js'
 import { createLogger } from '../../node/log/logger.js'
@@ -42,9 +44,9 @@ export interface BarePeer {
 }
 
 /** Starts a bare p2p peer on loopback with its own temp store. */
-export async function startBarePeer (options: { peers?: string[], hooks?: P2pTestHooks, p2p?: Record<string, unknown>, recentProtectionMs?: number } = {}): Promise<BarePeer> {
+export async function startBarePeer (options: { peers?: string[], trust?: string[], hooks?: P2pTestHooks, p2p?: Record<string, unknown>, recentProtectionMs?: number } = {}): Promise<BarePeer> {
   const dataDir = await makeTempDir('peercas-peer-')
-  const config = loadConfig({ env: {}, flags: { dataDir, p2p: { ...TEST_P2P, peers: options.peers ?? [], ...options.p2p } } })
+  const config = loadConfig({ env: {}, flags: { dataDir, p2p: { ...TEST_P2P, peers: options.peers ?? [], ...options.p2p }, trust: { peers: options.trust ?? [] } } })
   const logger = createLogger('peer', { level: process.env.PEERCAS_TEST_LOG === '1' ? 'debug' : 'error' })
   const store = await LocalStore.open({ dataDir, maxSizeBytes: config.maxSize, logger, recentProtectionMs: options.recentProtectionMs })
   const p2p = await startP2p({ config, store, logger, testHooks: options.hooks })
@@ -61,6 +63,18 @@ export async function startBarePeer (options: { peers?: string[], hooks?: P2pTes
 }
 
 export { waitFor } from './wait.js'
+
+/** Puts `count` random blobs of `size` bytes into `peer`'s store; returns them. */
+export async function putBlobs (peer: BarePeer, count: number, size: number): Promise<Array<{ digest: Digest, data: Buffer }>> {
+  const blobs: Array<{ digest: Digest, data: Buffer }> = []
+  for (let i = 0; i < count; i++) {
+    const data = randomBytes(size)
+    const digest = digestOf(data)
+    await peer.store.put(digest, data)
+    blobs.push({ digest, data })
+  }
+  return blobs
+}
 
 /** Reads a whole blob through a node's ByteStream.Read (works for any size). */
 export async function readBlob (node: TestNode, digest: { hash: string, sizeBytes: number }): Promise<Buffer> {

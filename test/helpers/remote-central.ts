@@ -3,6 +3,8 @@
 // BuildStream 1.6.8's CAS server as a third-party central, and TLS material made with openssl.
 
 import * as grpc from '@grpc/grpc-js'
+import { afterEach } from 'vitest'
+import { startTestNode, type TestNode } from './node.js'
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { connect, createServer, type Socket } from 'node:net'
 import { mkdir, rm } from 'node:fs/promises'
@@ -440,5 +442,40 @@ export function makeTlsMaterial (dir: string): TlsMaterial {
     clientKey: join(dir, 'client.key'),
     clientCert: join(dir, 'client.crt'),
     otherCaCert: join(dir, 'other-ca.crt')
+  }
+}
+
+/** What {@link remoteHarness} returns. */
+export interface RemoteHarness {
+  /** Run after each test, last added first (tests may add their own). */
+  cleanups: Array<() => Promise<void>>
+  /** Starts a faulty central, stopped after the test (after the nodes). */
+  central(opts?: Parameters<typeof startFaultyCentral>[0]): Promise<FaultyCentral>
+  /** Starts an in-process node with `remote` over `remoteDefaults`, stopped after the test. */
+  node(remote?: Record<string, unknown>): Promise<TestNode>
+}
+
+/**
+ * The set-up of a describe block that tests nodes against faulty centrals: registers an
+ * afterEach that stops nodes first, then centrals and anything else added to `cleanups`.
+ */
+export function remoteHarness (remoteDefaults: Record<string, unknown>): RemoteHarness {
+  const cleanups: Array<() => Promise<void>> = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup()
+    cleanups.length = 0
+  })
+  return {
+    cleanups,
+    async central (opts = {}) {
+      const c = await startFaultyCentral(opts)
+      cleanups.push(async () => { await c.stop() })
+      return c
+    },
+    async node (remote = {}) {
+      const n = await startTestNode({ remote: { ...remoteDefaults, ...remote } })
+      cleanups.unshift(async () => { await n.stop() })
+      return n
+    }
   }
 }

@@ -12,7 +12,7 @@ import { digestOf, type Digest } from '../../node/store/digest.js'
 import { FETCH_PROTOCOL, FETCH_STREAM_PROTOCOL } from '../../node/p2p/constants.js'
 import type { P2pNode } from '../../node/p2p/p2p-node.js'
 import type { P2pTestHooks } from '../../node/p2p/index.js'
-import { startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
+import { putBlobs, startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()!().catch(() => {}) })
@@ -23,17 +23,6 @@ async function peer (options: { peers?: string[], hooks?: P2pTestHooks, p2p?: Re
   const started = await startBarePeer({ ...options, hooks: { ...options.hooks, onFetchStream: (stream) => { served.push(stream) } } })
   cleanups.push(started.stop)
   return Object.assign(started, { served, node: started.p2p as P2pNode })
-}
-
-async function putBlobs (holder: BarePeer, count: number, size: number): Promise<Array<{ digest: Digest, data: Buffer }>> {
-  const blobs: Array<{ digest: Digest, data: Buffer }> = []
-  for (let i = 0; i < count; i++) {
-    const data = randomBytes(size)
-    const digest = digestOf(data)
-    await holder.store.put(digest, data)
-    blobs.push({ digest, data })
-  }
-  return blobs
 }
 
 async function fetchFromPeers (node: BarePeer, digest: Digest): Promise<boolean> {

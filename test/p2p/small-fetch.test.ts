@@ -1,16 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
-import { rm } from 'node:fs/promises'
-import { loadConfig } from '../../node/config/load.js'
-import { createLogger } from '../../node/log/logger.js'
 import { reapi } from '../../node/reapi/protos.js'
 import { referencedDigests } from '../../node/reapi/action-cache-service.js'
-import { LocalStore } from '../../node/store/local-store.js'
-import { startP2p } from '../../node/p2p/index.js'
 import { digestOf, type Digest } from '../../node/store/digest.js'
 import type { P2pNode } from '../../node/p2p/p2p-node.js'
-import { makeTempDir } from '../helpers/node.js'
-import { TEST_P2P, startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
+import { putBlobs, startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
 
 // A measurement, not a check: run with PEERCAS_BENCH=1. Two bare peers in this process on
 // 127.0.0.1; one fetches 4 KiB blobs from the other, one at a time, through the peer tier; and
@@ -26,13 +20,7 @@ describe.skipIf(!enabled)('small-blob peer fetch latency (PEERCAS_BENCH=1)', () 
     const holder: BarePeer = await startBarePeer()
     cleanups.push(holder.stop)
     const count = 400
-    const digests: Digest[] = []
-    for (let i = 0; i < count; i++) {
-      const data = randomBytes(4096)
-      const digest = digestOf(data)
-      await holder.store.put(digest, data)
-      digests.push(digest)
-    }
+    const digests = (await putBlobs(holder, count, 4096)).map((b) => b.digest)
     const node = await startBarePeer({ peers: [holder.p2p.addresses[0]!] })
     cleanups.push(node.stop)
     await waitFor(() => digests.every((d) => node.p2p.candidates(d).length === 1), 'announcements')
@@ -51,13 +39,7 @@ describe.skipIf(!enabled)('small-blob peer fetch latency (PEERCAS_BENCH=1)', () 
     const holder: BarePeer = await startBarePeer()
     cleanups.push(holder.stop)
     const count = 800
-    const digests: Digest[] = []
-    for (let i = 0; i < count; i++) {
-      const data = randomBytes(4096)
-      const digest = digestOf(data)
-      await holder.store.put(digest, data)
-      digests.push(digest)
-    }
+    const digests = (await putBlobs(holder, count, 4096)).map((b) => b.digest)
     const node = await startBarePeer({ peers: [holder.p2p.addresses[0]!] })
     cleanups.push(node.stop)
     await waitFor(() => digests.every((d) => node.p2p.candidates(d).length === 1), 'announcements')
@@ -108,12 +90,9 @@ describe.skipIf(!enabled)('small-blob peer fetch latency (PEERCAS_BENCH=1)', () 
         await holder.store.actionCache.put('', action, reapi.ActionResult.serialize({ outputFiles: [{ path: 'out', digest }], exitCode: 0 }))
         actions.push(action)
       }
-      const dataDir = await makeTempDir('peercas-peer-')
-      const config = loadConfig({ env: {}, flags: { dataDir, p2p: { ...TEST_P2P, peers: [holder.p2p.addresses[0]!] }, trust: { peers: [holder.p2p.peerId] } } })
-      const logger = createLogger('peer', { level: 'error' })
-      const store = await LocalStore.open({ dataDir, maxSizeBytes: config.maxSize, logger })
-      const p2p = (await startP2p({ config, store, logger, testHooks: { maxInlineBytes } }))!
-      cleanups.push(async () => { await p2p.stop(); await store.close(); await rm(dataDir, { recursive: true, force: true }) })
+      const peer = await startBarePeer({ peers: [holder.p2p.addresses[0]!], trust: [holder.p2p.peerId], hooks: { maxInlineBytes } })
+      cleanups.push(peer.stop)
+      const { p2p, store } = peer
       await waitFor(() => p2p.peers().some((p) => p.connected && p.blobsAdvertised >= count), 'the summary')
       const times: number[] = []
       for (const action of actions) {

@@ -1,26 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { startTestNode, type TestNode } from '../helpers/node.js'
-import { startFaultyCentral, type FaultyCentral } from '../helpers/remote-central.js'
+import { describe, expect, it } from 'vitest'
+import type { TestNode } from '../helpers/node.js'
+import { remoteHarness, type FaultyCentral } from '../helpers/remote-central.js'
 import { randomBlobs, readBlob, type TestBlob } from '../helpers/remote-blobs.js'
 
 // Small blobs (up to 1 MiB and the central's batch limit) are read from the central with
 // BatchReadBlobs; concurrent misses share calls.
 describe('coalesced BatchReadBlobs for concurrent small misses', () => {
-  const cleanups: Array<() => Promise<void>> = []
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup()
-    cleanups.length = 0
-  })
-  const central = async (opts: Parameters<typeof startFaultyCentral>[0] = {}): Promise<FaultyCentral> => {
-    const c = await startFaultyCentral(opts)
-    cleanups.push(async () => { await c.stop() })
-    return c
-  }
-  const node = async (endpoint: string): Promise<TestNode> => {
-    const n = await startTestNode({ remote: { endpoint, callTimeout: '5s', clientWait: '5s' } })
-    cleanups.unshift(async () => { await n.stop() })
-    return n
-  }
+  const { central, node } = remoteHarness({ callTimeout: '5s', clientWait: '5s' })
   const readAll = async (n: TestNode, blobs: TestBlob[]): Promise<Array<Buffer | undefined>> =>
     await Promise.all(blobs.map(async (b) => await readBlob(n.clients, b.digest)))
   const asked = (c: FaultyCentral): number => c.batchReads.reduce((sum, b) => sum + b.blobs, 0)
@@ -29,7 +15,7 @@ describe('coalesced BatchReadBlobs for concurrent small misses', () => {
     const c = await central()
     const blobs = randomBlobs(Array.from({ length: 64 }, (_, i) => 100 + i * 937))
     for (const b of blobs) await c.store.put(b.digest, b.data)
-    const n = await node(c.endpoint)
+    const n = await node({ endpoint: c.endpoint })
     const got = await readAll(n, blobs)
     blobs.forEach((b, i) => { expect(got[i]?.equals(b.data), `blob ${i}`).toBe(true) })
     expect(await n.store.findMissing(blobs.map((b) => b.digest))).toEqual([])
@@ -42,7 +28,7 @@ describe('coalesced BatchReadBlobs for concurrent small misses', () => {
     const c = await central()
     const [blob] = randomBlobs([5000])
     await c.store.put(blob!.digest, blob!.data)
-    const n = await node(c.endpoint)
+    const n = await node({ endpoint: c.endpoint })
     expect((await readBlob(n.clients, blob!.digest))?.equals(blob!.data)).toBe(true)
     expect(c.batchReads).toEqual([{ blobs: 1, bytes: 5000 }])
   })
@@ -51,7 +37,7 @@ describe('coalesced BatchReadBlobs for concurrent small misses', () => {
     const c = await central()
     const waves = Array.from({ length: 6 }, () => randomBlobs([1000, 2000, 3000, 4000, 5000]))
     for (const b of waves.flat()) await c.store.put(b.digest, b.data)
-    const n = await node(c.endpoint)
+    const n = await node({ endpoint: c.endpoint })
     // Every call takes 400 ms; a wave of reads starts every 40 ms.
     c.faults.delayMs = 400
     const reads: Array<Promise<boolean>> = []
@@ -74,7 +60,7 @@ describe('coalesced BatchReadBlobs for concurrent small misses', () => {
     for (const b of present) await c.store.put(b.digest, b.data)
     const bad = present[17]!
     c.faults.corruptHashes = [bad.digest.hash]
-    const n = await node(c.endpoint)
+    const n = await node({ endpoint: c.endpoint })
     const wanted = [...present, ...absent]
     const got = await readAll(n, wanted)
     wanted.forEach((b, i) => {
@@ -92,7 +78,7 @@ describe('coalesced BatchReadBlobs for concurrent small misses', () => {
     const c = await central({ faults: { maxBatchBytes: limit } })
     const blobs = randomBlobs(Array.from({ length: 48 }, (_, i) => 20_000 + i * 700))
     for (const b of blobs) await c.store.put(b.digest, b.data)
-    const n = await node(c.endpoint)
+    const n = await node({ endpoint: c.endpoint })
     const got = await readAll(n, blobs)
     blobs.forEach((b, i) => { expect(got[i]?.equals(b.data), `blob ${i}`).toBe(true) })
     const total = blobs.reduce((sum, b) => sum + b.data.byteLength, 0)

@@ -1,28 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startTestNode, makeTempDir, type TestNode } from '../helpers/node.js'
-import { freePort, startFaultyCentral, type FaultyCentral } from '../helpers/remote-central.js'
+import { makeTempDir } from '../helpers/node.js'
+import { freePort, remoteHarness, startFaultyCentral } from '../helpers/remote-central.js'
 import { findMissing, flushNode, randomBlobs, readBlob, waitFor, writeBlobs } from '../helpers/remote-blobs.js'
 
 const FAST = { callTimeout: '2s', clientWait: '1s' }
 
 describe('a misbehaving or absent central CAS', () => {
-  const cleanups: Array<() => Promise<void>> = []
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup()
-    cleanups.length = 0
-  })
-  const central = async (opts: Parameters<typeof startFaultyCentral>[0] = {}): Promise<FaultyCentral> => {
-    const c = await startFaultyCentral(opts)
-    cleanups.push(async () => { await c.stop() })
-    return c
-  }
-  const node = async (remote: Record<string, unknown>): Promise<TestNode> => {
-    const n = await startTestNode({ remote: { ...FAST, ...remote } })
-    cleanups.unshift(async () => { await n.stop() })
-    return n
-  }
+  const { cleanups, central, node } = remoteHarness(FAST)
 
   it('rejects corrupt bytes from the central and stores nothing', async () => {
     const c = await central()

@@ -1,6 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { startTestNode, type TestNode } from '../helpers/node.js'
-import { startFaultyCentral, startResettingProxy, type FaultyCentral } from '../helpers/remote-central.js'
+import { describe, expect, it } from 'vitest'
+import { remoteHarness, startResettingProxy, type FaultyCentral } from '../helpers/remote-central.js'
 import { randomBlobs, readBlob } from '../helpers/remote-blobs.js'
 
 const MiB = 1024 * 1024
@@ -9,21 +8,7 @@ const CUT_AT = Math.floor(1.5 * MiB) + 123
 
 // Large blobs (over the 1 MiB batch threshold) are streamed with ByteStream.Read from the central.
 describe('an interrupted ByteStream.Read from the central', () => {
-  const cleanups: Array<() => Promise<void>> = []
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup()
-    cleanups.length = 0
-  })
-  const central = async (): Promise<FaultyCentral> => {
-    const c = await startFaultyCentral()
-    cleanups.push(async () => { await c.stop() })
-    return c
-  }
-  const node = async (endpoint: string, remote: Record<string, unknown> = {}): Promise<TestNode> => {
-    const n = await startTestNode({ remote: { endpoint, callTimeout: '5s', clientWait: '2s', ...remote } })
-    cleanups.unshift(async () => { await n.stop() })
-    return n
-  }
+  const { cleanups, central, node } = remoteHarness({ callTimeout: '5s', clientWait: '2s' })
   const offsets = (c: FaultyCentral): number[] => c.readRequests.map((r) => r.readOffset)
 
   it('continues at the offset already received when the central cuts the stream with UNAVAILABLE', async () => {
@@ -31,7 +16,7 @@ describe('an interrupted ByteStream.Read from the central', () => {
     const [blob] = randomBlobs([5 * MiB])
     await c.store.put(blob!.digest, blob!.data)
     // A long client wait: the retry must follow the UNAVAILABLE at once, not a stall timeout.
-    const n = await node(c.endpoint, { clientWait: '10s' })
+    const n = await node({ endpoint: c.endpoint, clientWait: '10s' })
     c.faults.cutRead = { afterBytes: CUT_AT, how: 'unavailable' }
     const started = Date.now()
     expect((await readBlob(n.clients, blob!.digest))?.equals(blob!.data)).toBe(true)
@@ -45,7 +30,7 @@ describe('an interrupted ByteStream.Read from the central', () => {
     const c = await central()
     const [blob] = randomBlobs([4 * MiB])
     await c.store.put(blob!.digest, blob!.data)
-    const n = await node(c.endpoint, { clientWait: '500ms' })
+    const n = await node({ endpoint: c.endpoint, clientWait: '500ms' })
     c.faults.cutRead = { afterBytes: CUT_AT, how: 'stall' }
     expect((await readBlob(n.clients, blob!.digest))?.equals(blob!.data)).toBe(true)
     expect(offsets(c)).toEqual([0, CUT_AT])
@@ -58,7 +43,7 @@ describe('an interrupted ByteStream.Read from the central', () => {
     cleanups.push(async () => { await proxy.stop() })
     const [blob] = randomBlobs([6 * MiB])
     await c.store.put(blob!.digest, blob!.data)
-    const n = await node(proxy.endpoint)
+    const n = await node({ endpoint: proxy.endpoint })
     proxy.resetAfter(2 * MiB)
     expect((await readBlob(n.clients, blob!.digest))?.equals(blob!.data)).toBe(true)
     expect(proxy.resets).toBe(1)
@@ -75,7 +60,7 @@ describe('an interrupted ByteStream.Read from the central', () => {
     const c = await central()
     const [blob] = randomBlobs([5 * MiB])
     await c.store.put(blob!.digest, blob!.data)
-    const n = await node(c.endpoint, { clientWait: '10s' })
+    const n = await node({ endpoint: c.endpoint, clientWait: '10s' })
     c.faults.cutRead = { afterBytes: CUT_AT, how: 'unavailable' }
     c.faults.refuseReadOffset = true
     expect((await readBlob(n.clients, blob!.digest))?.equals(blob!.data)).toBe(true)
@@ -87,7 +72,7 @@ describe('an interrupted ByteStream.Read from the central', () => {
     const c = await central()
     const [blob] = randomBlobs([5 * MiB])
     await c.store.put(blob!.digest, blob!.data)
-    const n = await node(c.endpoint)
+    const n = await node({ endpoint: c.endpoint })
     c.faults.cutRead = { afterBytes: CUT_AT, how: 'unavailable' }
     c.faults.corruptResumedReads = true
     expect(await readBlob(n.clients, blob!.digest)).toBeUndefined()
@@ -103,7 +88,7 @@ describe('an interrupted ByteStream.Read from the central', () => {
     const c = await central()
     const [blob] = randomBlobs([3 * MiB])
     await c.store.put(blob!.digest, blob!.data)
-    const n = await node(c.endpoint)
+    const n = await node({ endpoint: c.endpoint })
     c.faults.cutRead = { afterBytes: 256 * 1024, how: 'unavailable', times: 10 }
     expect(await readBlob(n.clients, blob!.digest)).toBeUndefined()
     // Four attempts (remote default), each resuming where the previous one was cut.
