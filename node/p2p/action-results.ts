@@ -12,9 +12,10 @@ import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, INLINE_BLOB_OVER
 import { fromBlobRef, toBlobRef } from './cid.js'
 import { MalformedFrameError, PeerMisbehavedError, UnexpectedEndError, isTransportError } from './errors.js'
 import type { ServeTransform } from './fetch-server.js'
-import { StreamReader, closeGracefully, sendFrame } from './framing.js'
+import { StreamReader, sendFrame } from './framing.js'
+import { ReusableStreamPool, type PooledStream } from './stream-pool.js'
 import { messages, type InlineBlobMessage } from './messages.js'
-import { Semaphore, TokenBucket } from '../limits/index.js'
+import { TokenBucket } from '../limits/index.js'
 import type { PeerBook, PeerRecord } from './peer-book.js'
 
 /** What {@link ActionResultProtocol} needs. */
@@ -59,10 +60,11 @@ const MAX_LOOKUP_STREAMS = 32
 export class ActionResultProtocol implements ActionResultFetcher {
   private readonly trusted: Set<string>
   private readonly log: Logger
-  /** Outbound lookups per peer: a burst of GetActionResult calls queues instead of failing. */
-  private readonly lookupSlots = new Map<string, Semaphore>()
-  /** Idle reusable (1.1.0) lookup streams per peer, most recently used last. */
-  private readonly idle = new Map<string, LookupStream[]>()
+  /**
+   * Outbound lookup streams: at most MAX_LOOKUP_STREAMS per peer (a burst of GetActionResult calls
+   * queues instead of failing), idle /peercas/ac/1.1.0 streams kept for the next lookup.
+   */
+  private readonly pool: ReusableStreamPool
   private readonly maxInlineBytes: number
   private readonly serveRate: TokenBucket
 
@@ -74,7 +76,19 @@ export class ActionResultProtocol implements ActionResultFetcher {
       throw new RangeError(`maxInlineBytes must be an integer in 0..${MAX_INLINE_BYTES}, got ${this.maxInlineBytes}`)
     }
     this.serveRate = init.serveRate ?? new TokenBucket(0)
+    this.pool = new ReusableStreamPool({
+      libp2p: init.libp2p,
+      logger: init.logger,
+      protocols: { reusable: ACTION_RESULT_STREAM_PROTOCOL, oneShot: ACTION_RESULT_PROTOCOL },
+      stallTimeoutMs: init.stallTimeoutMs,
+      maxStreamsPerPeer: MAX_LOOKUP_STREAMS,
+      maxIdlePerPeer: LOOKUP_IDLE_STREAMS_PER_PEER,
+      idleMs: LOOKUP_STREAM_IDLE_MS
+    })
   }
+
+  /** Closes idle lookup streams (at shutdown). */
+  close (): void { this.pool.close() }
 
   /** Registers the protocol handlers (1.1.0 and, for older nodes, 1.0.0). */
   async start (): Promise<void> {
@@ -137,44 +151,21 @@ export class ActionResultProtocol implements ActionResultFetcher {
    * and reject with {@link DigestMismatchError} (the answer is not used).
    */
   async lookup (peer: string, instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
-    let slots = this.lookupSlots.get(peer)
-    if (slots === undefined) { slots = new Semaphore(MAX_LOOKUP_STREAMS); this.lookupSlots.set(peer, slots) }
-    await slots.acquire(signal)
+    const opening = AbortSignal.any([signal, AbortSignal.timeout(this.init.stallTimeoutMs)])
+    const { stream, reused } = await this.pool.acquire(peer, opening)
     try {
-      return await this.lookupNow(peer, instanceName, actionDigest, signal)
-    } finally {
-      slots.release()
-    }
-  }
-
-  private async lookupNow (peer: string, instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
-    const reused = this.takeIdle(peer)
-    if (reused === undefined) return await this.ask(peer, await this.openLookupStream(peer, signal), instanceName, actionDigest, signal)
-    try {
-      return await this.ask(peer, reused, instanceName, actionDigest, signal)
+      return await this.ask(peer, stream, instanceName, actionDigest, signal)
     } catch (error) {
       // An idle stream that the peer closed (idle timeout, restart) just as we reused it: that
-      // says nothing about the peer, so ask once more on a new stream.
-      if (signal.aborted || !isTransportError(error)) throw error
-      this.log.debug('idle action-result stream failed on reuse; asking on a new one', { peer, error })
-      return await this.ask(peer, await this.openLookupStream(peer, signal), instanceName, actionDigest, signal)
+      // says nothing about the peer, so ask once more on another stream.
+      if (!reused || signal.aborted || !isTransportError(error)) throw error
+      this.log.debug('idle action-result stream failed on reuse; asking on another one', { peer, error })
+      return await this.ask(peer, (await this.pool.acquire(peer, opening)).stream, instanceName, actionDigest, signal)
     }
   }
 
-  /** Opens a lookup stream: /peercas/ac/1.1.0 (reusable) if the peer speaks it, else 1.0.0. */
-  private async openLookupStream (peer: string, signal: AbortSignal): Promise<LookupStream> {
-    const stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), [ACTION_RESULT_STREAM_PROTOCOL, ACTION_RESULT_PROTOCOL], {
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.stallTimeoutMs)])
-    })
-    const lookup: LookupStream = { stream, reader: new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs }), reusable: stream.protocol === ACTION_RESULT_STREAM_PROTOCOL }
-    // The peer ended the stream (or it broke) while it sat idle: it can no longer be used.
-    stream.addEventListener('close', () => { this.forgetIdle(peer, lookup) })
-    stream.addEventListener('remoteCloseWrite', () => { this.forgetIdle(peer, lookup) })
-    return lookup
-  }
-
-  /** One request and its answer on `lookup`; the stream goes back to the idle pool if it can. */
-  private async ask (peer: string, lookup: LookupStream, instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
+  /** One request and its answer on `lookup`; the stream goes back to the pool if it can. */
+  private async ask (peer: string, lookup: PooledStream, instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
     const { stream, reader } = lookup
     const onAbort = (): void => { stream.abort(new Error('lookup aborted')) }
     signal.addEventListener('abort', onAbort, { once: true })
@@ -203,44 +194,8 @@ export class ActionResultProtocol implements ActionResultFetcher {
       return result
     } finally {
       signal.removeEventListener('abort', onAbort)
-      if (answered && lookup.reusable && !signal.aborted) this.putIdle(peer, lookup)
-      else if (stream.status === 'open') stream.abort(new Error('lookup done'))
+      this.pool.release(lookup, answered && !signal.aborted)
     }
-  }
-
-  /** An idle reusable stream to `peer` that is still open both ways, if any. */
-  private takeIdle (peer: string): LookupStream | undefined {
-    const idle = this.idle.get(peer)
-    while (idle !== undefined && idle.length > 0) {
-      const lookup = idle.pop()!
-      clearTimeout(lookup.idleTimer)
-      const { stream } = lookup
-      if (stream.status === 'open' && stream.writeStatus === 'writable' && stream.remoteWriteStatus === 'writable' && lookup.reader.buffered === 0) return lookup
-      // Closed meanwhile, or the peer sent something nobody asked for.
-      stream.abort(new Error('idle action-result stream is unusable'))
-    }
-    return undefined
-  }
-
-  /** Keeps a stream for the next lookup to `peer`; closes it if the pool is full, or once idle too long. */
-  private putIdle (peer: string, lookup: LookupStream): void {
-    let idle = this.idle.get(peer)
-    if (idle === undefined) { idle = []; this.idle.set(peer, idle) }
-    if (idle.length >= LOOKUP_IDLE_STREAMS_PER_PEER || lookup.stream.remoteWriteStatus !== 'writable') { closeQuietly(lookup.stream); return }
-    lookup.idleTimer = setTimeout(() => { this.forgetIdle(peer, lookup) }, Math.min(LOOKUP_STREAM_IDLE_MS, this.init.stallTimeoutMs / 2))
-    lookup.idleTimer.unref()
-    idle.push(lookup)
-  }
-
-  /** Drops `lookup` from the idle pool (closing it) if it is there. */
-  private forgetIdle (peer: string, lookup: LookupStream): void {
-    const idle = this.idle.get(peer)
-    const i = idle?.indexOf(lookup) ?? -1
-    if (i < 0) return
-    idle!.splice(i, 1)
-    if (idle!.length === 0) this.idle.delete(peer)
-    clearTimeout(lookup.idleTimer)
-    closeQuietly(lookup.stream)
   }
 
   /**
@@ -380,18 +335,5 @@ export class ActionResultProtocol implements ActionResultFetcher {
 /** A blob received inline, not yet verified. */
 interface InlineBlob { digest: Digest, data: Buffer }
 
-/** A lookup stream and its reader (which must live as long as the stream: it buffers). */
-interface LookupStream {
-  stream: Stream
-  reader: StreamReader
-  /** /peercas/ac/1.1.0: more requests may follow on it. */
-  reusable: boolean
-  idleTimer?: NodeJS.Timeout
-}
-
-/** Closes a lookup stream we no longer need without waiting for it. */
-function closeQuietly (stream: Stream): void {
-  void closeGracefully(stream, 1000)
-}
 
 function bySize (a: Digest, b: Digest): number { return a.sizeBytes - b.sizeBytes }

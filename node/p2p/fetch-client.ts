@@ -2,10 +2,10 @@ import type { Libp2p } from 'libp2p'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
-import { FETCH_IDLE_STREAMS_PER_PEER, MAX_CONTROL_FRAME_BYTES, MAX_WANTS_PER_REQUEST, type FETCH_STREAM_IDLE_MS } from './constants.js'
+import { FETCH_IDLE_STREAMS_PER_PEER, FETCH_PROTOCOL, FETCH_STREAM_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_WANTS_PER_REQUEST, type FETCH_STREAM_IDLE_MS } from './constants.js'
 import { toBlobRef } from './cid.js'
 import { PeerMisbehavedError, PeerStalledError, UnexpectedEndError, isTransportError } from './errors.js'
-import { FetchStreamPool, type AcquiredStream, type FetchStream } from './fetch-stream-pool.js'
+import { ReusableStreamPool, type AcquiredStream, type PooledStream } from './stream-pool.js'
 import { sendFrame } from './framing.js'
 import { messages, type BlobHeaderMessage } from './messages.js'
 import type { PeerBook } from './peer-book.js'
@@ -97,13 +97,14 @@ export interface FetchSession {
  * answer (the peer ended it as we reused it) is retried on another stream, without penalty.
  */
 export class FetchClient {
-  private readonly pool: FetchStreamPool
+  private readonly pool: ReusableStreamPool
   private readonly log: Logger
 
   constructor (private readonly init: FetchClientInit) {
-    this.pool = new FetchStreamPool({
+    this.pool = new ReusableStreamPool({
       libp2p: init.libp2p,
       logger: init.logger,
+      protocols: { reusable: FETCH_STREAM_PROTOCOL, oneShot: FETCH_PROTOCOL },
       stallTimeoutMs: init.stallTimeoutMs,
       maxStreamsPerPeer: init.maxStreamsPerPeer,
       maxIdlePerPeer: init.maxIdleStreamsPerPeer,
@@ -147,7 +148,7 @@ export class FetchClient {
     const request = messages.fetchRequest.encode({
       wants: wants.map((w) => ({ blob: toBlobRef(w.digest), offset: w.offset ?? 0, length: w.length ?? 0 }))
     })
-    let fetchStream: FetchStream
+    let fetchStream: PooledStream
     let first: Uint8Array
     let onAbort: () => void
     for (let attempt = 1; ; attempt++) {

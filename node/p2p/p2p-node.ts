@@ -152,6 +152,7 @@ export class P2pNode implements P2pService {
   async stop (): Promise<void> {
     this.availability.stop()
     this.fetchClient.close()
+    this.actionResultFetcher.close()
     await this.host.stop()
   }
 }

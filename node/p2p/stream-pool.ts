@@ -2,41 +2,46 @@ import type { Libp2p } from 'libp2p'
 import type { PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../log/logger.js'
-import { FETCH_IDLE_STREAMS_PER_PEER, FETCH_PROTOCOL, FETCH_STREAM_IDLE_MS, FETCH_STREAM_PROTOCOL, IDLE_STREAM_CLOSE_GRACE_MS } from './constants.js'
+import { FETCH_IDLE_STREAMS_PER_PEER, FETCH_STREAM_IDLE_MS, IDLE_STREAM_CLOSE_GRACE_MS } from './constants.js'
 import { StreamReader, closeGracefully } from './framing.js'
 
-/** An outbound fetch stream and its reader (which must live as long as the stream: it buffers). */
-export interface FetchStream {
+/** An outbound stream and its reader (which must live as long as the stream: it buffers). */
+export interface PooledStream {
   readonly peer: string
   readonly stream: Stream
   readonly reader: StreamReader
-  /** /peercas/fetch/1.1.0: more requests may follow on it. */
+  /** Spoken with the reusable protocol: more requests may follow on it. */
   readonly reusable: boolean
-  /** busy: a fetch uses it; idle: in the pool; gone: closed or aborted, its slot freed. */
+  /** busy: a request uses it; idle: in the pool; gone: closed or aborted, its slot freed. */
   state: 'busy' | 'idle' | 'gone'
   idleTimer?: NodeJS.Timeout
 }
 
-/** A stream from {@link FetchStreamPool.acquire}. */
+/** A stream from {@link ReusableStreamPool.acquire}. */
 export interface AcquiredStream {
-  stream: FetchStream
+  stream: PooledStream
   /** It served an earlier request (so it may have been closed by the peer meanwhile). */
   reused: boolean
 }
 
-/** What {@link FetchStreamPool} needs. */
-export interface FetchStreamPoolInit {
+/** What {@link ReusableStreamPool} needs. */
+export interface ReusableStreamPoolInit {
   libp2p: Libp2p
   logger: Logger
+  /**
+   * The protocol pair: `reusable` carries request after request on one stream, `oneShot` one
+   * request per stream (what older nodes speak). New streams propose `reusable` first.
+   */
+  protocols: { reusable: string, oneShot: string }
   /** The stall timeout of every read on a stream. */
   stallTimeoutMs: number
-  /** Open fetch streams (busy and idle) per peer; more fetches wait. */
+  /** Open streams (busy and idle) per peer; more requests wait. */
   maxStreamsPerPeer: number
   /** Idle streams kept per peer. @default {@link FETCH_IDLE_STREAMS_PER_PEER} */
   maxIdlePerPeer?: number
   /** An idle stream is closed after this long unused; at most half the stall timeout. @default {@link FETCH_STREAM_IDLE_MS} */
   idleMs?: number
-  /** Speak only /peercas/fetch/1.0.0 (test hook: a node from before 1.1.0). */
+  /** Speak only the one-shot protocol (test hook: a node from before the reusable one). */
   legacyOnly?: boolean
 }
 
@@ -45,28 +50,30 @@ interface PeerStreams {
   /** Streams open or being opened (busy + idle): at most maxStreamsPerPeer. */
   open: number
   /** Idle streams, most recently used last. */
-  readonly idle: FetchStream[]
+  readonly idle: PooledStream[]
   /** Fetches waiting for a stream: given an idle stream, or `undefined` = a slot to open one. */
-  readonly waiters: Array<(stream: FetchStream | undefined) => void>
+  readonly waiters: Array<(stream: PooledStream | undefined) => void>
 }
 
 /**
- * The client's fetch streams, per peer: at most `maxStreamsPerPeer` open (busy or idle), and up to
- * {@link FETCH_IDLE_STREAMS_PER_PEER} idle /peercas/fetch/1.1.0 streams kept for the next fetch
- * (closed after {@link FETCH_STREAM_IDLE_MS} unused). New streams propose 1.1.0, then 1.0.0; a
- * peer that answers with 1.0.0 is asked 1.0.0 only until it disconnects. Only a stream whose last
- * exchange completed cleanly comes back; anything else is aborted.
+ * A client's outbound streams of one request/response protocol, per peer: at most
+ * `maxStreamsPerPeer` open (busy or idle), and up to `maxIdlePerPeer` idle streams of the reusable
+ * protocol kept for the next request (closed after `idleMs` unused). New streams propose the
+ * reusable protocol, then the one-shot one; a peer that answers with the one-shot protocol is asked
+ * only that until it disconnects. Only a stream whose last exchange completed cleanly comes back;
+ * anything else is aborted. Used for fetches (/peercas/fetch/1.1.0) and action-result lookups
+ * (/peercas/ac/1.1.0).
  */
-export class FetchStreamPool {
+export class ReusableStreamPool {
   private readonly peers = new Map<string, PeerStreams>()
-  /** Peers that speak only /peercas/fetch/1.0.0, as long as they stay connected. */
+  /** Peers that speak only the one-shot protocol, as long as they stay connected. */
   private readonly legacy = new Set<string>()
   private readonly maxIdle: number
   private readonly idleMs: number
   private readonly log: Logger
   private streamsOpened = 0
 
-  constructor (private readonly init: FetchStreamPoolInit) {
+  constructor (private readonly init: ReusableStreamPoolInit) {
     if (!(Number.isInteger(init.maxStreamsPerPeer) && init.maxStreamsPerPeer > 0)) throw new RangeError(`maxStreamsPerPeer must be a positive integer, got ${init.maxStreamsPerPeer}`)
     this.maxIdle = init.maxIdlePerPeer ?? FETCH_IDLE_STREAMS_PER_PEER
     if (!(Number.isInteger(this.maxIdle) && this.maxIdle >= 0)) throw new RangeError(`maxIdlePerPeer must be a non-negative integer, got ${this.maxIdle}`)
@@ -76,10 +83,10 @@ export class FetchStreamPool {
     init.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
-  /** Fetch streams opened so far, over all peers (each one paid a protocol negotiation). */
+  /** Streams opened so far, over all peers (each one paid a protocol negotiation). */
   get opened (): number { return this.streamsOpened }
 
-  /** True once `peer` answered with /peercas/fetch/1.0.0 (until it disconnects). */
+  /** True once `peer` answered with the one-shot protocol (until it disconnects). */
   isLegacy (peer: string): boolean { return this.legacy.has(peer) }
 
   /** Idle streams kept for `peer` now. */
@@ -98,8 +105,8 @@ export class FetchStreamPool {
     if (streams.open < this.init.maxStreamsPerPeer) {
       streams.open++
     } else {
-      const handed = await new Promise<FetchStream | undefined>((resolve, reject) => {
-        const grant = (stream: FetchStream | undefined): void => { signal.removeEventListener('abort', onAbort); resolve(stream) }
+      const handed = await new Promise<PooledStream | undefined>((resolve, reject) => {
+        const grant = (stream: PooledStream | undefined): void => { signal.removeEventListener('abort', onAbort); resolve(stream) }
         const onAbort = (): void => {
           const i = streams.waiters.indexOf(grant)
           if (i >= 0) streams.waiters.splice(i, 1)
@@ -123,7 +130,7 @@ export class FetchStreamPool {
    * body read, nothing wrong) a 1.1.0 stream that is still open both ways with nothing unread goes
    * to a waiting fetch or the idle pool; otherwise it is aborted and its slot freed.
    */
-  release (stream: FetchStream, reuse: boolean): void {
+  release (stream: PooledStream, reuse: boolean): void {
     if (stream.state !== 'busy') return
     const streams = this.streamsOf(stream.peer)
     if (reuse && usable(stream)) {
@@ -140,7 +147,7 @@ export class FetchStreamPool {
       closeQuietly(stream.stream)
     } else {
       stream.state = 'gone'
-      if (stream.stream.status === 'open') stream.stream.abort(new Error('fetch stream not reusable'))
+      if (stream.stream.status === 'open') stream.stream.abort(new Error('stream not reusable'))
     }
     this.freeSlot(stream.peer, streams)
   }
@@ -158,7 +165,7 @@ export class FetchStreamPool {
   }
 
   /** The most recently used idle stream that is still usable; unusable ones are dropped. */
-  private takeIdle (streams: PeerStreams): FetchStream | undefined {
+  private takeIdle (streams: PeerStreams): PooledStream | undefined {
     for (;;) {
       const stream = streams.idle.pop()
       if (stream === undefined) return undefined
@@ -171,7 +178,7 @@ export class FetchStreamPool {
   }
 
   /** Drops an idle stream (idle too long, or the peer ended it), closing it and freeing its slot. */
-  private retire (stream: FetchStream): void {
+  private retire (stream: PooledStream): void {
     if (stream.state !== 'idle') return
     const streams = this.streamsOf(stream.peer)
     const i = streams.idle.indexOf(stream)
@@ -193,16 +200,17 @@ export class FetchStreamPool {
     if (streams.open === 0 && streams.idle.length === 0 && this.peers.get(peer) === streams) this.peers.delete(peer)
   }
 
-  private async openStream (peer: string, signal: AbortSignal): Promise<FetchStream> {
-    const protocols = this.init.legacyOnly === true || this.legacy.has(peer) ? [FETCH_PROTOCOL] : [FETCH_STREAM_PROTOCOL, FETCH_PROTOCOL]
+  private async openStream (peer: string, signal: AbortSignal): Promise<PooledStream> {
+    const { reusable: reusableProtocol, oneShot } = this.init.protocols
+    const protocols = this.init.legacyOnly === true || this.legacy.has(peer) ? [oneShot] : [reusableProtocol, oneShot]
     const stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), protocols, { signal })
     this.streamsOpened++
-    const reusable = stream.protocol === FETCH_STREAM_PROTOCOL
+    const reusable = stream.protocol === reusableProtocol
     if (!reusable && protocols.length > 1) {
-      this.log.debug('peer speaks only /peercas/fetch/1.0.0; one request per stream from now on', { peer })
+      this.log.debug('peer speaks only the one-shot protocol; one request per stream from now on', { peer, protocol: oneShot })
       this.legacy.add(peer)
     }
-    const fetchStream: FetchStream = { peer, stream, reader: new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs }), reusable, state: 'busy' }
+    const fetchStream: PooledStream = { peer, stream, reader: new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs }), reusable, state: 'busy' }
     // The peer ended the stream (idle timeout, restart) or it broke while idle: drop it.
     const onEnd = (): void => { this.retire(fetchStream) }
     stream.addEventListener('close', onEnd)
@@ -220,7 +228,7 @@ export class FetchStreamPool {
 }
 
 /** Open both ways, 1.1.0, and nothing unasked-for buffered. */
-function usable (stream: FetchStream): boolean {
+function usable (stream: PooledStream): boolean {
   const s = stream.stream
   return stream.reusable && s.status === 'open' && s.writeStatus === 'writable' && s.remoteWriteStatus === 'writable' && stream.reader.buffered === 0
 }
