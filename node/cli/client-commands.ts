@@ -8,13 +8,8 @@ import { formatBytes } from '../config/sizes.js'
 import { formatDigest, parseDigestString, type Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
 import { byteStreamRead, byteStreamUpload, unary } from '../reapi/clients.js'
-import { connectToNode, resolveTarget } from './target.js'
+import { TARGET_OPTIONS, connectToNode, resolveTarget } from './target.js'
 import type { GetStatusResponse__Output } from '../generated/peercas/admin/v1/GetStatusResponse.js'
-
-const TARGET_OPTIONS = {
-  socket: { type: 'string' },
-  'data-dir': { type: 'string' }
-} as const
 
 /** `peercas status [--json]`: what a running node holds and how it is doing. */
 export async function status (argv: string[]): Promise<number> {

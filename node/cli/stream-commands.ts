@@ -3,11 +3,9 @@ import type { ClientReadableStream } from '@grpc/grpc-js'
 import { formatBytes, parseDuration } from '../config/sizes.js'
 import type { FlushProgress__Output } from '../generated/peercas/admin/v1/FlushProgress.js'
 import type { SyncProgress__Output } from '../generated/peercas/admin/v1/SyncProgress.js'
-import { connectToNode, resolveTarget } from './target.js'
+import { TARGET_OPTIONS, connectToNode, resolveTarget } from './target.js'
 import { ProgressLine } from './progress.js'
 import { UsageError } from './client-commands.js'
-
-const TARGET_OPTIONS = { socket: { type: 'string' }, 'data-dir': { type: 'string' } } as const
 
 /** `peercas flush [--timeout DURATION]`: waits until the upload queue to the central CAS is empty. */
 export async function flush (argv: string[]): Promise<number> {

@@ -10,6 +10,9 @@ export class NodeNotRunningError extends Error {
 }
 
 /** How client commands (status, put, get, gc) find a running node. */
+/** The options every client command takes to find its node. */
+export const TARGET_OPTIONS = { socket: { type: 'string' }, 'data-dir': { type: 'string' } } as const
+
 export interface TargetFlags {
   socket?: string
   'data-dir'?: string

@@ -77,20 +77,15 @@ export function createTokenSource (path: string): TokenSource {
   let value: string | undefined
   let checkedAt = -Infinity
   const load = (): void => {
-    let next: string
     try {
       const st = statSync(path)
-      next = `${st.mtimeMs}/${st.size}/${st.ino}`
-    } catch (error) {
-      throw new CredentialsFileError(`cannot read remote.tokenFile ${path}: ${(error as Error).message}`, { cause: error })
-    }
-    if (next === stamp && value !== undefined) return
-    try {
+      const next = `${st.mtimeMs}/${st.size}/${st.ino}`
+      if (next === stamp && value !== undefined) return
       value = readFileSync(path, 'utf8').trim()
+      stamp = next
     } catch (error) {
       throw new CredentialsFileError(`cannot read remote.tokenFile ${path}: ${(error as Error).message}`, { cause: error })
     }
-    stamp = next
   }
   load()
   return {

@@ -21,7 +21,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
+import { constants as fsConstants, existsSync } from 'node:fs';
 import { access, cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,16 +46,6 @@ export const BAZEL_COMMAND_TIMEOUT_MS = 180_000;
 export async function hasBazel(): Promise<boolean> {
   try {
     await access(BAZEL_BIN, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Synchronous variant of {@link hasBazel}, for `describe.skipIf(...)`. */
-export function hasBazelSync(): boolean {
-  try {
-    accessSync(BAZEL_BIN, fsConstants.X_OK);
     return true;
   } catch {
     return false;
