@@ -7,6 +7,9 @@ import type { PeercasConfig } from './config/schema.js'
 import type { Digest } from './store/digest.js'
 import { LocalStore } from './store/local-store.js'
 import { TieredResolver } from './resolve/tiered-resolver.js'
+import { NamedResultResolver } from './resolve/named-results.js'
+import { actionResultRule } from './resolve/named-result-rules.js'
+import { actionDigestOf } from './domain/names.js'
 import { createCasService } from './reapi/cas-service.js'
 import { createByteStreamService } from './reapi/bytestream-service.js'
 import { createActionCacheService } from './reapi/action-cache-service.js'
@@ -69,14 +72,17 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       await remote?.enqueueBlobs(digests).catch((error) => { log.error('cannot queue blobs for upload to the central CAS', { error }) })
     }
     const byteStream = createByteStreamService({ store, resolver, onBlobsWritten, logger: log.child('bytestream') })
-    const actionCache = createActionCacheService({
-      store,
-      resolver,
-      actionResultFetchers: [p2p?.actionResultFetcher, remote?.actionResultFetcher].filter((f) => f !== undefined),
-      onActionResultWritten: async (instanceName, actionDigest) => {
-        await remote?.enqueueActionResult(instanceName, actionDigest).catch((error) => { log.error('cannot queue an action result for upload to the central CAS', { error }) })
+    // Named results resolve like blobs: local → trusted peers → central, served only when complete.
+    const names = new NamedResultResolver({
+      index: store.names,
+      blobs: resolver,
+      rules: [actionResultRule],
+      fetchers: [p2p?.nameFetcher, remote?.nameFetcher].filter((f) => f !== undefined),
+      onWritten: async (name) => {
+        if (name.kind !== 'action-result') return
+        await remote?.enqueueActionResult(name.instanceName, actionDigestOf(name)).catch((error) => { log.error('cannot queue an action result for upload to the central CAS', { error }) })
       },
-      logger: log.child('ac')
+      logger: log.child('names')
     })
 
     const status = async (): Promise<GetStatusResponse> => {
@@ -96,12 +102,12 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
           lowWatermark: s.lowWatermark,
           inlineBlobCount: s.inlineBlobCount,
           fileBlobCount: s.fileBlobCount,
-          actionResultCount: await store.actionCache.count()
+          actionResultCount: await store.names.count('action-result')
         },
         hits: {
           ...resolver.counters,
-          actionCacheHits: actionCache.counters.hits,
-          actionCacheMisses: actionCache.counters.misses
+          actionCacheHits: names.countersOf('action-result').hits,
+          actionCacheMisses: names.countersOf('action-result').misses
         },
         peerId: p2p?.peerId ?? '',
         p2pAddresses: p2p?.addresses ?? [],
@@ -117,7 +123,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       handlers: {
         cas: createCasService({ store, resolver, onBlobsWritten }),
         byteStream: byteStream.handlers,
-        actionCache: actionCache.handlers,
+        actionCache: createActionCacheService({ names }),
         capabilities: createCapabilitiesService(),
         execution: createExecutionService(),
         admin: createAdminService({

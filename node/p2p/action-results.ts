@@ -1,4 +1,4 @@
-import { treeFileDigests } from '../reapi/tree.js'
+import { treeFileDigests } from '../domain/tree.js'
 import type { Libp2p } from 'libp2p'
 import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -6,8 +6,10 @@ import type { Logger } from '../log/logger.js'
 import { isEmptyDigest, type Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
 import type { LocalStore } from '../store/local-store.js'
-import { referencedDigests, type ActionResultFetcher } from '../reapi/action-cache-service.js'
-import { reapi } from '../reapi/protos.js'
+import { referencedDigests } from '../domain/action-result.js'
+import type { NameFetcher } from '../resolve/named-results.js'
+import { actionDigestOf, type ResultName } from '../domain/names.js'
+import { reapiMessages } from '../domain/messages.js'
 import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, INLINE_BLOB_OVERHEAD_BYTES, LOOKUP_IDLE_STREAMS_PER_PEER, LOOKUP_STREAM_IDLE_MS, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, MAX_INLINE_BLOBS, MAX_INLINE_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
 import { MalformedFrameError, PeerMisbehavedError, UnexpectedEndError, isTransportError } from './errors.js'
@@ -17,6 +19,7 @@ import { ReusableStreamPool, type PooledStream } from './stream-pool.js'
 import { messages, type InlineBlobMessage } from './messages.js'
 import { TokenBucket } from '../limits/index.js'
 import type { PeerBook, PeerRecord } from './peer-book.js'
+import { actionResultName } from '../domain/names.js'
 
 /** What {@link ActionResultProtocol} needs. */
 export interface ActionResultProtocolInit {
@@ -57,7 +60,8 @@ const MAX_LOOKUP_STREAMS = 32
  * no fetch stream for them; each is verified (SHA-256 and size) before it is stored, and a peer
  * that sends wrong bytes is banned like a fetch liar.
  */
-export class ActionResultProtocol implements ActionResultFetcher {
+export class ActionResultProtocol implements NameFetcher {
+  readonly tier = 'peer'
   private readonly trusted: Set<string>
   private readonly log: Logger
   /**
@@ -100,6 +104,12 @@ export class ActionResultProtocol implements ActionResultFetcher {
         })
       }, { maxInboundStreams: MAX_LOOKUP_STREAMS, maxOutboundStreams: MAX_LOOKUP_STREAMS })
     }
+  }
+
+  /** Looks a named result up at trusted peers (see {@link fetchActionResult}); action results only. */
+  async fetchNamed (name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
+    if (name.kind !== 'action-result') return undefined
+    return await this.fetchActionResult(name.instanceName, actionDigestOf(name), signal)
   }
 
   /** True if `peer` may answer action-cache lookups. */
@@ -218,7 +228,7 @@ export class ActionResultProtocol implements ActionResultFetcher {
     }
     let refs: { blobs: Digest[], trees: Digest[] }
     try {
-      refs = referencedDigests(reapi.ActionResult.deserialize(result))
+      refs = referencedDigests(reapiMessages.ActionResult.deserialize(result))
     } catch {
       return // a malformed result is a miss anyway
     }
@@ -263,7 +273,7 @@ export class ActionResultProtocol implements ActionResultFetcher {
     if (!(remaining > 0)) return []
     let refs: { blobs: Digest[], trees: Digest[] }
     try {
-      refs = referencedDigests(reapi.ActionResult.deserialize(Buffer.from(result.buffer, result.byteOffset, result.byteLength)))
+      refs = referencedDigests(reapiMessages.ActionResult.deserialize(Buffer.from(result.buffer, result.byteOffset, result.byteLength)))
     } catch {
       return []
     }
@@ -319,7 +329,7 @@ export class ActionResultProtocol implements ActionResultFetcher {
       }
       if (request.instanceName.length > MAX_INSTANCE_NAME) throw new MalformedFrameError(`instance name of ${request.instanceName.length} characters`)
       const action = fromBlobRef(request.action)
-      const result = await this.init.store.actionCache.get(request.instanceName, action)
+      const result = await this.init.store.names.get(actionResultName(request.instanceName, action))
       const found = result !== undefined && result.byteLength <= MAX_ACTION_RESULT_BYTES
       const inlineBlobs = found ? await this.inlineBlobs(this.init.book.get(peer), result, request.maxInlineBytes ?? 0) : []
       await sendFrame(stream, messages.actionResultResponse.encode({ found, actionResult: found ? result : new Uint8Array(0), inlineBlobs }), { stallTimeoutMs: this.init.stallTimeoutMs })

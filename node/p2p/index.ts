@@ -2,7 +2,7 @@ import type { Logger } from '../log/logger.js'
 import type { PeercasConfig } from '../config/schema.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
-import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
+import type { NameFetcher } from '../resolve/named-results.js'
 import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { Digest } from '../store/digest.js'
@@ -59,8 +59,8 @@ export interface P2pService {
   readonly addresses: string[]
   /** The peer tier of the read path. */
   readonly blobFetcher: BlobFetcher
-  /** Action-result lookups at trusted peers. */
-  readonly actionResultFetcher: ActionResultFetcher
+  /** Named-result lookups at trusted peers. */
+  readonly nameFetcher: NameFetcher
   /** Per-peer status for `peercas status`. */
   peers(): PeerStatus[]
   /** Pulls from one peer; yields progress until done. */

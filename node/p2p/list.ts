@@ -1,6 +1,7 @@
 import type { Libp2p } from 'libp2p'
 import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { parseDigestString } from '../store/digest.js'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
@@ -88,8 +89,10 @@ export class ListProtocol {
     let count = 0
     if (request.kind === 'ACTION_RESULTS') {
       let page: ActionEntryMessage[] = []
-      for await (const entry of this.init.store.actionCache.entries({ since: cutoff })) {
-        page.push({ instanceName: entry.instanceName, action: toBlobRef(entry.actionDigest) })
+      for await (const entry of this.init.store.names.entries('action-result', { since: cutoff })) {
+        let action
+        try { action = parseDigestString(entry.key) } catch { continue }
+        page.push({ instanceName: entry.instanceName, action: toBlobRef(action) })
         if (page.length === LIST_PAGE_ENTRIES) {
           await sendFrame(stream, messages.listPage.encode({ blobs: [], actions: page, done: false }), options)
           count += page.length

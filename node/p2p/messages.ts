@@ -1,6 +1,6 @@
 import * as protoLoader from '@grpc/proto-loader'
 import { PROTOS_DIR } from '../protos-dir.js'
-import { PROTO_LOADER_OPTIONS } from '../reapi/protos.js'
+import { PROTO_LOADER_OPTIONS } from '../domain/messages.js'
 import { MalformedFrameError } from './errors.js'
 
 /** A blob on the wire: binary CID plus size. */

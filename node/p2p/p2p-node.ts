@@ -26,7 +26,7 @@ const TYPICAL_BLOB_BYTES = 1024 * 1024
 export class P2pNode implements P2pService {
   readonly peerId: string
   readonly blobFetcher: PeerFetcher
-  readonly actionResultFetcher: ActionResultProtocol
+  readonly nameFetcher: ActionResultProtocol
   private readonly log: Logger
 
   private constructor (
@@ -44,7 +44,7 @@ export class P2pNode implements P2pService {
   ) {
     this.peerId = host.libp2p.peerId.toString()
     this.blobFetcher = fetcher
-    this.actionResultFetcher = actionResults
+    this.nameFetcher = actionResults
     this.log = components.logger
   }
 
@@ -142,7 +142,7 @@ export class P2pNode implements P2pService {
       libp2p: this.host.libp2p,
       store: this.components.store,
       list: this.list,
-      actionResults: this.actionResultFetcher,
+      actionResults: this.nameFetcher,
       client: this.fetchClient,
       book: this.book,
       logger: this.log.child('sync')
@@ -152,7 +152,7 @@ export class P2pNode implements P2pService {
   async stop (): Promise<void> {
     this.availability.stop()
     this.fetchClient.close()
-    this.actionResultFetcher.close()
+    this.nameFetcher.close()
     await this.host.stop()
   }
 }

@@ -1,4 +1,4 @@
-import { checkTreeSize, treeFileDigests } from '../reapi/tree.js'
+import { checkTreeSize, treeFileDigests } from '../domain/tree.js'
 import type { Libp2p } from 'libp2p'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -6,8 +6,8 @@ import type { Logger } from '../log/logger.js'
 import { batchDigests, isEmptyDigest, type Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
 import type { LocalStore } from '../store/local-store.js'
-import { reapi } from '../reapi/protos.js'
-import { referencedDigests } from '../reapi/action-cache-service.js'
+import { reapiMessages } from '../domain/messages.js'
+import { referencedDigests } from '../domain/action-result.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { ActionResultProtocol } from './action-results.js'
 import { MAX_SYNC_PENDING, MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY } from './constants.js'
@@ -17,6 +17,7 @@ import { peerIdOf } from './host.js'
 import { sleep } from '../limits/index.js'
 import type { ListProtocol } from './list.js'
 import type { PeerBook } from './peer-book.js'
+import { actionResultName } from '../domain/names.js'
 
 /** What {@link syncFromPeer} needs. */
 export interface SyncComponents {
@@ -120,7 +121,7 @@ async function syncActions (c: SyncComponents, peer: string, p: Progress, signal
   const keys: Array<{ instanceName: string, actionDigest: Digest }> = []
   for await (const key of c.list.actions(peer, signal, since)) {
     p.totalItems++
-    if ((await c.store.actionCache.get(key.instanceName, key.actionDigest)) !== undefined) { p.skippedItems++; continue }
+    if ((await c.store.names.get(actionResultName(key.instanceName, key.actionDigest))) !== undefined) { p.skippedItems++; continue }
     keys.push(key)
     if (keys.length >= maxPending) {
       p.messages.push(`listed ${maxPending} missing action results, the most one run takes; run sync again for the rest`)
@@ -130,10 +131,10 @@ async function syncActions (c: SyncComponents, peer: string, p: Progress, signal
   p.phase = 'action results'
   await forEachConcurrently(keys, SYNC_CONCURRENCY, async (key) => {
     try {
-      if ((await c.store.actionCache.get(key.instanceName, key.actionDigest)) !== undefined) { p.skippedItems++; return }
+      if ((await c.store.names.get(actionResultName(key.instanceName, key.actionDigest))) !== undefined) { p.skippedItems++; return }
       const bytes = await c.actionResults.lookup(peer, key.instanceName, key.actionDigest, signal)
       if (bytes === undefined) { p.skippedItems++; return }
-      const result = reapi.ActionResult.deserialize(bytes)
+      const result = reapiMessages.ActionResult.deserialize(bytes)
       const refs = referencedDigests(result)
       const blobs = [...refs.blobs, ...refs.trees]
       if (!(await fetchMissing(c, peer, blobs, p, signal))) { p.failedItems++; return }
@@ -144,7 +145,7 @@ async function syncActions (c: SyncComponents, peer: string, p: Progress, signal
         const files = treeFileDigests(treeDigest, treeBytes)
         if (!(await fetchMissing(c, peer, files, p, signal))) { p.failedItems++; return }
       }
-      await c.store.actionCache.put(key.instanceName, key.actionDigest, bytes)
+      await c.store.names.put(actionResultName(key.instanceName, key.actionDigest), bytes)
       p.doneItems++
     } catch (error) {
       signal.throwIfAborted()

@@ -1,8 +1,9 @@
 import type { CapabilitiesHandlers } from '../generated/build/bazel/remote/execution/v2/Capabilities.js'
 import type { ServerCapabilities } from '../generated/build/bazel/remote/execution/v2/ServerCapabilities.js'
-import { HIGH_API_VERSION, LOW_API_VERSION, MAX_BATCH_TOTAL_SIZE_BYTES } from './constants.js'
+import { HIGH_API_VERSION, LOW_API_VERSION } from './constants.js'
+import { MAX_BATCH_TOTAL_SIZE_BYTES } from '../domain/constants.js'
 import { toRpcError } from './errors.js'
-import { validateInstanceName } from './request-fields.js'
+import { validateInstanceName } from '../domain/resource-names.js'
 
 /** What this node offers: a SHA-256 cache with an updatable action cache and no execution. */
 export function serverCapabilities (): ServerCapabilities {

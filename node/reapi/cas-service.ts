@@ -4,10 +4,11 @@ import type { Directory__Output } from '../generated/build/bazel/remote/executio
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { TieredResolver } from '../resolve/tiered-resolver.js'
-import { DEFAULT_TREE_PAGE_SIZE, MAX_BATCH_TOTAL_SIZE_BYTES, MAX_TREE_BLOB_BYTES } from './constants.js'
+import { DEFAULT_TREE_PAGE_SIZE } from './constants.js'
+import { MAX_BATCH_TOTAL_SIZE_BYTES, MAX_TREE_BLOB_BYTES } from '../domain/constants.js'
 import { batchStatusOf, InvalidRequestError, NotFoundError, NotSupportedError, rpcError, toRpcError } from './errors.js'
-import { checkDigestFunction, digestFromMessage, validateInstanceName } from './request-fields.js'
-import { reapi } from './protos.js'
+import { checkDigestFunction, digestFromMessage, validateInstanceName } from '../domain/resource-names.js'
+import { reapiMessages } from '../domain/messages.js'
 
 /** What the CAS service needs. */
 export interface CasServiceDeps {
@@ -146,7 +147,7 @@ export async function * walkTree (root: Digest, resolver: TieredResolver, signal
       if (bytes === undefined) continue
       let directory: Directory__Output
       try {
-        directory = reapi.Directory.deserialize(bytes)
+        directory = reapiMessages.Directory.deserialize(bytes)
       } catch (error) {
         throw new InvalidRequestError(`blob ${digest.hash}/${digest.sizeBytes} in the tree is not a Directory message`, { cause: error })
       }

@@ -1,5 +1,4 @@
 import * as grpc from '@grpc/grpc-js'
-import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import type { Readable } from 'node:stream'
 import type { ContentAddressableStorageClient } from '../generated/build/bazel/remote/execution/v2/ContentAddressableStorage.js'
@@ -11,6 +10,7 @@ import type { AdminClient } from '../generated/peercas/admin/v1/Admin.js'
 import type { Digest } from '../store/digest.js'
 import { MAX_GRPC_MESSAGE_BYTES } from './constants.js'
 import { admin, bytestream, reapi } from './protos.js'
+import { readResourceName, uploadResourceName } from '../domain/resource-names.js'
 
 /** Typed clients for every service a peercas node (or another REAPI server) offers. */
 export interface ReapiClients {
@@ -62,18 +62,6 @@ export async function unary<Req, Res> (
   return await new Promise((resolve, reject) => {
     call(request, metadata, options, (error, response) => { if (error != null) reject(error); else resolve(response as Res) })
   })
-}
-
-/** Resource name for a ByteStream upload. */
-export function uploadResourceName (digest: Digest, instanceName = ''): string {
-  const path = `uploads/${randomUUID()}/blobs/${digest.hash}/${digest.sizeBytes}`
-  return instanceName === '' ? path : `${instanceName}/${path}`
-}
-
-/** Resource name for a ByteStream read. */
-export function readResourceName (digest: Digest, instanceName = ''): string {
-  const path = `blobs/${digest.hash}/${digest.sizeBytes}`
-  return instanceName === '' ? path : `${instanceName}/${path}`
 }
 
 /**

@@ -1,5 +1,4 @@
-/** Largest total of blob bytes in one BatchUpdateBlobs or BatchReadBlobs (advertised in capabilities). */
-export const MAX_BATCH_TOTAL_SIZE_BYTES = 4 * 1024 * 1024
+import { MAX_BATCH_TOTAL_SIZE_BYTES } from '../domain/constants.js'
 
 /**
  * Largest gRPC message accepted or sent: a full batch plus room for per-blob framing and digests.
@@ -18,12 +17,6 @@ export const UPLOAD_RESUME_TTL_MS = 5 * 60_000
 
 /** Directories per GetTree response page when the client does not choose. */
 export const DEFAULT_TREE_PAGE_SIZE = 1000
-
-/**
- * Largest Tree or Directory blob read whole into memory (GetTree, action-result completeness).
- * A larger one is refused as malformed instead of risking the node's memory.
- */
-export const MAX_TREE_BLOB_BYTES = 64 * 1024 * 1024
 
 /** Highest REAPI version this server implements. */
 export const HIGH_API_VERSION = { major: 2, minor: 3, patch: 0, prerelease: '' }

@@ -1,27 +1,8 @@
 import * as grpc from '@grpc/grpc-js'
-import * as protoLoader from '@grpc/proto-loader'
-import { PROTOS_DIR } from '../protos-dir.js'
+import { packageDefinition } from '../domain/messages.js'
 import type { ProtoGrpcType as RemoteExecutionProto } from '../generated/remote_execution.js'
 import type { ProtoGrpcType as ByteStreamProto } from '../generated/bytestream.js'
 import type { ProtoGrpcType as AdminProto } from '../generated/admin.js'
-
-/** The options every peercas process loads protos with (they shape the JS objects). */
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: false,
-  longs: Number,
-  enums: String,
-  defaults: true,
-  oneofs: true
-}
-
-const packageDefinition = protoLoader.loadSync(
-  [
-    'build/bazel/remote/execution/v2/remote_execution.proto',
-    'google/bytestream/bytestream.proto',
-    'peercas/admin/v1/admin.proto'
-  ],
-  { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTOS_DIR] }
-)
 
 type LoadedProtos = RemoteExecutionProto & ByteStreamProto & AdminProto
 

@@ -6,9 +6,10 @@ import { formatDigest, type Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { BlobWriter } from '../store/blob-writer.js'
 import { DigestMismatchError } from '../store/errors.js'
-import { createClients, readResourceName, uploadResourceName, type ReapiClients } from '../reapi/clients.js'
-import { MAX_BATCH_TOTAL_SIZE_BYTES } from '../reapi/constants.js'
-import { reapi } from '../reapi/protos.js'
+import { createClients, type ReapiClients } from '../reapi/clients.js'
+import { readResourceName, uploadResourceName } from '../domain/resource-names.js'
+import { MAX_BATCH_TOTAL_SIZE_BYTES } from '../domain/constants.js'
+import { reapiMessages } from '../domain/messages.js'
 import type { CircuitBreaker } from './circuit-breaker.js'
 import { DEFAULT_MAX_BATCH_BYTES, FIND_MISSING_CHUNK, MIN_UPLOAD_RATE_BYTES, STREAM_CHUNK_BYTES } from './constants.js'
 import { authMetadata, type CentralEndpoint, type TokenSource } from './endpoint.js'
@@ -308,7 +309,7 @@ export class CentralClient {
       const result = await this.call('GetActionResult', async (deadline) =>
         await this.attempt(this.clients.actionCache.GetActionResult.bind(this.clients.actionCache) as unknown as UnaryFn<object, object>,
           { instanceName, actionDigest: toMessage(actionDigest), inlineStdout: false, inlineStderr: false, digestFunction: 'SHA256' }, deadline, signal), signal, { deadlineMs })
-      return reapi.ActionResult.serialize(result)
+      return reapiMessages.ActionResult.serialize(result)
     } catch (error) {
       const code = grpcCode(error)
       if (code === grpc.status.NOT_FOUND) return undefined

@@ -3,8 +3,8 @@ import type { PeercasConfig } from '../config/schema.js'
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
-import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
-import { reapi } from '../reapi/protos.js'
+import type { NameFetcher } from '../resolve/named-results.js'
+import { reapiMessages } from '../domain/messages.js'
 import type { RemoteStatus__Output } from '../generated/peercas/admin/v1/RemoteStatus.js'
 import type { FlushProgress } from '../generated/peercas/admin/v1/FlushProgress.js'
 import { CentralClient } from './central-client.js'
@@ -19,6 +19,7 @@ import { createReadThrough, PresenceCache } from './read-through.js'
 import { jitteredDelay } from './retry.js'
 import { UploadQueue } from './upload-queue.js'
 import { actionBlobs, Uploader } from './uploader.js'
+import { actionResultName } from '../domain/names.js'
 
 export { CentralOfflineError, CentralAuthError, CentralCorruptBlobError, CentralIncompatibleError, CentralTimeoutError, CredentialsFileError, InvalidEndpointError } from './errors.js'
 
@@ -51,8 +52,8 @@ export interface RemoteInit {
 export interface RemoteService {
   /** The central tier of the read path (with `findDurable`). */
   readonly blobFetcher: BlobFetcher
-  /** GetActionResult fallback to the central action cache. */
-  readonly actionResultFetcher: ActionResultFetcher
+  /** Named-result lookups in the central (its action cache). */
+  readonly nameFetcher: NameFetcher
   /** Queues blobs a local client wrote for upload. */
   enqueueBlobs(digests: Digest[]): Promise<void>
   /** Queues an action result a local client wrote for upload (after its blobs). */
@@ -137,7 +138,7 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
     onError: noteError,
     logger: log.child('upload')
   })
-  const { blobFetcher, actionResultFetcher } = createReadThrough({ client, breaker, presence, clientWaitMs: remote.clientWait, centralInstance })
+  const { blobFetcher, nameFetcher } = createReadThrough({ client, breaker, presence, clientWaitMs: remote.clientWait, centralInstance })
 
   const probeOnce = async (): Promise<boolean> => {
     try {
@@ -176,9 +177,9 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
   uploader.start()
 
   const expandAction = async (instanceName: string, actionDigest: Digest): Promise<void> => {
-    const bytes = await store.actionCache.get(instanceName, actionDigest)
+    const bytes = await store.names.get(actionResultName(instanceName, actionDigest))
     if (bytes === undefined) return
-    const blobs = await actionBlobs(reapi.ActionResult.deserialize(bytes), store)
+    const blobs = await actionBlobs(reapiMessages.ActionResult.deserialize(bytes), store)
     if (blobs !== undefined) queue.addBlobs(blobs)
   }
 
@@ -187,7 +188,7 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
 
   return {
     blobFetcher,
-    actionResultFetcher,
+    nameFetcher,
     async enqueueBlobs (digests) {
       if (remote.upload !== 'all') return
       queue.addBlobs(digests.filter((d) => !presence.has(d.hash)))

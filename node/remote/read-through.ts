@@ -1,7 +1,8 @@
 import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
-import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
+import type { NameFetcher } from '../resolve/named-results.js'
+import { actionDigestOf, type ResultName } from '../domain/names.js'
 import type { CircuitBreaker } from './circuit-breaker.js'
 import type { CentralClient } from './central-client.js'
 import { CoalescingBatchReader } from './batch-reader.js'
@@ -64,7 +65,7 @@ export interface ReadThroughInit {
  * store before they become visible. While the central is offline every method answers at once
  * ("not here").
  */
-export function createReadThrough (init: ReadThroughInit): { blobFetcher: BlobFetcher, actionResultFetcher: ActionResultFetcher } {
+export function createReadThrough (init: ReadThroughInit): { blobFetcher: BlobFetcher, nameFetcher: NameFetcher } {
   const { client, breaker, presence } = init
   const waitSignal = (signal: AbortSignal): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(init.clientWaitMs)])
   // One per store (in practice the node's only one), so concurrent small misses share calls.
@@ -110,12 +111,14 @@ export function createReadThrough (init: ReadThroughInit): { blobFetcher: BlobFe
     }
   }
 
-  const actionResultFetcher: ActionResultFetcher = {
-    async fetchActionResult (instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
-      if (!breaker.online) return undefined
-      return await client.getActionResult(init.centralInstance(instanceName), actionDigest, waitSignal(signal), init.clientWaitMs)
+  // The central is a REAPI CAS: of the named results it holds action results only.
+  const nameFetcher: NameFetcher = {
+    tier: 'remote',
+    async fetchNamed (name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
+      if (!breaker.online || name.kind !== 'action-result') return undefined
+      return await client.getActionResult(init.centralInstance(name.instanceName), actionDigestOf(name), waitSignal(signal), init.clientWaitMs)
     }
   }
 
-  return { blobFetcher, actionResultFetcher }
+  return { blobFetcher, nameFetcher }
 }

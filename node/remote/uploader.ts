@@ -1,10 +1,10 @@
-import { checkTreeSize, treeFileDigests } from '../reapi/tree.js'
+import { checkTreeSize, treeFileDigests } from '../domain/tree.js'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import { batchDigests, isEmptyDigest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
-import { referencedDigests } from '../reapi/action-cache-service.js'
-import { reapi } from '../reapi/protos.js'
+import { referencedDigests } from '../domain/action-result.js'
+import { reapiMessages } from '../domain/messages.js'
 import type { ActionResult__Output } from '../generated/build/bazel/remote/execution/v2/ActionResult.js'
 import type { CircuitBreaker } from './circuit-breaker.js'
 import type { CentralClient } from './central-client.js'
@@ -14,6 +14,7 @@ import type { Semaphore, TokenBucket } from '../limits/index.js'
 import type { PresenceCache } from './read-through.js'
 import { jitteredDelay } from './retry.js'
 import type { QueuedAction, UploadQueue } from './upload-queue.js'
+import { actionResultName } from '../domain/names.js'
 
 /** What the {@link Uploader} needs. */
 export interface UploaderInit {
@@ -198,7 +199,7 @@ export class Uploader {
 
   private async uploadAction (item: QueuedAction, signal: AbortSignal): Promise<void> {
     const { store, client, queue, logger } = this.init
-    const bytes = await store.actionCache.get(item.instanceName, item.actionDigest)
+    const bytes = await store.names.get(actionResultName(item.instanceName, item.actionDigest))
     if (bytes === undefined) {
       queue.removeAction(item)
       this.completed()
@@ -208,7 +209,7 @@ export class Uploader {
       this.refused(item)
       return
     }
-    const result = reapi.ActionResult.deserialize(bytes)
+    const result = reapiMessages.ActionResult.deserialize(bytes)
     const blobs = await actionBlobs(result, store)
     if (blobs === undefined) {
       logger.warn('action result references blobs this node no longer has; not uploading it', { action: item.actionDigest.hash })

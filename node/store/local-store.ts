@@ -13,7 +13,7 @@ import { digestOf, isEmptyDigest, type Digest } from './digest.js'
 import { BlobTooLargeError, DigestMismatchError, StoreClosedError } from './errors.js'
 import { accessKey, decodeMeta, encodeMeta, hashOfAccessKey, openIndexDb, type BlobMeta, type IndexDb, type IndexOp, type Sublevel, writeBatch } from './index-db.js'
 import { reconcileStore } from './reconcile.js'
-import { ActionCacheStore } from './action-cache.js'
+import { LevelNameIndex, type NameIndex } from './name-index.js'
 
 /** Options of {@link LocalStore.open}. */
 export interface LocalStoreInit {
@@ -86,8 +86,8 @@ const DIRTY_KEY = 'dirty'
  * between watermarks of a quota, and the action cache in the same database.
  */
 export class LocalStore implements BlobWriterHost {
-  /** Action results, namespaced by instance name. */
-  readonly actionCache: ActionCacheStore
+  /** Named results (action results…), namespaced by kind and instance name. */
+  readonly names: NameIndex
   readonly tempDir: string
   readonly inlineThresholdBytes: number
   readonly fsync: boolean
@@ -121,7 +121,7 @@ export class LocalStore implements BlobWriterHost {
     this.recentProtectionMs = init.recentProtectionMs ?? RECENT_WRITE_PROTECTION_MS
     this.log = init.logger ?? silentLogger
     this.totals = totals
-    this.actionCache = new ActionCacheStore(index)
+    this.names = new LevelNameIndex(index)
     this.flushTimer = setInterval(() => { void this.flushAccessTimes().catch((error) => { this.log.warn('access-time flush failed', { error }) }) }, ACCESS_TIME_FLUSH_INTERVAL_MS)
     this.flushTimer.unref()
   }
@@ -180,7 +180,7 @@ export class LocalStore implements BlobWriterHost {
    * upload queue, peer bookkeeping). Writes to it are crash-safe like the index itself.
    */
   sublevel (name: string): Sublevel {
-    if (['blob', 'data', 'lru', 'ac', 'act', 'meta'].includes(name)) throw new RangeError(`sublevel name ${name} is reserved by the store`)
+    if (['blob', 'data', 'lru', 'ac', 'act', 'meta'].includes(name) || name.startsWith('name:') || name.startsWith('name-time:')) throw new RangeError(`sublevel name ${name} is reserved by the store`)
     return this.index.db.sublevel<string, Buffer>(name, { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as Sublevel
   }
 

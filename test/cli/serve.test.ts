@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import { makeTempDir } from '../helpers/node.js'
 import { runPeercas, peercas, type PeercasProcess } from '../helpers/process.js'
-import { createClients, uploadResourceName, unary } from '../../node/reapi/clients.js'
+import { createClients, unary } from '../../node/reapi/clients.js'
+import { uploadResourceName } from '../../node/domain/resource-names.js'
 import { digestOf } from '../../node/store/digest.js'
 
 const running: PeercasProcess[] = []

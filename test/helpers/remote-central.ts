@@ -20,6 +20,8 @@ import { reapi } from '../../node/reapi/protos.js'
 import { rpcError } from '../../node/reapi/errors.js'
 import { createClients, unary, type ReapiClients } from '../../node/reapi/clients.js'
 import { makeTempDir } from './node.js'
+import { NamedResultResolver } from '../../node/resolve/named-results.js'
+import { actionResultRule } from '../../node/resolve/named-result-rules.js'
 
 /** Knobs of a {@link FaultyCentral}; change them while it runs. */
 export interface CentralFaults {
@@ -152,7 +154,7 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
   const capabilities = createCapabilitiesService()
   server.addService(reapi.ContentAddressableStorage.service, wrap(createCasService({ store, resolver })))
   server.addService(byteStreamServiceDefinition(), wrap(createByteStreamService({ store, resolver }).handlers))
-  const ac = createActionCacheService({ store, resolver }).handlers
+  const ac = createActionCacheService({ names: new NamedResultResolver({ index: store.names, blobs: resolver, rules: [actionResultRule] }) })
   server.addService(actionCacheServiceDefinition(), wrap({
     GetActionResult: ac.GetActionResult,
     UpdateActionResult: ((call, callback) => {

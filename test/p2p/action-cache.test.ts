@@ -10,6 +10,7 @@ import { startP2pTestNode, waitFor } from '../helpers/p2p-nodes.js'
 import type { TestNode } from '../helpers/node.js'
 import type { P2pService } from '../../node/p2p/index.js'
 import { encodeMeta, type IndexDb } from '../../node/store/index-db.js'
+import { actionResultName } from '../../node/domain/names.js'
 
 type P2pNode = TestNode & { p2p: P2pService }
 
@@ -20,7 +21,7 @@ async function seedAction (node: P2pNode, instanceName = ''): Promise<{ action: 
   await node.store.put(outDigest, output)
   const action = digestOf(randomBytes(64))
   const result = reapi.ActionResult.serialize({ outputFiles: [{ path: 'out.bin', digest: outDigest }], exitCode: 0 })
-  await node.store.actionCache.put(instanceName, action, result)
+  await node.store.names.put(actionResultName(instanceName, action), result)
   return { action, output }
 }
 
@@ -43,7 +44,7 @@ describe('action-cache lookups from peers', () => {
     const result = await unary(trusting.clients.actionCache.GetActionResult.bind(trusting.clients.actionCache), { instanceName: 'ns', actionDigest: action })
     expect(result.outputFiles[0]!.digest!.hash).toBe(digestOf(output).hash)
     expect(await trusting.store.has(digestOf(output))).toBe(true)
-    expect(await trusting.store.actionCache.get('ns', action)).toBeDefined()
+    expect(await trusting.store.names.get(actionResultName('ns', action))).toBeDefined()
   })
 
   it('keeps namespaces apart', async () => {
@@ -72,7 +73,7 @@ describe('action-cache lookups from peers', () => {
       expect(first.done).toBe(true)
       expect(first.failedItems).toBe(0)
       for (const s of seeded) {
-        expect(await laptop.store.actionCache.get('sync', s.action)).toBeDefined()
+        expect(await laptop.store.names.get(actionResultName('sync', s.action))).toBeDefined()
         expect(await laptop.store.has(digestOf(s.output))).toBe(true)
       }
       expect(await laptop.store.has(digestOf(loose))).toBe(true)
@@ -105,9 +106,9 @@ describe('action-cache lookups from peers', () => {
       let last: SyncProgress__Output | undefined
       for await (const p of call as AsyncIterable<SyncProgress__Output>) last = p
       expect(last!.done).toBe(true)
-      expect(await laptop.store.actionCache.get('since', fresh.action)).toBeDefined()
+      expect(await laptop.store.names.get(actionResultName('since', fresh.action))).toBeDefined()
       expect(await laptop.store.has(digestOf(fresh.output))).toBe(true)
-      expect(await laptop.store.actionCache.get('since', old.action)).toBeUndefined()
+      expect(await laptop.store.names.get(actionResultName('since', old.action))).toBeUndefined()
       expect(await laptop.store.has(digestOf(oldLoose))).toBe(false)
     } finally {
       await laptop.stop()
@@ -125,7 +126,7 @@ describe('action-cache lookups from peers', () => {
       }
       const first = await run()
       expect(first.message).toMatch(/run sync again/)
-      const have = async (): Promise<number> => (await Promise.all(seeded.map(async (s) => await laptop.store.actionCache.get('bounded', s.action)))).filter((x) => x !== undefined).length
+      const have = async (): Promise<number> => (await Promise.all(seeded.map(async (s) => await laptop.store.names.get(actionResultName('bounded', s.action))))).filter((x) => x !== undefined).length
       const afterFirst = await have()
       expect(afterFirst).toBeLessThan(3)
       await run()

@@ -12,6 +12,7 @@ import { startP2p, type P2pService, type P2pTestHooks } from '../../node/p2p/ind
 import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL } from '../../node/p2p/constants.js'
 import { makeTempDir } from '../helpers/node.js'
 import { TEST_P2P, startBarePeer, startP2pTestNode, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
+import { actionResultName } from '../../node/domain/names.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()!().catch(() => {}) })
@@ -47,7 +48,7 @@ async function put (peer: BarePeer, ...blobs: Buffer[]): Promise<Digest[]> {
 /** Stores an action result on `peer` naming `files` as outputs (and optional stdout / tree). */
 async function putResult (peer: BarePeer, files: Digest[], extra: { stdout?: Digest, tree?: Digest } = {}): Promise<Digest> {
   const action = digestOf(randomBytes(64))
-  await peer.store.actionCache.put('', action, reapi.ActionResult.serialize({
+  await peer.store.names.put(actionResultName('', action), reapi.ActionResult.serialize({
     outputFiles: files.map((digest, i) => ({ path: `out${i}`, digest })),
     outputDirectories: extra.tree !== undefined ? [{ path: 'dir', treeDigest: extra.tree }] : [],
     stdoutDigest: extra.stdout,
@@ -74,7 +75,7 @@ describe('blobs inlined in action-result answers', () => {
     // B does not know A's summary yet, so nothing could have come through the fetch protocol.
     const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
     await connected(b, a)
-    const bytes = await b.p2p.actionResultFetcher.fetchActionResult('', action, AbortSignal.timeout(5000))
+    const bytes = await b.p2p.nameFetcher.fetchNamed(actionResultName('', action), AbortSignal.timeout(5000))
     expect(bytes).toBeDefined()
     for (const d of [smallD!, stdoutD!, treeD!, inTreeD!]) expect(await b.store.read(d)).toBeDefined()
     expect(Buffer.compare((await b.store.read(inTreeD!))!, inTree)).toBe(0)
@@ -91,14 +92,14 @@ describe('blobs inlined in action-result answers', () => {
     const action = await putResult(liar, [outputD!])
     const b = await startTrustingPeer({ peers: [liar.p2p.addresses[0]!], trust: [liar.p2p.peerId] })
     await connected(b, liar)
-    expect(await b.p2p.actionResultFetcher.fetchActionResult('', action, AbortSignal.timeout(5000))).toBeUndefined()
+    expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', action), AbortSignal.timeout(5000))).toBeUndefined()
     expect(await b.store.has(outputD!)).toBe(false)
     const status = b.p2p.peers().find((p) => p.peerId === liar.p2p.peerId)!
     expect(status.banned).toBe(true)
     expect(status.bytesFetchedFrom).toBe(0)
     // Banned: not asked again.
     const again = await putResult(liar, [outputD!])
-    expect(await b.p2p.actionResultFetcher.fetchActionResult('', again, AbortSignal.timeout(5000))).toBeUndefined()
+    expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', again), AbortSignal.timeout(5000))).toBeUndefined()
   })
 
   it('answers GetActionResult from an honest trusted peer when another trusted peer lies', async () => {
@@ -109,8 +110,8 @@ describe('blobs inlined in action-result answers', () => {
     await put(honest, output)
     const action = digestOf(randomBytes(64))
     const result = reapi.ActionResult.serialize({ outputFiles: [{ path: 'o', digest: outputD }], exitCode: 0 })
-    await liar.store.actionCache.put('', action, result)
-    await honest.store.actionCache.put('', action, result)
+    await liar.store.names.put(actionResultName('', action), result)
+    await honest.store.names.put(actionResultName('', action), result)
     const node = await startP2pTestNode({ peers: [liar.p2p.addresses[0]!, honest.p2p.addresses[0]!], trust: [liar.p2p.peerId, honest.p2p.peerId] })
     cleanups.push(node.stop)
     await waitFor(() => node.p2p.peers().filter((p) => p.connected).length === 2, 'both peers to connect')
@@ -126,7 +127,7 @@ describe('blobs inlined in action-result answers', () => {
     const action = await putResult(a, [outputD!])
     const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId], hooks: { maxInlineBytes: 0 } })
     await connected(b, a)
-    expect(await b.p2p.actionResultFetcher.fetchActionResult('', action, AbortSignal.timeout(5000))).toBeDefined()
+    expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', action), AbortSignal.timeout(5000))).toBeDefined()
     expect(await b.store.has(outputD!)).toBe(false)
   })
 
@@ -136,7 +137,7 @@ describe('blobs inlined in action-result answers', () => {
     const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId], hooks: { maxInlineBytes: 2000 } })
     await connected(b, a)
     // 2000 bytes asked: the 1000-byte blob fits, the 2500-byte one does not.
-    expect(await b.p2p.actionResultFetcher.fetchActionResult('', await putResult(a, [largeD!, smallD!]), AbortSignal.timeout(5000))).toBeDefined()
+    expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [largeD!, smallD!])), AbortSignal.timeout(5000))).toBeDefined()
     expect(await b.store.has(smallD!)).toBe(true)
     expect(await b.store.has(largeD!)).toBe(false)
     // A paces what it serves each peer at 3000 bytes/s (1 s burst): 3200 bytes for a new peer at
@@ -144,7 +145,7 @@ describe('blobs inlined in action-result answers', () => {
     const c = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
     await connected(c, a)
     const [e, f] = await put(a, randomBytes(1600), randomBytes(1600))
-    expect(await c.p2p.actionResultFetcher.fetchActionResult('', await putResult(a, [e!, f!]), AbortSignal.timeout(5000))).toBeDefined()
+    expect(await c.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [e!, f!])), AbortSignal.timeout(5000))).toBeDefined()
     expect(await c.store.has(e!)).toBe(false)
     expect(await c.store.has(f!)).toBe(false)
   })
@@ -167,12 +168,12 @@ describe('reused action-result streams (/peercas/ac/1.1.0)', () => {
     await connected(b, a)
     for (let i = 0; i < 20; i++) {
       const [d] = await put(a, randomBytes(100 + i))
-      expect(await b.p2p.actionResultFetcher.fetchActionResult('', await putResult(a, [d!]), AbortSignal.timeout(5000))).toBeDefined()
+      expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d!])), AbortSignal.timeout(5000))).toBeDefined()
       expect(await b.store.has(d!)).toBe(true)
     }
     expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL)).toBe(1)
     // A miss keeps the stream too.
-    expect(await b.p2p.actionResultFetcher.fetchActionResult('', digestOf(randomBytes(10)), AbortSignal.timeout(5000))).toBeUndefined()
+    expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', digestOf(randomBytes(10))), AbortSignal.timeout(5000))).toBeUndefined()
     expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL)).toBe(1)
   })
 
@@ -182,9 +183,9 @@ describe('reused action-result streams (/peercas/ac/1.1.0)', () => {
     const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
     await connected(b, a)
     const [d1, d2] = await put(a, randomBytes(500), randomBytes(600))
-    expect(await b.p2p.actionResultFetcher.fetchActionResult('', await putResult(a, [d1!]), AbortSignal.timeout(5000))).toBeDefined()
+    expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d1!])), AbortSignal.timeout(5000))).toBeDefined()
     await waitFor(() => streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL) === 0, 'A to close the idle stream')
-    expect(await b.p2p.actionResultFetcher.fetchActionResult('', await putResult(a, [d2!]), AbortSignal.timeout(5000))).toBeDefined()
+    expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d2!])), AbortSignal.timeout(5000))).toBeDefined()
     expect(await b.store.has(d2!)).toBe(true)
   })
 
@@ -195,7 +196,7 @@ describe('reused action-result streams (/peercas/ac/1.1.0)', () => {
     await connected(b, a)
     for (let i = 0; i < 3; i++) {
       const [d] = await put(a, randomBytes(700 + i))
-      expect(await b.p2p.actionResultFetcher.fetchActionResult('', await putResult(a, [d!]), AbortSignal.timeout(5000))).toBeDefined()
+      expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d!])), AbortSignal.timeout(5000))).toBeDefined()
       expect(await b.store.has(d!)).toBe(true)
     }
     expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL) + streamsOf(b, a, ACTION_RESULT_PROTOCOL)).toBe(0)

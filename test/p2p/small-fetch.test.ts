@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { reapi } from '../../node/reapi/protos.js'
-import { referencedDigests } from '../../node/reapi/action-cache-service.js'
+import { referencedDigests } from '../../node/domain/action-result.js'
 import { digestOf, type Digest } from '../../node/store/digest.js'
 import type { P2pNode } from '../../node/p2p/p2p-node.js'
 import { putBlobs, startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
+import { actionResultName } from '../../node/domain/names.js'
 
 // A measurement, not a check: run with PEERCAS_BENCH=1. Two bare peers in this process on
 // 127.0.0.1; one fetches 4 KiB blobs from the other, one at a time, through the peer tier; and
@@ -87,7 +88,7 @@ describe.skipIf(!enabled)('small-blob peer fetch latency (PEERCAS_BENCH=1)', () 
         const digest = digestOf(data)
         await holder.store.put(digest, data)
         const action = digestOf(randomBytes(64))
-        await holder.store.actionCache.put('', action, reapi.ActionResult.serialize({ outputFiles: [{ path: 'out', digest }], exitCode: 0 }))
+        await holder.store.names.put(actionResultName('', action), reapi.ActionResult.serialize({ outputFiles: [{ path: 'out', digest }], exitCode: 0 }))
         actions.push(action)
       }
       const peer = await startBarePeer({ peers: [holder.p2p.addresses[0]!], trust: [holder.p2p.peerId], hooks: { maxInlineBytes } })
@@ -97,7 +98,7 @@ describe.skipIf(!enabled)('small-blob peer fetch latency (PEERCAS_BENCH=1)', () 
       const times: number[] = []
       for (const action of actions) {
         const started = performance.now()
-        const bytes = await p2p.actionResultFetcher.fetchActionResult('', action, AbortSignal.timeout(10_000))
+        const bytes = await p2p.nameFetcher.fetchNamed(actionResultName('', action), AbortSignal.timeout(10_000))
         for (const digest of referencedDigests(reapi.ActionResult.deserialize(bytes!)).blobs) {
           if (!(await store.has(digest))) expect(await p2p.blobFetcher.fetchInto(digest, store, AbortSignal.timeout(10_000))).toBe(true)
         }

@@ -27,7 +27,7 @@ describe.skipIf(!bazelAvailable)('Bazel through a node backed by a peercas centr
     expect(cold.exitCode, describeBazelResult(cold)).toBe(0)
     expect(cold.totalActions).toBeGreaterThan(10)
     await flushNode(a, 60_000)
-    expect(await central.store.actionCache.count()).toBeGreaterThanOrEqual(cold.totalActions)
+    expect(await central.store.names.count('action-result')).toBeGreaterThanOrEqual(cold.totalActions)
 
     const d = await startTestNode({ listen: ['127.0.0.1:0'], remote })
     nodes.push(d)

@@ -3,6 +3,7 @@ import { unary } from '../../node/reapi/clients.js'
 import { startTestNode, type TestNode } from '../helpers/node.js'
 import { hasBuildStream, startBuildStreamCentral, type BuildStreamCentral } from '../helpers/remote-central.js'
 import { findMissing, flushNode, getActionResult, randomBlobs, readBlob, writeActionResult, writeBlobs } from '../helpers/remote-blobs.js'
+import { actionResultName } from '../../node/domain/names.js'
 
 const available = hasBuildStream()
 if (!available) console.warn('[remote] SKIPPED: BuildStream 1.6.8 CAS server not importable by /usr/bin/python3')
@@ -29,7 +30,7 @@ describe.skipIf(!available)('BuildStream 1.6.8 CAS server as the central', () =>
     const missing = await unary(bst.clients.cas.FindMissingBlobs.bind(bst.clients.cas), { instanceName: '', blobDigests: blobs.map((b) => b.digest) })
     expect(missing.missingBlobDigests).toEqual([])
     // No action cache there: the result stays on this node and the queue still empties.
-    expect(await a.store.actionCache.get('', action)).toBeDefined()
+    expect(await a.store.names.get(actionResultName('', action))).toBeDefined()
     expect(a.remote!.status()).toMatchObject({ online: true, queueLength: 0 })
   })
 

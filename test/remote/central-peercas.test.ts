@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestNode, type TestNode } from '../helpers/node.js'
 import { findMissing, flushNode, getActionResult, randomBlobs, readBlob, writeActionResult, writeBlobs } from '../helpers/remote-blobs.js'
+import { actionResultName } from '../../node/domain/names.js'
 
 // Another peercas node on TCP acts as the central (it has an action cache).
 describe('a peercas node as the central CAS', () => {
@@ -27,7 +28,7 @@ describe('a peercas node as the central CAS', () => {
     const reports = await flushNode(a)
     expect(reports.at(-1)).toMatchObject({ done: true, queueLength: 0, queueBytes: 0, online: true })
     expect(await central.store.findMissing(blobs.map((x) => x.digest))).toEqual([])
-    expect(await central.store.actionCache.get('', action)).toBeDefined()
+    expect(await central.store.names.get(actionResultName('', action))).toBeDefined()
     const status = a.remote!.status()
     expect(status).toMatchObject({ configured: true, online: true, queueLength: 0, uploadedBlobs: blobs.length })
     expect(status.endpoint).toBe(`grpc://${central.tcpAddresses[0]}`)

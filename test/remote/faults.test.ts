@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { makeTempDir } from '../helpers/node.js'
 import { freePort, remoteHarness, startFaultyCentral } from '../helpers/remote-central.js'
 import { findMissing, flushNode, randomBlobs, readBlob, waitFor, writeBlobs } from '../helpers/remote-blobs.js'
+import { actionResultName } from '../../node/domain/names.js'
 
 const FAST = { callTimeout: '2s', clientWait: '1s' }
 
@@ -131,8 +132,8 @@ describe('a misbehaving or absent central CAS', () => {
     const action = await writeActionResult(n.clients, out!)
     await flushNode(n)
     expect(await c.store.has(out!.digest)).toBe(true)
-    expect(await c.store.actionCache.get('', action)).toBeUndefined()
-    expect(await n.store.actionCache.get('', action)).toBeDefined()
+    expect(await c.store.names.get(actionResultName('', action))).toBeUndefined()
+    expect(await n.store.names.get(actionResultName('', action))).toBeDefined()
   })
 
   it('uploads only action results and the blobs they reference with upload: ac-only', async () => {
@@ -145,6 +146,6 @@ describe('a misbehaving or absent central CAS', () => {
     await flushNode(n)
     expect(await c.store.has(out!.digest)).toBe(true)
     expect(await c.store.has(input!.digest)).toBe(false)
-    expect(await c.store.actionCache.get('', action)).toBeDefined()
+    expect(await c.store.names.get(actionResultName('', action))).toBeDefined()
   })
 })

@@ -7,6 +7,7 @@ import { EMPTY_DIGEST, digestOf, type Digest } from '../../node/store/digest.js'
 import { DataDirLockedError, DigestMismatchError, BlobTooLongError, BlobTooLargeError, WriteAbortedError } from '../../node/store/errors.js'
 import { makeTempDir } from '../helpers/node.js'
 import { waitFor } from '../helpers/wait.js'
+import { actionResultName } from '../../node/domain/names.js'
 
 const dirs: string[] = []
 const stores: LocalStore[] = []
@@ -274,14 +275,14 @@ describe('LocalStore', () => {
     const small = randomBytes(10); const large = randomBytes(100_000)
     await store.put(digestOf(small), small)
     await store.put(digestOf(large), large)
-    await store.actionCache.put('inst', digestOf(small), Buffer.from('result'))
+    await store.names.put(actionResultName('inst', digestOf(small)), Buffer.from('result'))
     await store.close()
     store = await openStore({}, dir)
     expect(store.stats()).toMatchObject({ blobCount: 2, totalBytes: 100_010 })
     expect(sameBytes(await store.read(digestOf(small)), small)).toBe(true)
     expect(sameBytes(await streamAll(store, digestOf(large)), large)).toBe(true)
-    expect(await store.actionCache.get('inst', digestOf(small))).toEqual(Buffer.from('result'))
-    expect(await store.actionCache.get('other', digestOf(small))).toBeUndefined()
+    expect(await store.names.get(actionResultName('inst', digestOf(small)))).toEqual(Buffer.from('result'))
+    expect(await store.names.get(actionResultName('other', digestOf(small)))).toBeUndefined()
   })
 
   it('refuses a second store on the same data dir', async () => {

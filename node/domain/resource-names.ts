@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto'
 import { validateDigest, type Digest } from '../store/digest.js'
 import { InvalidDigestError } from '../store/errors.js'
-import { InvalidRequestError, NotSupportedError } from './errors.js'
+import { InvalidRequestError, NotSupportedError } from '../reapi/errors.js'
 
 /** Path segments REAPI reserves; an instance name may not contain them. */
 const RESERVED_SEGMENTS = new Set(['blobs', 'uploads', 'actions', 'actionResults', 'operations', 'capabilities', 'compressed-blobs'])
@@ -104,4 +105,16 @@ function splitResourceName (name: string): string[] {
 
 function quote (text: string): string {
   return JSON.stringify(text.length > 200 ? `${text.slice(0, 197)}...` : text)
+}
+
+/** Resource name for a ByteStream upload of `digest` (a fresh upload id each call). */
+export function uploadResourceName (digest: Digest, instanceName = ''): string {
+  const path = `uploads/${randomUUID()}/blobs/${digest.hash}/${digest.sizeBytes}`
+  return instanceName === '' ? path : `${instanceName}/${path}`
+}
+
+/** Resource name for a ByteStream read of `digest`. */
+export function readResourceName (digest: Digest, instanceName = ''): string {
+  const path = `blobs/${digest.hash}/${digest.sizeBytes}`
+  return instanceName === '' ? path : `${instanceName}/${path}`
 }

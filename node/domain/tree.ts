@@ -1,8 +1,8 @@
 import type { Digest } from '../store/digest.js'
 import { MAX_TREE_BLOB_BYTES } from './constants.js'
-import { InvalidRequestError } from './errors.js'
-import { digestFromMessage } from './request-fields.js'
-import { reapi } from './protos.js'
+import { InvalidRequestError } from '../reapi/errors.js'
+import { digestFromMessage } from './resource-names.js'
+import { reapiMessages } from './messages.js'
 
 /** A blob named as an output Tree that is too large or does not decode as one. */
 export class InvalidTreeError extends InvalidRequestError {
@@ -17,9 +17,9 @@ export class InvalidTreeError extends InvalidRequestError {
  */
 export function treeFileDigests (treeDigest: Digest, bytes: Buffer): Digest[] {
   checkTreeSize(treeDigest)
-  let tree: ReturnType<typeof reapi.Tree.deserialize>
+  let tree: ReturnType<typeof reapiMessages.Tree.deserialize>
   try {
-    tree = reapi.Tree.deserialize(bytes)
+    tree = reapiMessages.Tree.deserialize(bytes)
   } catch (error) {
     throw new InvalidTreeError(`blob ${treeDigest.hash}/${treeDigest.sizeBytes} is not a Tree message`, { cause: error })
   }
