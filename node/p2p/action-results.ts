@@ -5,7 +5,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../log/logger.js'
 import { isEmptyDigest, type Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobReader, BlobSink } from '../store/index.js'
+import type { ActionCacheStore } from '../store/action-cache.js'
 import { referencedDigests, type ActionResultFetcher } from '../reapi/action-cache-service.js'
 import { reapi } from '../reapi/protos.js'
 import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, INLINE_BLOB_OVERHEAD_BYTES, LOOKUP_IDLE_STREAMS_PER_PEER, LOOKUP_STREAM_IDLE_MS, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, MAX_INLINE_BLOBS, MAX_INLINE_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
@@ -21,7 +22,7 @@ import type { PeerBook, PeerRecord } from './peer-book.js'
 /** What {@link ActionResultProtocol} needs. */
 export interface ActionResultProtocolInit {
   libp2p: Libp2p
-  store: LocalStore
+  store: BlobReader & BlobSink & { readonly actionCache: ActionCacheStore }
   logger: Logger
   /** Peer IDs whose answers are accepted (config `trust.peers`). */
   trustedPeers: readonly string[]

@@ -3,7 +3,8 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobCatalog } from '../store/index.js'
+import type { ActionCacheStore } from '../store/action-cache.js'
 import { LIST_PAGE_ENTRIES, LIST_PROTOCOL, MAX_CONTROL_FRAME_BYTES } from './constants.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
 import { PeerMisbehavedError } from './errors.js'
@@ -13,7 +14,7 @@ import { messages, type ActionEntryMessage, type BlobRefMessage } from './messag
 /** What {@link ListProtocol} needs. */
 export interface ListProtocolInit {
   libp2p: Libp2p
-  store: LocalStore
+  store: Pick<BlobCatalog, 'digests'> & { readonly actionCache: ActionCacheStore }
   logger: Logger
   stallTimeoutMs: number
 }

@@ -5,7 +5,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '../log/logger.js'
 import { batchDigests, isEmptyDigest, type Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobReader, BlobSink } from '../store/index.js'
+import type { ActionCacheStore } from '../store/action-cache.js'
 import { reapi } from '../reapi/protos.js'
 import { referencedDigests } from '../reapi/action-cache-service.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
@@ -21,7 +22,7 @@ import type { PeerBook } from './peer-book.js'
 /** What {@link syncFromPeer} needs. */
 export interface SyncComponents {
   libp2p: Libp2p
-  store: LocalStore
+  store: BlobReader & BlobSink & { readonly actionCache: ActionCacheStore }
   list: ListProtocol
   actionResults: ActionResultProtocol
   client: FetchClient

@@ -2,7 +2,7 @@ import type { ActionCacheHandlers } from '../generated/build/bazel/remote/execut
 import type { ActionResult, ActionResult__Output } from '../generated/build/bazel/remote/execution/v2/ActionResult.js'
 import type { Digest } from '../store/digest.js'
 import { isEmptyDigest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { ActionCacheStore } from '../store/action-cache.js'
 import type { TieredResolver } from '../resolve/tiered-resolver.js'
 import type { Logger } from '../log/logger.js'
 import { silentLogger } from '../log/logger.js'
@@ -21,7 +21,7 @@ export interface ActionResultFetcher {
 
 /** What the ActionCache service needs. */
 export interface ActionCacheServiceDeps {
-  store: LocalStore
+  store: { readonly actionCache: ActionCacheStore }
   resolver: TieredResolver
   /** Tried in order on a local miss. */
   actionResultFetchers?: ActionResultFetcher[]

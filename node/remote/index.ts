@@ -1,7 +1,8 @@
 import type { Logger } from '../log/logger.js'
 import type { PeercasConfig } from '../config/schema.js'
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobReader, BlobSink, EvictionGuards, SublevelProvider } from '../store/index.js'
+import type { ActionCacheStore } from '../store/action-cache.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { ActionResultFetcher } from '../reapi/action-cache-service.js'
 import { reapi } from '../reapi/protos.js'
@@ -25,7 +26,7 @@ export { CentralOfflineError, CentralAuthError, CentralCorruptBlobError, Central
 /** What the central-CAS layer needs from the node. */
 export interface RemoteComponents {
   config: PeercasConfig
-  store: LocalStore
+  store: BlobReader & BlobSink & SublevelProvider & EvictionGuards & { readonly actionCache: ActionCacheStore }
   logger: Logger
   /** Tuning that is not configuration (tests shorten these). */
   init?: RemoteInit
@@ -137,7 +138,7 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
     onError: noteError,
     logger: log.child('upload')
   })
-  const { blobFetcher, actionResultFetcher } = createReadThrough({ client, breaker, presence, clientWaitMs: remote.clientWait, centralInstance })
+  const { blobFetcher, actionResultFetcher } = createReadThrough({ client, store, breaker, presence, clientWaitMs: remote.clientWait, centralInstance })
 
   const probeOnce = async (): Promise<boolean> => {
     try {
