@@ -56,7 +56,7 @@ serveWorker({
       const ms: number[] = []
       for (const digest of digests) {
         const started = performance.now()
-        const ok = await node.blobFetcher.fetchInto(digest, store, AbortSignal.timeout(300_000))
+        const ok = await node.blobFetcher.fetchInto(digest, AbortSignal.timeout(300_000))
         ms.push(performance.now() - started)
         if (!ok) throw new Error(`peer fetch of ${digest.hash} failed`)
       }

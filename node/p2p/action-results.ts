@@ -5,7 +5,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../log/logger.js'
 import { isEmptyDigest, type Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobReader, BlobSink } from '../store/index.js'
+import type { NameIndex } from '../store/name-index.js'
 import { referencedDigests } from '../domain/action-result.js'
 import type { NameFetcher } from '../resolve/named-results.js'
 import { actionDigestOf, type ResultName } from '../domain/names.js'
@@ -24,7 +25,7 @@ import { actionResultName } from '../domain/names.js'
 /** What {@link ActionResultProtocol} needs. */
 export interface ActionResultProtocolInit {
   libp2p: Libp2p
-  store: LocalStore
+  store: BlobReader & BlobSink & { readonly names: NameIndex }
   logger: Logger
   /** Peer IDs whose answers are accepted (config `trust.peers`). */
   trustedPeers: readonly string[]

@@ -2,7 +2,7 @@ import type { Libp2p } from 'libp2p'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobCatalog } from '../store/index.js'
 import {
   AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_DELTA_ENTRIES, MIN_RESUMMARIZE_MS,
   PAUSED_SENDER_REVIEW_MS, SUMMARY_HEADROOM, SUMMARY_PART_BYTES
@@ -17,7 +17,7 @@ import { BloomFilter, bitsPerKey, bloomParamsFor, SUMMARY_VERSION } from './summ
 /** What {@link Availability} needs. */
 export interface AvailabilityInit {
   libp2p: Libp2p
-  store: LocalStore
+  store: BlobCatalog
   logger: Logger
   /** Batch new blobs into one delta per peer this often. */
   announceIntervalMs: number

@@ -1,7 +1,7 @@
 import type { Libp2p } from 'libp2p'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobSink } from '../store/index.js'
 import { FETCH_IDLE_STREAMS_PER_PEER, FETCH_PROTOCOL, FETCH_STREAM_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_WANTS_PER_REQUEST, type FETCH_STREAM_IDLE_MS } from './constants.js'
 import { toBlobRef } from './cid.js'
 import { PeerMisbehavedError, PeerStalledError, UnexpectedEndError, isTransportError } from './errors.js'
@@ -58,7 +58,7 @@ export interface FetchOptions {
  * Streams the current want's body (`length` bytes) into `store` as `digest`, verified; nothing is
  * stored unless it matches (DigestMismatchError otherwise).
  */
-export async function storeBody (session: FetchSession, length: number, digest: Digest, store: LocalStore): Promise<void> {
+export async function storeBody (session: FetchSession, length: number, digest: Digest, store: BlobSink): Promise<void> {
   const writer = store.createWriter(digest)
   try {
     for await (const chunk of session.body(length)) {
@@ -255,7 +255,7 @@ export class FetchClient {
    * 'not-found' or 'busy' per the peer's answer; throws DigestMismatchError when the bytes do not
    * match (the caller bans), or a transport error.
    */
-  async fetchInto (peer: string, digest: Digest, store: LocalStore, signal: AbortSignal, options: FetchOptions = {}): Promise<FetchOutcome> {
+  async fetchInto (peer: string, digest: Digest, store: BlobSink, signal: AbortSignal, options: FetchOptions = {}): Promise<FetchOutcome> {
     const session = await this.open(peer, [{ digest }], signal, options)
     const started = performance.now()
     try {

@@ -3,7 +3,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import type { Readable } from 'node:stream'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobReader } from '../store/index.js'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { FETCH_PROTOCOL, FETCH_STREAM_PROTOCOL, IDLE_STREAM_CLOSE_GRACE_MS, MAX_CONTROL_FRAME_BYTES, MAX_WANTS_PER_REQUEST, SEND_CHUNK_BYTES } from './constants.js'
 import { fromBlobRef } from './cid.js'
@@ -23,7 +23,7 @@ export type ServeTransform = (digest: Digest, offset: number, chunk: Uint8Array)
 /** What {@link FetchServer} needs. */
 export interface FetchServerInit {
   libp2p: Libp2p
-  store: LocalStore
+  store: BlobReader
   book: PeerBook
   logger: Logger
   /** Fetch requests served at once, over all peers; also the most idle 1.1.0 streams kept. */

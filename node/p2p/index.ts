@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js'
 import type { PeercasConfig } from '../config/schema.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobCatalog, BlobReader, BlobSink } from '../store/index.js'
+import type { NameIndex } from '../store/name-index.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { NameFetcher } from '../resolve/named-results.js'
 import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
@@ -13,7 +14,7 @@ import { P2pNode } from './p2p-node.js'
 /** What the p2p layer needs from the node. */
 export interface P2pComponents {
   config: PeercasConfig
-  store: LocalStore
+  store: BlobReader & BlobSink & BlobCatalog & { readonly names: NameIndex }
   logger: Logger
   /** Test hooks; never set in production. */
   testHooks?: P2pTestHooks

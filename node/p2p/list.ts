@@ -4,7 +4,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { parseDigestString } from '../store/digest.js'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobCatalog } from '../store/index.js'
+import type { NameIndex } from '../store/name-index.js'
 import { LIST_PAGE_ENTRIES, LIST_PROTOCOL, MAX_CONTROL_FRAME_BYTES } from './constants.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
 import { PeerMisbehavedError } from './errors.js'
@@ -14,7 +15,7 @@ import { messages, type ActionEntryMessage, type BlobRefMessage } from './messag
 /** What {@link ListProtocol} needs. */
 export interface ListProtocolInit {
   libp2p: Libp2p
-  store: LocalStore
+  store: Pick<BlobCatalog, 'digests'> & { readonly names: NameIndex }
   logger: Logger
   stallTimeoutMs: number
 }

@@ -77,7 +77,7 @@ export class P2pNode implements P2pService {
       const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs, maxStreamsPerPeer: p2p.maxStreamsPerPeer, streamIdleMs: hooks?.fetchStreamIdleMs, legacyOnly: hooks?.legacyFetchOnly })
       const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, serveRate, maxInlineBytes: components.testHooks?.maxInlineBytes, transform, stall: components.testHooks?.stall })
       const list = new ListProtocol({ libp2p, store, logger: logger.child('list'), stallTimeoutMs })
-      const fetcher = new PeerFetcher({ availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
+      const fetcher = new PeerFetcher({ store, availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
       await availability.start()
       await server.start()
       await actionResults.start()

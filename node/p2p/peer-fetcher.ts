@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobReader, BlobSink } from '../store/index.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { AvailabilityIndex } from './availability.js'
 import { MAX_FETCH_CANDIDATES, MAX_PARALLEL_SOURCES, MAX_PIECE_BYTES, MIN_PIECE_BYTES, PEER_ANSWER_TIMEOUT_MS, PEER_TIER_BUDGET_MS } from './constants.js'
@@ -12,6 +12,8 @@ import type { PeerBook } from './peer-book.js'
 
 /** What {@link PeerFetcher} needs. */
 export interface PeerFetcherInit {
+  /** Where fetched blobs go (the local store); pieces are re-read from it to find a lying peer. */
+  store: BlobReader & BlobSink
   availability: AvailabilityIndex
   client: FetchClient
   book: PeerBook
@@ -67,7 +69,8 @@ export class PeerFetcher implements BlobFetcher {
    * Fetches from the best candidates, at most {@link MAX_FETCH_CANDIDATES} distinct peers, so a
    * blob no peer has costs a bounded number of round trips however many summaries claim it.
    */
-  async fetchInto (digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean> {
+  async fetchInto (digest: Digest, signal: AbortSignal): Promise<boolean> {
+    const { store } = this.init
     const candidates = this.candidatesFor(digest)
     if (candidates.length === 0) return false
     if (digest.sizeBytes >= this.init.parallelThreshold && candidates.length >= 2) {
@@ -79,7 +82,7 @@ export class PeerFetcher implements BlobFetcher {
   }
 
   /** Tries one candidate at a time until one delivers verified bytes. */
-  private async fetchSequential (digest: Digest, candidates: string[], store: LocalStore, signal: AbortSignal): Promise<boolean> {
+  private async fetchSequential (digest: Digest, candidates: string[], store: BlobSink, signal: AbortSignal): Promise<boolean> {
     const { book } = this.init
     // Waiting for answers (and BUSY back-off) is bounded per read; bytes already flowing are not cut.
     const deadline = performance.now() + this.budgetMs
@@ -118,7 +121,7 @@ export class PeerFetcher implements BlobFetcher {
   }
 
   /** After a parallel fetch failed verification: fetch from one source at a time, then blame. */
-  private async fetchAfterMismatch (digest: Digest, served: ServedPiece[], store: LocalStore, signal: AbortSignal): Promise<boolean> {
+  private async fetchAfterMismatch (digest: Digest, served: ServedPiece[], store: BlobReader & BlobSink, signal: AbortSignal): Promise<boolean> {
     const ok = await this.fetchSequential(digest, this.candidatesFor(digest), store, signal)
     if (ok) {
       // The verified blob is the reference: whoever sent a piece that differs from it lied.
@@ -141,7 +144,7 @@ export class PeerFetcher implements BlobFetcher {
    * Fetches pieces from several peers at once (a faster peer takes more pieces) and writes them
    * in order through one verifying writer, holding at most a few pieces per source in memory.
    */
-  private async fetchParallel (digest: Digest, candidates: string[], store: LocalStore, signal: AbortSignal): Promise<'ok' | 'failed' | { mismatch: ServedPiece[] }> {
+  private async fetchParallel (digest: Digest, candidates: string[], store: BlobSink, signal: AbortSignal): Promise<'ok' | 'failed' | { mismatch: ServedPiece[] }> {
     const sources = candidates.slice(0, MAX_PARALLEL_SOURCES)
     const pieceSize = Math.min(MAX_PIECE_BYTES, Math.max(MIN_PIECE_BYTES, Math.ceil(digest.sizeBytes / (sources.length * 4))))
     const pieceCount = Math.ceil(digest.sizeBytes / pieceSize)
@@ -232,7 +235,7 @@ function requeue (queue: number[], piece: number): void {
   queue.splice(i, 0, piece)
 }
 
-async function hashRange (store: LocalStore, digest: Digest, offset: number, length: number): Promise<string | undefined> {
+async function hashRange (store: BlobReader, digest: Digest, offset: number, length: number): Promise<string | undefined> {
   const stream = await store.openReadStream(digest, { offset, limit: length })
   if (stream === undefined) return undefined
   const hash = createHash('sha256')

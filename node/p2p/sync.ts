@@ -5,7 +5,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '../log/logger.js'
 import { batchDigests, isEmptyDigest, type Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobReader, BlobSink } from '../store/index.js'
+import type { NameIndex } from '../store/name-index.js'
 import { reapiMessages } from '../domain/messages.js'
 import { referencedDigests } from '../domain/action-result.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
@@ -22,7 +23,7 @@ import { actionResultName } from '../domain/names.js'
 /** What {@link syncFromPeer} needs. */
 export interface SyncComponents {
   libp2p: Libp2p
-  store: LocalStore
+  store: BlobReader & BlobSink & { readonly names: NameIndex }
   list: ListProtocol
   actionResults: ActionResultProtocol
   client: FetchClient

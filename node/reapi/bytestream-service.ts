@@ -3,7 +3,7 @@ import type { ByteStreamHandlers } from '../generated/google/bytestream/ByteStre
 import type { WriteRequest__Output } from '../generated/google/bytestream/WriteRequest.js'
 import type { Digest } from '../store/digest.js'
 import type { BlobWriter } from '../store/blob-writer.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobReader, BlobSink } from '../store/index.js'
 import type { TieredResolver } from '../resolve/tiered-resolver.js'
 import type { Logger } from '../log/logger.js'
 import { silentLogger } from '../log/logger.js'
@@ -16,7 +16,7 @@ import { DigestMismatchError } from '../store/errors.js'
 
 /** What the ByteStream service needs. */
 export interface ByteStreamServiceDeps {
-  store: LocalStore
+  store: BlobReader & BlobSink
   resolver: TieredResolver
   onBlobsWritten?: (digests: Digest[]) => Promise<void> | void
   logger?: Logger

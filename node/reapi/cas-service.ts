@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js'
 import type { ContentAddressableStorageHandlers } from '../generated/build/bazel/remote/execution/v2/ContentAddressableStorage.js'
 import type { Directory__Output } from '../generated/build/bazel/remote/execution/v2/Directory.js'
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobSink } from '../store/index.js'
 import type { TieredResolver } from '../resolve/tiered-resolver.js'
 import { DEFAULT_TREE_PAGE_SIZE } from './constants.js'
 import { MAX_BATCH_TOTAL_SIZE_BYTES, MAX_TREE_BLOB_BYTES } from '../domain/constants.js'
@@ -12,7 +12,7 @@ import { reapiMessages } from '../domain/messages.js'
 
 /** What the CAS service needs. */
 export interface CasServiceDeps {
-  store: LocalStore
+  store: BlobSink
   resolver: TieredResolver
   /** Called after blobs are stored by a client (the write-behind queue and peer announcements hook here). */
   onBlobsWritten?: (digests: Digest[]) => Promise<void> | void

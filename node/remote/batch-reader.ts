@@ -1,5 +1,5 @@
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobSink } from '../store/index.js'
 import type { CentralClient } from './central-client.js'
 import { formatDigest } from '../store/digest.js'
 import { BATCH_READ_MAX_BLOBS, BATCH_READ_THRESHOLD_BYTES, BATCH_READS_IN_FLIGHT } from './constants.js'
@@ -9,7 +9,7 @@ import { CentralTimeoutError } from './errors.js'
 export interface CoalescingBatchReaderInit {
   client: Pick<CentralClient, 'batchReadInto' | 'capabilities'>
   /** Where fetched blobs are stored, verified. */
-  store: LocalStore
+  store: BlobSink
   /** Deadline of each batch, ms (a local client never waits longer on the central). */
   clientWaitMs: number
   /** BatchReadBlobs calls in flight at once. @default 2 ({@link BATCH_READS_IN_FLIGHT}) */

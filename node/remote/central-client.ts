@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import type { Readable } from 'node:stream'
 import type { Logger } from '../log/logger.js'
 import { formatDigest, type Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobSink } from '../store/index.js'
 import type { BlobWriter } from '../store/blob-writer.js'
 import { DigestMismatchError } from '../store/errors.js'
 import { createClients, type ReapiClients } from '../reapi/clients.js'
@@ -126,7 +126,7 @@ export class CentralClient {
    * central, or failed (bytes that do not match are a {@link CentralCorruptBlobError}). One bad
    * blob fails only its own entry; a failed call rejects.
    */
-  async batchReadInto (digests: readonly Digest[], store: LocalStore, signal: AbortSignal, deadlineMs?: number): Promise<Map<string, BatchReadOutcome>> {
+  async batchReadInto (digests: readonly Digest[], store: BlobSink, signal: AbortSignal, deadlineMs?: number): Promise<Map<string, BatchReadOutcome>> {
     const response = await this.call('BatchReadBlobs', async (deadline) =>
       await this.attempt(this.clients.cas.BatchReadBlobs.bind(this.clients.cas) as unknown as UnaryFn<object, { responses: Array<{ digest?: { hash: string, sizeBytes: number | string } | null, data: Buffer, status?: { code: number } | null }> }>,
         { instanceName: this.init.instanceName, digests: digests.map(toMessage), digestFunction: 'SHA256' }, deadline, signal), signal, { deadlineMs })
@@ -159,7 +159,7 @@ export class CentralClient {
    * runs over the whole blob across attempts, so bytes sent after a resume are verified like the
    * rest, and a blob that does not verify is never stored.
    */
-  async streamInto (digest: Digest, store: LocalStore, signal: AbortSignal, idleMs: number): Promise<boolean> {
+  async streamInto (digest: Digest, store: BlobSink, signal: AbortSignal, idleMs: number): Promise<boolean> {
     let writer = store.createWriter(digest)
     let progressed = false
     let interruption = ''

@@ -1,7 +1,8 @@
 import type { Logger } from '../log/logger.js'
 import type { PeercasConfig } from '../config/schema.js'
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobReader, BlobSink, EvictionGuards, SublevelProvider } from '../store/index.js'
+import type { NameIndex } from '../store/name-index.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { NameFetcher } from '../resolve/named-results.js'
 import { reapiMessages } from '../domain/messages.js'
@@ -26,7 +27,7 @@ export { CentralOfflineError, CentralAuthError, CentralCorruptBlobError, Central
 /** What the central-CAS layer needs from the node. */
 export interface RemoteComponents {
   config: PeercasConfig
-  store: LocalStore
+  store: BlobReader & BlobSink & SublevelProvider & EvictionGuards & { readonly names: NameIndex }
   logger: Logger
   /** Tuning that is not configuration (tests shorten these). */
   init?: RemoteInit
@@ -138,7 +139,7 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
     onError: noteError,
     logger: log.child('upload')
   })
-  const { blobFetcher, nameFetcher } = createReadThrough({ client, breaker, presence, clientWaitMs: remote.clientWait, centralInstance })
+  const { blobFetcher, nameFetcher } = createReadThrough({ client, store, breaker, presence, clientWaitMs: remote.clientWait, centralInstance })
 
   const probeOnce = async (): Promise<boolean> => {
     try {

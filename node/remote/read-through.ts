@@ -1,5 +1,5 @@
 import type { Digest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobSink } from '../store/index.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { NameFetcher } from '../resolve/named-results.js'
 import { actionDigestOf, type ResultName } from '../domain/names.js'
@@ -50,6 +50,8 @@ export class PresenceCache {
 /** What the read-through tier needs. */
 export interface ReadThroughInit {
   client: CentralClient
+  /** Where fetched blobs go (the local store). */
+  store: BlobSink
   breaker: CircuitBreaker
   presence: PresenceCache
   /** Longest a local client waits on the central, ms. */
@@ -66,27 +68,19 @@ export interface ReadThroughInit {
  * ("not here").
  */
 export function createReadThrough (init: ReadThroughInit): { blobFetcher: BlobFetcher, nameFetcher: NameFetcher } {
-  const { client, breaker, presence } = init
+  const { client, store, breaker, presence } = init
   const waitSignal = (signal: AbortSignal): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(init.clientWaitMs)])
-  // One per store (in practice the node's only one), so concurrent small misses share calls.
-  const batchReaders = new WeakMap<LocalStore, CoalescingBatchReader>()
-  const batchReaderFor = (store: LocalStore): CoalescingBatchReader => {
-    let reader = batchReaders.get(store)
-    if (reader === undefined) {
-      reader = new CoalescingBatchReader({ client, store, clientWaitMs: init.clientWaitMs })
-      batchReaders.set(store, reader)
-    }
-    return reader
-  }
+  // Concurrent small misses share calls.
+  const batchReader = new CoalescingBatchReader({ client, store, clientWaitMs: init.clientWaitMs })
 
   const blobFetcher: BlobFetcher = {
     tier: 'remote',
-    async fetchInto (digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean> {
+    async fetchInto (digest: Digest, signal: AbortSignal): Promise<boolean> {
       if (!breaker.online) return false
       const batchLimit = Math.min(BATCH_READ_THRESHOLD_BYTES, client.capabilities?.maxBatchBytes ?? BATCH_READ_THRESHOLD_BYTES)
       let found: boolean
       if (digest.sizeBytes <= batchLimit) {
-        found = await batchReaderFor(store).read(digest, waitSignal(signal))
+        found = await batchReader.read(digest, waitSignal(signal))
       } else {
         // Large blobs may take long to stream; the client-wait bound applies to stalls instead.
         found = await client.streamInto(digest, store, signal, init.clientWaitMs)

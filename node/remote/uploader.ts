@@ -2,7 +2,8 @@ import { checkTreeSize, treeFileDigests } from '../domain/tree.js'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import { batchDigests, isEmptyDigest } from '../store/digest.js'
-import type { LocalStore } from '../store/local-store.js'
+import type { BlobReader } from '../store/index.js'
+import type { NameIndex } from '../store/name-index.js'
 import { referencedDigests } from '../domain/action-result.js'
 import { reapiMessages } from '../domain/messages.js'
 import type { ActionResult__Output } from '../generated/build/bazel/remote/execution/v2/ActionResult.js'
@@ -21,7 +22,7 @@ export interface UploaderInit {
   queue: UploadQueue
   client: CentralClient
   breaker: CircuitBreaker
-  store: LocalStore
+  store: BlobReader & { readonly names: NameIndex }
   presence: PresenceCache
   slots: Semaphore
   rate: TokenBucket
@@ -269,7 +270,7 @@ export class Uploader {
  * Every non-empty blob an action result needs on the central: outputs, stdout/stderr, output
  * trees and the files in them. `undefined` if a tree is not in the local store.
  */
-export async function actionBlobs (result: ActionResult__Output, store: LocalStore): Promise<Digest[] | undefined> {
+export async function actionBlobs (result: ActionResult__Output, store: Pick<BlobReader, 'read'>): Promise<Digest[] | undefined> {
   const refs = referencedDigests(result)
   const out = new Map<string, Digest>()
   for (const d of [...refs.blobs, ...refs.trees]) if (!isEmptyDigest(d)) out.set(d.hash, d)

@@ -1,16 +1,17 @@
 import { silentLogger, type Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
-import type { BlobFile, InlineBlob, LocalStore } from '../store/local-store.js'
+import type { BlobFile, BlobReader, InlineBlob } from '../store/index.js'
 
 /** A tier the resolver can fetch missing blobs from (peers, the central CAS). */
 export interface BlobFetcher {
   /** Which counter a successful fetch increments. */
   readonly tier: 'peer' | 'remote'
   /**
-   * Fetches the blob and stores it, verified, in `store`. Resolves `true` if the blob is in the
-   * store afterwards, `false` if this tier does not have it. Never stores unverified bytes.
+   * Fetches the blob and stores it, verified, in the local store (given to the fetcher when it
+   * is made). Resolves `true` if the blob is in the store afterwards, `false` if this tier does
+   * not have it. Never stores unverified bytes.
    */
-  fetchInto(digest: Digest, store: LocalStore, signal: AbortSignal): Promise<boolean>
+  fetchInto(digest: Digest, signal: AbortSignal): Promise<boolean>
   /**
    * Of `digests`, those this tier durably holds (so a client need not upload them); optional.
    * Volatile tiers (peers) do not implement it.
@@ -28,7 +29,8 @@ export interface TierCounters {
 
 /** Options of {@link TieredResolver}. */
 export interface TieredResolverInit {
-  store: LocalStore
+  /** The local store, read first; the fetchers store into it. */
+  store: BlobReader
   /** Tried in order after the local store. @default [] */
   fetchers?: BlobFetcher[]
   logger?: Logger
@@ -41,7 +43,7 @@ export interface TieredResolverInit {
  */
 export class TieredResolver {
   readonly counters: TierCounters = { localHits: 0, peerHits: 0, remoteHits: 0, misses: 0 }
-  private readonly store: LocalStore
+  private readonly store: BlobReader
   private readonly fetchers: BlobFetcher[]
   private readonly log: Logger
   private readonly inflight = new Map<string, Promise<boolean>>()
@@ -66,7 +68,7 @@ export class TieredResolver {
     return await this.throughTiers(digest, async () => await this.store.read(digest), signal)
   }
 
-  /** Opens a blob through the tiers (see {@link LocalStore.openBlob}), or `undefined` if no tier has it. */
+  /** Opens a blob through the tiers (see {@link BlobReader.openBlob}), or `undefined` if no tier has it. */
   async openBlob (digest: Digest, signal?: AbortSignal): Promise<BlobFile | InlineBlob | undefined> {
     return await this.throughTiers(digest, async () => await this.store.openBlob(digest), signal)
   }
@@ -118,7 +120,7 @@ export class TieredResolver {
   private async fetchThroughTiers (digest: Digest): Promise<boolean> {
     for (const fetcher of this.fetchers) {
       try {
-        if (await fetcher.fetchInto(digest, this.store, AbortSignal.timeout(5 * 60_000))) {
+        if (await fetcher.fetchInto(digest, AbortSignal.timeout(5 * 60_000))) {
           if (fetcher.tier === 'peer') this.counters.peerHits++; else this.counters.remoteHits++
           return true
         }

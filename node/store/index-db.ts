@@ -12,6 +12,13 @@ export interface BlobMeta {
   inline: boolean
 }
 
+/** Blob and byte counts of a store, persisted under `stats` in the `meta` sublevel at a clean stop. */
+export interface StoreTotals {
+  blobCount: number
+  totalBytes: number
+  inlineBlobCount: number
+}
+
 const META_BYTES = 17
 const FLAG_INLINE = 1
 

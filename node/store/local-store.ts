@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -11,9 +11,12 @@ import {
 } from './constants.js'
 import { digestOf, isEmptyDigest, type Digest } from './digest.js'
 import { BlobTooLargeError, DigestMismatchError, StoreClosedError } from './errors.js'
-import { accessKey, decodeMeta, encodeMeta, hashOfAccessKey, openIndexDb, type BlobMeta, type IndexDb, type IndexOp, type Sublevel, writeBatch } from './index-db.js'
+import { accessKey, decodeMeta, encodeMeta, openIndexDb, type BlobMeta, type IndexDb, type IndexOp, type StoreTotals, type Sublevel, writeBatch } from './index-db.js'
 import { reconcileStore } from './reconcile.js'
 import { LevelNameIndex, type NameIndex } from './name-index.js'
+import { AccessTimes } from './access-times.js'
+import { Evictor, type EvictionResult } from './eviction.js'
+import type { BlobCatalog, BlobFile, BlobReader, BlobSink, EvictionGuards, InlineBlob, ReadRange, StoreStats, SublevelProvider } from './index.js'
 
 /** Options of {@link LocalStore.open}. */
 export interface LocalStoreInit {
@@ -34,58 +37,16 @@ export interface LocalStoreInit {
   logger?: Logger
 }
 
-/** Counters describing the store. */
-export interface StoreStats {
-  blobCount: number
-  totalBytes: number
-  inlineBlobCount: number
-  fileBlobCount: number
-  quotaBytes: number
-  highWatermark: number
-  lowWatermark: number
-}
-
-/** Outcome of one eviction pass. */
-export interface EvictionResult {
-  evictedBlobs: number
-  evictedBytes: number
-  totalBytesAfter: number
-}
-
-/** An open blob file (see {@link LocalStore.openBlob}). */
-export interface BlobFile {
-  readonly kind: 'file'
-  readonly handle: FileHandle
-  readonly sizeBytes: number
-  /** Closes the file and releases the pin; safe to call twice. */
-  close(): Promise<void>
-}
-
-/** A small blob's bytes, held inline in the index (see {@link LocalStore.openBlob}). */
-export interface InlineBlob {
-  readonly kind: 'inline'
-  readonly data: Buffer
-}
-
-/** A byte range of a blob to read. */
-export interface ReadRange {
-  /** @default 0 */
-  offset?: number
-  /** Bytes to read from offset; 0 or absent means to the end. */
-  limit?: number
-}
-
-interface Totals { blobCount: number, totalBytes: number, inlineBlobCount: number }
-
 const STATS_KEY = 'stats'
 const DIRTY_KEY = 'dirty'
 
 /**
  * The local content-addressable store: small blobs inline in LevelDB, large blobs as files
- * sharded by hash under `cas/`, an index of size and last access in LevelDB, LRU eviction
- * between watermarks of a quota, and the action cache in the same database.
+ * sharded by hash under `cas/`, an index of size and last access in LevelDB, and the action
+ * cache in the same database. Eviction ({@link Evictor}) and access-time batching
+ * ({@link AccessTimes}) are their own modules.
  */
-export class LocalStore implements BlobWriterHost {
+export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelProvider, EvictionGuards, BlobWriterHost {
   /** Named results (action results…), namespaced by kind and instance name. */
   readonly names: NameIndex
   readonly tempDir: string
@@ -95,22 +56,19 @@ export class LocalStore implements BlobWriterHost {
   private readonly quota: number
   private readonly high: number
   private readonly low: number
-  private readonly recentProtectionMs: number
   private readonly log: Logger
-  private readonly totals: Totals
-  private readonly pins = new Map<string, number>()
-  private readonly pendingAccess = new Set<string>()
+  private readonly totals: StoreTotals
+  private readonly accessTimes: AccessTimes
+  private readonly evictor: Evictor
   private readonly commitLocks = new Map<string, Promise<void>>()
   private readonly writers = new Set<BlobWriter>()
   private readonly knownShards = new Set<string>()
   private readonly addedListeners: Array<(digest: Digest) => void> = []
-  private readonly evictionGuards: Array<(hash: string) => boolean> = []
   private maintenance: Promise<unknown> = Promise.resolve()
-  private evicting = false
   private closed = false
   private readonly flushTimer: NodeJS.Timeout
 
-  private constructor (private readonly index: IndexDb, init: LocalStoreInit, totals: Totals) {
+  private constructor (private readonly index: IndexDb, init: LocalStoreInit, totals: StoreTotals) {
     this.casDir = join(init.dataDir, 'cas')
     this.tempDir = join(init.dataDir, 'tmp')
     this.quota = init.maxSizeBytes
@@ -118,10 +76,23 @@ export class LocalStore implements BlobWriterHost {
     this.high = init.highWatermark ?? DEFAULT_HIGH_WATERMARK
     this.low = init.lowWatermark ?? DEFAULT_LOW_WATERMARK
     this.fsync = init.fsync ?? false
-    this.recentProtectionMs = init.recentProtectionMs ?? RECENT_WRITE_PROTECTION_MS
     this.log = init.logger ?? silentLogger
     this.totals = totals
     this.names = new LevelNameIndex(index)
+    this.accessTimes = new AccessTimes(index)
+    this.evictor = new Evictor({
+      index,
+      totals,
+      quotaBytes: this.quota,
+      highWatermark: this.high,
+      lowWatermark: this.low,
+      recentProtectionMs: init.recentProtectionMs ?? RECENT_WRITE_PROTECTION_MS,
+      accessTimes: this.accessTimes,
+      commitLocks: this.commitLocks,
+      blobPath: (hash) => this.blobPath(hash),
+      exclusive: async (task) => await this.exclusive(task),
+      logger: this.log
+    })
     this.flushTimer = setInterval(() => { void this.flushAccessTimes().catch((error) => { this.log.warn('access-time flush failed', { error }) }) }, ACCESS_TIME_FLUSH_INTERVAL_MS)
     this.flushTimer.unref()
   }
@@ -141,7 +112,7 @@ export class LocalStore implements BlobWriterHost {
     try {
       const dirty = await index.meta.get(DIRTY_KEY)
       const saved = await index.meta.get(STATS_KEY)
-      let totals: Totals
+      let totals: StoreTotals
       if (dirty !== undefined || saved === undefined) {
         // No clean-stop record: either a new store or a crash. Either way, check everything.
         const started = Date.now()
@@ -149,7 +120,7 @@ export class LocalStore implements BlobWriterHost {
         totals = result.totals
         if (dirty !== undefined) log.info('reconciled store after an unclean stop', { ...result.report, ms: Date.now() - started })
       } else {
-        totals = JSON.parse(saved.toString('utf8')) as Totals
+        totals = JSON.parse(saved.toString('utf8')) as StoreTotals
       }
       await index.meta.put(DIRTY_KEY, Buffer.from('1'))
       return new LocalStore(index, init, totals)
@@ -172,7 +143,7 @@ export class LocalStore implements BlobWriterHost {
    * (e.g. queued for upload to the central CAS).
    */
   addEvictionGuard (guard: (hash: string) => boolean): void {
-    this.evictionGuards.push(guard)
+    this.evictor.addGuard(guard)
   }
 
   /**
@@ -228,7 +199,7 @@ export class LocalStore implements BlobWriterHost {
       if (value === undefined) { missing.push(digest); continue }
       const meta = decodeMeta(value)
       if (meta.sizeBytes !== digest.sizeBytes) { missing.push(digest); continue }
-      this.noteAccess(digest.hash, meta)
+      this.accessTimes.note(digest.hash, meta)
     }
     return missing
   }
@@ -261,9 +232,9 @@ export class LocalStore implements BlobWriterHost {
       return readableOf(data.subarray(offset, end))
     }
     if (offset >= end) return readableOf(Buffer.alloc(0))
-    this.pin(digest.hash)
+    this.evictor.pin(digest.hash)
     const stream = createReadStream(this.blobPath(digest.hash), { start: offset, end: end - 1, highWaterMark: FILE_CHUNK_BYTES })
-    stream.once('close', () => { this.unpin(digest.hash) })
+    stream.once('close', () => { this.evictor.unpin(digest.hash) })
     try {
       await new Promise<void>((resolve, reject) => {
         stream.once('open', () => { resolve() })
@@ -292,7 +263,7 @@ export class LocalStore implements BlobWriterHost {
       const data = await this.index.inlineData.get(digest.hash)
       return data === undefined ? undefined : { kind: 'inline', data }
     }
-    this.pin(digest.hash)
+    this.evictor.pin(digest.hash)
     try {
       const handle = await open(this.blobPath(digest.hash), 'r')
       let closed = false
@@ -303,12 +274,12 @@ export class LocalStore implements BlobWriterHost {
         close: async () => {
           if (closed) return
           closed = true
-          this.unpin(digest.hash)
+          this.evictor.unpin(digest.hash)
           await handle.close()
         }
       }
     } catch (error) {
-      this.unpin(digest.hash)
+      this.evictor.unpin(digest.hash)
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
       await this.dropVanished(digest.hash)
       return undefined
@@ -414,14 +385,14 @@ export class LocalStore implements BlobWriterHost {
    * (default: the low watermark). Pinned blobs are skipped; recently used ones too unless the
    * store is over its full quota.
    */
-  async evict (targetBytes = Math.floor(this.quota * this.low)): Promise<EvictionResult> {
-    return await this.exclusive(async () => await this.evictNow(targetBytes))
+  async evict (targetBytes?: number): Promise<EvictionResult> {
+    return await this.evictor.evict(targetBytes)
   }
 
   /** Writes pending access times to the index. */
   async flushAccessTimes (): Promise<void> {
-    if (this.pendingAccess.size === 0 || this.closed) return
-    await this.exclusive(async () => { await this.flushAccessTimesNow() })
+    if (this.accessTimes.size === 0 || this.closed) return
+    await this.exclusive(async () => { await this.accessTimes.flush() })
   }
 
   /** Aborts in-flight writes, persists counters and closes the index. */
@@ -430,7 +401,7 @@ export class LocalStore implements BlobWriterHost {
     clearInterval(this.flushTimer)
     await Promise.all([...this.writers].map(async (w) => { await w.abort() }))
     await Promise.all([...this.commitLocks.values()])
-    await this.exclusive(async () => { await this.flushAccessTimesNow() })
+    await this.exclusive(async () => { await this.accessTimes.flush() })
     this.closed = true
     await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify(this.totals)))
     await this.index.meta.del(DIRTY_KEY)
@@ -469,7 +440,7 @@ export class LocalStore implements BlobWriterHost {
     for (const listener of this.addedListeners) {
       try { listener(digest) } catch (error) { this.log.warn('blob-added listener failed', { error }) }
     }
-    this.maybeEvict()
+    this.evictor.maybeEvict()
   }
 
   /**
@@ -493,7 +464,7 @@ export class LocalStore implements BlobWriterHost {
         const value = existing[i]
         if (value !== undefined) {
           const meta = decodeMeta(value)
-          if (meta.sizeBytes === digest.sizeBytes) { this.noteAccess(digest.hash, meta); return }
+          if (meta.sizeBytes === digest.sizeBytes) { this.accessTimes.note(digest.hash, meta); return }
         }
         const meta: BlobMeta = { sizeBytes: digest.sizeBytes, accessedAt: now, inline: true }
         ops.push(
@@ -513,103 +484,11 @@ export class LocalStore implements BlobWriterHost {
           try { listener(digest) } catch (error) { this.log.warn('blob-added listener failed', { error }) }
         }
       }
-      if (added.length > 0) this.maybeEvict()
+      if (added.length > 0) this.evictor.maybeEvict()
     } finally {
       for (const { digest } of blobs) if (this.commitLocks.get(digest.hash) === held) this.commitLocks.delete(digest.hash)
       release()
     }
-  }
-
-  private maybeEvict (): void {
-    if (this.evicting || this.totals.totalBytes <= this.quota * this.high) return
-    this.evicting = true
-    void this.evict()
-      .then((result) => { this.log.info('evicted blobs', { ...result }) })
-      .catch((error) => { this.log.error('eviction failed', { error }) })
-      .finally(() => { this.evicting = false })
-  }
-
-  private async evictNow (targetBytes: number): Promise<EvictionResult> {
-    await this.flushAccessTimesNow()
-    let evictedBlobs = 0
-    let evictedBytes = 0
-    // First pass spares recently used blobs; a second pass runs only if the store is still
-    // over its whole quota.
-    for (const spareRecent of [true, false]) {
-      if (this.totals.totalBytes <= targetBytes) break
-      if (!spareRecent && this.totals.totalBytes <= this.quota) break
-      const protectAfter = spareRecent ? Date.now() - this.recentProtectionMs : Infinity
-      const doomedFiles: string[] = []
-      const ops: IndexOp[] = []
-      // Victims hold their hash's commit lock until their files are gone, so a concurrent
-      // commit of the same digest waits and then stores it afresh (instead of being told
-      // "already stored" and losing the blob to this pass, or renaming a file we then unlink).
-      const victims: string[] = []
-      const evicted = Promise.withResolvers<void>()
-      for await (const key of this.index.lru.keys()) {
-        if (this.totals.totalBytes <= targetBytes) break
-        const hash = hashOfAccessKey(key)
-        const value = await this.index.blobs.get(hash)
-        const meta = value === undefined ? undefined : decodeMeta(value)
-        if (meta === undefined || accessKey(meta.accessedAt, hash) !== key) {
-          ops.push({ type: 'del', sublevel: this.index.lru, key })
-          continue
-        }
-        if (meta.accessedAt > protectAfter) break
-        if (this.pins.has(hash) || this.commitLocks.has(hash) || this.evictionGuards.some((guard) => guard(hash))) continue
-        // Used since the pass began (e.g. FindMissingBlobs told a client it is here): spare it.
-        if (spareRecent && this.pendingAccess.has(hash)) continue
-        this.commitLocks.set(hash, evicted.promise)
-        victims.push(hash)
-        ops.push({ type: 'del', sublevel: this.index.lru, key }, { type: 'del', sublevel: this.index.blobs, key: hash })
-        if (meta.inline) {
-          ops.push({ type: 'del', sublevel: this.index.inlineData, key: hash })
-          this.totals.inlineBlobCount -= 1
-        } else {
-          doomedFiles.push(this.blobPath(hash))
-        }
-        this.pendingAccess.delete(hash)
-        this.totals.blobCount -= 1
-        this.totals.totalBytes -= meta.sizeBytes
-        evictedBlobs += 1
-        evictedBytes += meta.sizeBytes
-      }
-      try {
-        await writeBatch(this.index, ops)
-        // Index first, then files: a crash in between leaves files the next start adopts.
-        await Promise.all(doomedFiles.map(async (path) => { await rm(path, { force: true }) }))
-      } finally {
-        for (const hash of victims) if (this.commitLocks.get(hash) === evicted.promise) this.commitLocks.delete(hash)
-        evicted.resolve()
-      }
-    }
-    return { evictedBlobs, evictedBytes, totalBytesAfter: this.totals.totalBytes }
-  }
-
-  private noteAccess (hash: string, meta: BlobMeta): void {
-    const now = Date.now()
-    if (now - meta.accessedAt < ACCESS_TIME_GRANULARITY_MS) return
-    this.pendingAccess.add(hash)
-  }
-
-  private async flushAccessTimesNow (): Promise<void> {
-    if (this.pendingAccess.size === 0) return
-    const now = Date.now()
-    const batch = [...this.pendingAccess]
-    this.pendingAccess.clear()
-    const current = await this.index.blobs.getMany(batch)
-    const ops: IndexOp[] = []
-    batch.forEach((hash, i) => {
-      const value = current[i]
-      if (value === undefined) return
-      const meta = decodeMeta(value)
-      ops.push(
-        { type: 'del', sublevel: this.index.lru, key: accessKey(meta.accessedAt, hash) },
-        { type: 'put', sublevel: this.index.lru, key: accessKey(now, hash), value: Buffer.alloc(0) },
-        { type: 'put', sublevel: this.index.blobs, key: hash, value: encodeMeta({ ...meta, accessedAt: now }) }
-      )
-    })
-    await writeBatch(this.index, ops)
   }
 
   private async lookup (digest: Digest): Promise<BlobMeta | undefined> {
@@ -617,7 +496,7 @@ export class LocalStore implements BlobWriterHost {
     if (value === undefined) return undefined
     const meta = decodeMeta(value)
     if (meta.sizeBytes !== digest.sizeBytes) return undefined
-    this.noteAccess(digest.hash, meta)
+    this.accessTimes.note(digest.hash, meta)
     return meta
   }
 
@@ -634,7 +513,7 @@ export class LocalStore implements BlobWriterHost {
         { type: 'del', sublevel: this.index.blobs, key: hash },
         { type: 'del', sublevel: this.index.lru, key: accessKey(current.accessedAt, hash) }
       ])
-      this.pendingAccess.delete(hash)
+      this.accessTimes.forget(hash)
       this.totals.blobCount -= 1
       this.totals.totalBytes -= current.sizeBytes
     })
@@ -644,13 +523,6 @@ export class LocalStore implements BlobWriterHost {
     const run = this.maintenance.then(task, task)
     this.maintenance = run.catch(() => {})
     return await run
-  }
-
-  private pin (hash: string): void { this.pins.set(hash, (this.pins.get(hash) ?? 0) + 1) }
-
-  private unpin (hash: string): void {
-    const count = (this.pins.get(hash) ?? 1) - 1
-    if (count <= 0) this.pins.delete(hash); else this.pins.set(hash, count)
   }
 
   private blobPath (hash: string): string {

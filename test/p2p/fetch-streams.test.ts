@@ -26,7 +26,7 @@ async function peer (options: { peers?: string[], hooks?: P2pTestHooks, p2p?: Re
 }
 
 async function fetchFromPeers (node: BarePeer, digest: Digest): Promise<boolean> {
-  return await node.p2p.blobFetcher.fetchInto(digest, node.store, AbortSignal.timeout(10_000))
+  return await node.p2p.blobFetcher.fetchInto(digest, AbortSignal.timeout(10_000))
 }
 
 async function expectStored (node: BarePeer, blob: { digest: Digest, data: Buffer }): Promise<void> {
@@ -192,7 +192,7 @@ describe('reusable fetch streams (/peercas/fetch/1.1.0)', () => {
 
     // Abandoned by the caller's signal, through the read path.
     const controller = new AbortController()
-    const fetching = node.p2p.blobFetcher.fetchInto(big!.digest, node.store, controller.signal)
+    const fetching = node.p2p.blobFetcher.fetchInto(big!.digest, controller.signal)
     await new Promise((resolve) => setTimeout(resolve, 300))
     controller.abort(new Error('caller went away'))
     await expect(fetching).rejects.toThrow()

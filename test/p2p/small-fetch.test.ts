@@ -28,7 +28,7 @@ describe.skipIf(!enabled)('small-blob peer fetch latency (PEERCAS_BENCH=1)', () 
     const times: number[] = []
     for (const digest of digests) {
       const started = performance.now()
-      expect(await node.p2p.blobFetcher.fetchInto(digest, node.store, AbortSignal.timeout(10_000))).toBe(true)
+      expect(await node.p2p.blobFetcher.fetchInto(digest, AbortSignal.timeout(10_000))).toBe(true)
       times.push(performance.now() - started)
     }
     const warm = times.slice(50).sort((a, b) => a - b)
@@ -50,7 +50,7 @@ describe.skipIf(!enabled)('small-blob peer fetch latency (PEERCAS_BENCH=1)', () 
     await Promise.all(Array.from({ length: 16 }, async () => {
       while (next < concurrent.length) {
         const digest = concurrent[next++]!
-        expect(await node.p2p.blobFetcher.fetchInto(digest, node.store, AbortSignal.timeout(10_000))).toBe(true)
+        expect(await node.p2p.blobFetcher.fetchInto(digest, AbortSignal.timeout(10_000))).toBe(true)
       }
     }))
     const concurrentMs = performance.now() - started
@@ -100,7 +100,7 @@ describe.skipIf(!enabled)('small-blob peer fetch latency (PEERCAS_BENCH=1)', () 
         const started = performance.now()
         const bytes = await p2p.nameFetcher.fetchNamed(actionResultName('', action), AbortSignal.timeout(10_000))
         for (const digest of referencedDigests(reapi.ActionResult.deserialize(bytes!)).blobs) {
-          if (!(await store.has(digest))) expect(await p2p.blobFetcher.fetchInto(digest, store, AbortSignal.timeout(10_000))).toBe(true)
+          if (!(await store.has(digest))) expect(await p2p.blobFetcher.fetchInto(digest, AbortSignal.timeout(10_000))).toBe(true)
         }
         times.push(performance.now() - started)
       }

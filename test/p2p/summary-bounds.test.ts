@@ -8,7 +8,7 @@ import type { FetchClient, FetchOutcome } from '../../node/p2p/fetch-client.js'
 import { MAX_FETCH_CANDIDATES, MAX_SUMMARY_PEERS } from '../../node/p2p/constants.js'
 import { createLogger } from '../../node/log/logger.js'
 import { digestOf } from '../../node/store/digest.js'
-import type { LocalStore } from '../../node/store/local-store.js'
+import type { BlobReader, BlobSink } from '../../node/store/index.js'
 import { startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
 import type { PeerStatus__Output as PeerStatus } from '../../node/generated/peercas/admin/v1/PeerStatus.js'
 
@@ -105,6 +105,7 @@ describe('peer tier lookups', () => {
       async fetchInto (peer: string): Promise<FetchOutcome> { asked.push(peer); return 'not-found' }
     } as unknown as FetchClient
     const fetcher = new PeerFetcher({
+      store: {} as BlobReader & BlobSink,
       availability: { candidates: () => claimants, advertised: () => 0 },
       client,
       book: new PeerBook({ maxStreamsPerPeer: 8, maxServeRatePerPeer: 0 }),
@@ -112,13 +113,14 @@ describe('peer tier lookups', () => {
       parallelThreshold: 16 * 1024 * 1024
     })
     const digest = digestOf(Buffer.from('nobody has this'))
-    expect(await fetcher.fetchInto(digest, {} as LocalStore, AbortSignal.timeout(5000))).toBe(false)
+    expect(await fetcher.fetchInto(digest, AbortSignal.timeout(5000))).toBe(false)
     expect(asked).toHaveLength(MAX_FETCH_CANDIDATES)
     expect(new Set(asked).size).toBe(MAX_FETCH_CANDIDATES)
   })
 
   it('rejects a candidate limit that is not a positive integer', () => {
     expect(() => new PeerFetcher({
+      store: {} as BlobReader & BlobSink,
       availability: { candidates: () => [], advertised: () => 0 },
       client: {} as FetchClient,
       book: new PeerBook({ maxStreamsPerPeer: 8, maxServeRatePerPeer: 0 }),
@@ -145,7 +147,7 @@ describe('a node with more peers than summary slots', () => {
     peers.push(c)
     await waitFor(() => c.p2p.peers().filter((p) => p.connected && p.blobsAdvertised > 0).length === 2, 'both summaries to arrive')
     expect(c.p2p.candidates(digest)).toHaveLength(1)
-    expect(await c.p2p.blobFetcher.fetchInto(digest, c.store, AbortSignal.timeout(10_000))).toBe(true)
+    expect(await c.p2p.blobFetcher.fetchInto(digest, AbortSignal.timeout(10_000))).toBe(true)
     expect(await c.store.read(digest)).toEqual(data)
   })
 

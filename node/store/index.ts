@@ -1,0 +1,95 @@
+/**
+ * What other modules need from the local store, one small interface per use. A module takes
+ * the ones it uses through its constructor; `LocalStore` (local-store.ts) implements them all.
+ */
+import type { FileHandle } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
+import type { BlobWriter } from './blob-writer.js'
+import type { Digest } from './digest.js'
+import type { Sublevel } from './index-db.js'
+
+/** An open blob file (see {@link BlobReader.openBlob}). */
+export interface BlobFile {
+  readonly kind: 'file'
+  readonly handle: FileHandle
+  readonly sizeBytes: number
+  /** Closes the file and releases the pin; safe to call twice. */
+  close(): Promise<void>
+}
+
+/** A small blob's bytes, held inline in the index (see {@link BlobReader.openBlob}). */
+export interface InlineBlob {
+  readonly kind: 'inline'
+  readonly data: Buffer
+}
+
+/** A byte range of a blob to read. */
+export interface ReadRange {
+  /** @default 0 */
+  offset?: number
+  /** Bytes to read from offset; 0 or absent means to the end. */
+  limit?: number
+}
+
+/** Reads blobs held locally. Every successful lookup counts as an access (for eviction order). */
+export interface BlobReader {
+  /** True when the blob is stored locally (the empty blob always is). */
+  has(digest: Digest): Promise<boolean>
+  /** Returns the digests not stored locally, in request order. */
+  findMissing(digests: readonly Digest[]): Promise<Digest[]>
+  /** Reads a whole blob into memory (meant for small blobs), or `undefined` if absent. */
+  read(digest: Digest): Promise<Buffer | undefined>
+  /**
+   * Opens a stream over `range` of a blob, or `undefined` if absent. The blob is pinned
+   * against eviction until the stream ends or is destroyed.
+   */
+  openReadStream(digest: Digest, range?: ReadRange): Promise<Readable | undefined>
+  /**
+   * Opens a blob with one index lookup: an inline blob's bytes, or its file, pinned against
+   * eviction until `close()`; `undefined` when absent.
+   */
+  openBlob(digest: Digest): Promise<BlobFile | InlineBlob | undefined>
+}
+
+/** Takes blobs in. Every byte is checked against its digest before the blob becomes visible. */
+export interface BlobSink {
+  /** Stores bytes held in memory. */
+  put(digest: Digest, data: Buffer): Promise<void>
+  /** Stores many in-memory blobs; one entry per blob, in order: `undefined` when stored, else the error that kept it out. */
+  putMany(blobs: ReadonlyArray<{ readonly digest: Digest, readonly data: Buffer }>): Promise<Array<Error | undefined>>
+  /** Starts a streaming write of one blob; nothing is visible until `commit()` verifies it. */
+  createWriter(digest: Digest): BlobWriter
+}
+
+/** Counters describing the store. */
+export interface StoreStats {
+  blobCount: number
+  totalBytes: number
+  inlineBlobCount: number
+  fileBlobCount: number
+  quotaBytes: number
+  highWatermark: number
+  lowWatermark: number
+}
+
+/** What the store holds, and what it gains (availability summaries, sync listings). */
+export interface BlobCatalog {
+  /** Every stored blob's digest, or only those written or used since `accessedSince` (ms). */
+  digests(options?: { accessedSince?: number }): AsyncIterable<Digest>
+  /** Counters of blobs and bytes held. */
+  stats(): StoreStats
+  /** Calls `listener` after each blob becomes visible, whoever wrote it. */
+  onBlobAdded(listener: (digest: Digest) => void): void
+}
+
+/** Room in the store's index for another component's durable state (the upload queue). */
+export interface SublevelProvider {
+  /** A private, crash-safe sublevel of the index; some names are reserved by the store. */
+  sublevel(name: string): Sublevel
+}
+
+/** Lets another component keep blobs from being evicted. */
+export interface EvictionGuards {
+  /** While `guard(hash)` is true the blob stays (e.g. queued for upload to the central CAS). */
+  addEvictionGuard(guard: (hash: string) => boolean): void
+}
