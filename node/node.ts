@@ -55,6 +55,9 @@ export interface StartNodeOptions {
 export async function startNode (config: PeercasConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const log = options.logger ?? createLogger('peercas', { level: config.log.level })
   const startedAt = Date.now()
+  // One shutdown signal for the whole node: every long wait (tier fetches, probes, dials)
+  // combines it with its own timeout, so `stop()` ends them all.
+  const shutdown = new AbortController()
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const store = await openStore(config, log)
   let p2p: P2pService | undefined
@@ -66,6 +69,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
     const resolver = new TieredResolver({
       store,
       fetchers: [p2p?.blobFetcher, remote?.blobFetcher].filter((f) => f !== undefined),
+      shutdown: shutdown.signal,
       logger: log.child('resolve')
     })
     const onBlobsWritten = async (digests: Digest[]): Promise<void> => {
@@ -166,6 +170,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       async stop (graceMs = 5000) {
         stopping ??= (async () => {
           await server.shutdown(graceMs)
+          shutdown.abort(new Error('the node is stopping'))
           await byteStream.abortAll()
           await p2p?.stop()
           await remote?.stop()
@@ -178,6 +183,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       }
     }
   } catch (error) {
+    shutdown.abort(error)
     await p2p?.stop().catch(() => {})
     await remote?.stop().catch(() => {})
     await store.close()

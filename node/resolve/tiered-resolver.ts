@@ -1,4 +1,5 @@
 import { silentLogger, type Logger } from '../log/logger.js'
+import { TIER_FETCH_TIMEOUT_MS } from './constants.js'
 import type { Digest } from '../store/digest.js'
 import type { BlobFile, BlobReader, InlineBlob } from '../store/index.js'
 
@@ -33,6 +34,8 @@ export interface TieredResolverInit {
   store: BlobReader
   /** Tried in order after the local store. @default [] */
   fetchers?: BlobFetcher[]
+  /** The node's shutdown signal: ends every fetch in progress. @default never */
+  shutdown?: AbortSignal
   logger?: Logger
 }
 
@@ -47,10 +50,12 @@ export class TieredResolver {
   private readonly fetchers: BlobFetcher[]
   private readonly log: Logger
   private readonly inflight = new Map<string, Promise<boolean>>()
+  private readonly shutdown: AbortSignal | undefined
 
   constructor (init: TieredResolverInit) {
     this.store = init.store
     this.fetchers = init.fetchers ?? []
+    this.shutdown = init.shutdown
     this.log = init.logger ?? silentLogger
   }
 
@@ -82,7 +87,7 @@ export class TieredResolver {
     for (const fetcher of this.fetchers) {
       if (missing.length === 0 || fetcher.findDurable == null) continue
       try {
-        const durable = await fetcher.findDurable(missing, signal ?? new AbortController().signal)
+        const durable = await fetcher.findDurable(missing, signal ?? this.shutdown ?? new AbortController().signal)
         missing = missing.filter((d) => !durable.has(d.hash))
       } catch (error) {
         this.log.warn('durable tier could not answer FindMissingBlobs; reporting blobs as missing', { tier: fetcher.tier, error })
@@ -111,20 +116,35 @@ export class TieredResolver {
     }
     if (signal == null) return await pending
     signal.throwIfAborted()
-    // A caller that gives up does not cancel the shared fetch: others may be waiting on it.
-    return await Promise.race([pending, new Promise<never>((_resolve, reject) => {
-      signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
-    })])
+    // A caller that gives up does not cancel the shared fetch: others may be waiting on it. The
+    // listener goes as soon as either side settles: a call that waits for many digests must not
+    // leave one listener per digest on its signal.
+    let onAbort: (() => void) | undefined
+    try {
+      return await Promise.race([pending, new Promise<never>((_resolve, reject) => {
+        onAbort = () => { reject(signal.reason) }
+        signal.addEventListener('abort', onAbort, { once: true })
+      })])
+    } finally {
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** The signal one tier fetch runs under: its own time bound and the node's shutdown. */
+  private fetchSignal (): AbortSignal {
+    const timeout = AbortSignal.timeout(TIER_FETCH_TIMEOUT_MS)
+    return this.shutdown === undefined ? timeout : AbortSignal.any([this.shutdown, timeout])
   }
 
   private async fetchThroughTiers (digest: Digest): Promise<boolean> {
     for (const fetcher of this.fetchers) {
       try {
-        if (await fetcher.fetchInto(digest, AbortSignal.timeout(5 * 60_000))) {
+        if (await fetcher.fetchInto(digest, this.fetchSignal())) {
           if (fetcher.tier === 'peer') this.counters.peerHits++; else this.counters.remoteHits++
           return true
         }
       } catch (error) {
+        if (this.shutdown?.aborted === true) break
         this.log.warn('tier failed to fetch a blob; trying the next', { tier: fetcher.tier, hash: digest.hash, error })
       }
     }
