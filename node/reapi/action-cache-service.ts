@@ -11,7 +11,7 @@ import { checkTreeSize, InvalidTreeError, treeFileDigests } from './tree.js'
 import { InvalidDigestError } from '../store/errors.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from './request-fields.js'
 import { reapi } from './protos.js'
-import { signalOf } from './cas-service.js'
+import { signalOf } from './call-writes.js'
 
 /** Looks up action results in other tiers (trusted peers, the central AC); optional. */
 export interface ActionResultFetcher {

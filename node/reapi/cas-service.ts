@@ -5,7 +5,8 @@ import type { Digest } from '../store/digest.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { TieredResolver } from '../resolve/tiered-resolver.js'
 import { DEFAULT_TREE_PAGE_SIZE, MAX_BATCH_TOTAL_SIZE_BYTES, MAX_TREE_BLOB_BYTES } from './constants.js'
-import { batchStatusOf, InvalidRequestError, NotFoundError, NotSupportedError, rpcError, toRpcError } from './errors.js'
+import { batchStatusOf, InvalidRequestError, NotFoundError, NotSupportedError, toRpcError } from './errors.js'
+import { signalOf, writeWithBackpressure } from './call-writes.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from './request-fields.js'
 import { reapi } from './protos.js'
 
@@ -109,7 +110,7 @@ export function createCasService (deps: CasServiceDeps): ContentAddressableStora
           page.push(directory)
           sent++
           if (page.length === pageSize) {
-            if (!call.write({ directories: page, nextPageToken: String(sent) })) await new Promise((resolve) => call.once('drain', resolve))
+            await writeWithBackpressure(call, { directories: page, nextPageToken: String(sent) })
             page = []
           }
         }
@@ -166,11 +167,4 @@ export async function * walkTree (root: Digest, resolver: TieredResolver, signal
 /** Converts a digest to its protobuf message shape. */
 export function toMessage (digest: Digest): { hash: string, sizeBytes: number } {
   return { hash: digest.hash, sizeBytes: digest.sizeBytes }
-}
-
-/** An AbortSignal that fires when the client cancels the call. */
-export function signalOf (call: { on(event: 'cancelled', listener: () => void): unknown }): AbortSignal {
-  const controller = new AbortController()
-  call.on('cancelled', () => { controller.abort(rpcError(grpc.status.CANCELLED, 'the client cancelled the call')) })
-  return controller.signal
 }
