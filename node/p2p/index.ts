@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js'
+import { PeercasError, Status } from '../domain/status.js'
 import type { PeercasConfig } from '../config/schema.js'
 import type { LocalStore } from '../store/local-store.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
@@ -75,8 +76,9 @@ export interface P2pService {
 }
 
 /** The p2p layer is switched off (`--no-p2p`) or not available. */
-export class P2pDisabledError extends Error {
+export class P2pDisabledError extends PeercasError {
   override name = 'P2pDisabledError'
+  readonly status = Status.FAILED_PRECONDITION
 }
 
 /**
