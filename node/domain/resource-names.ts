@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { validateDigest, type Digest } from '../store/digest.js'
 import { InvalidDigestError } from '../store/errors.js'
-import { InvalidRequestError, NotSupportedError } from '../reapi/errors.js'
+import { InvalidRequestError, NotSupportedError } from './errors.js'
 
 /** Path segments REAPI reserves; an instance name may not contain them. */
 const RESERVED_SEGMENTS = new Set(['blobs', 'uploads', 'actions', 'actionResults', 'operations', 'capabilities', 'compressed-blobs'])

@@ -1,6 +1,6 @@
 import type { Digest } from '../store/digest.js'
 import { MAX_TREE_BLOB_BYTES } from './constants.js'
-import { InvalidRequestError } from '../reapi/errors.js'
+import { InvalidRequestError } from './errors.js'
 import { digestFromMessage } from './resource-names.js'
 import { reapiMessages } from './messages.js'
 

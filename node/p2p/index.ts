@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js'
+import { PeercasError, Status } from '../domain/status.js'
 import type { PeercasConfig } from '../config/schema.js'
 import type { BlobCatalog, BlobReader, BlobSink } from '../store/index.js'
 import type { NameIndex } from '../store/name-index.js'
@@ -76,8 +77,9 @@ export interface P2pService {
 }
 
 /** The p2p layer is switched off (`--no-p2p`) or not available. */
-export class P2pDisabledError extends Error {
+export class P2pDisabledError extends PeercasError {
   override name = 'P2pDisabledError'
+  readonly status = Status.FAILED_PRECONDITION
 }
 
 /**

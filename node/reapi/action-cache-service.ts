@@ -3,9 +3,10 @@ import type { ActionResult } from '../generated/build/bazel/remote/execution/v2/
 import { actionResultName } from '../domain/names.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from '../domain/resource-names.js'
 import type { NamedResultResolver } from '../resolve/named-results.js'
-import { InvalidRequestError, NotFoundError, toRpcError } from './errors.js'
+import { toRpcError } from './errors.js'
+import { InvalidRequestError, NotFoundError } from '../domain/errors.js'
 import { reapi } from './protos.js'
-import { signalOf } from './cas-service.js'
+import { signalOf } from './call-writes.js'
 
 /** What the ActionCache service needs. */
 export interface ActionCacheServiceDeps {

@@ -5,7 +5,7 @@ import type { FlushProgress } from '../generated/peercas/admin/v1/FlushProgress.
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { SyncOptions } from '../p2p/index.js'
 import { toRpcError } from './errors.js'
-import { once } from 'node:events'
+import { writeWithBackpressure, type StreamingCall } from './call-writes.js'
 
 /** What the admin service reports on and acts upon. */
 export interface AdminServiceDeps {
@@ -17,13 +17,13 @@ export interface AdminServiceDeps {
 
 /** peercas.admin.v1.Admin: status, gc, flush and sync for the CLI. */
 export function createAdminService (deps: AdminServiceDeps): AdminHandlers {
-  const streamOut = async <T>(call: { write(m: T): boolean, end(): void, emit(e: 'error', err: Error): boolean, on(e: 'cancelled', l: () => void): unknown } & NodeJS.EventEmitter, source: (signal: AbortSignal) => AsyncIterable<T>, timeoutMs: number): Promise<void> => {
+  const streamOut = async <T>(call: StreamingCall<T> & { end(): void }, source: (signal: AbortSignal) => AsyncIterable<T>, timeoutMs: number): Promise<void> => {
     const controller = new AbortController()
     call.on('cancelled', () => { controller.abort() })
     const signal = timeoutMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)]) : controller.signal
     try {
       for await (const progress of source(signal)) {
-        if (!call.write(progress)) await once(call, 'drain')
+        await writeWithBackpressure(call, progress)
       }
       call.end()
     } catch (error) {

@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import type { ByteStreamHandlers } from '../generated/google/bytestream/ByteStream.js'
 import type { WriteRequest__Output } from '../generated/google/bytestream/WriteRequest.js'
 import type { Digest } from '../store/digest.js'
@@ -8,9 +7,10 @@ import type { TieredResolver } from '../resolve/tiered-resolver.js'
 import type { Logger } from '../log/logger.js'
 import { silentLogger } from '../log/logger.js'
 import { MAX_PENDING_UPLOADS, READ_CHUNK_BYTES, UPLOAD_RESUME_TTL_MS } from './constants.js'
-import { InvalidRequestError, NotFoundError, ReadOutOfRangeError, TooManyUploadsError, WriteOffsetError, toRpcError } from './errors.js'
+import { toRpcError } from './errors.js'
+import { InvalidRequestError, NotFoundError, ReadOutOfRangeError, TooManyUploadsError, WriteOffsetError } from '../domain/errors.js'
 import { parseReadResourceName, parseWriteResourceName } from '../domain/resource-names.js'
-import { signalOf } from './cas-service.js'
+import { signalOf, writeWithBackpressure } from './call-writes.js'
 import { encodeReadResponseInPlace, READ_RESPONSE_HEADROOM } from './read-response.js'
 import { DigestMismatchError } from '../store/errors.js'
 
@@ -80,7 +80,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
           const data = blob.data
           for (let at = offset; at < end; at += READ_CHUNK_BYTES) {
             sent = true
-            if (!call.write({ data: data.subarray(at, Math.min(end, at + READ_CHUNK_BYTES)) })) await once(call, 'drain')
+            await writeWithBackpressure(call, { data: data.subarray(at, Math.min(end, at + READ_CHUNK_BYTES)) })
           }
         } else {
           const file = blob
@@ -92,7 +92,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
               if (bytesRead === 0) throw new Error(`blob file of ${digest.hash} ended at ${at} of ${digest.sizeBytes} bytes`)
               sent = true
               // Pre-encoded: the service's serializer passes Buffers through (see grpc-server.ts).
-              if (!call.write(encodeReadResponseInPlace(buffer, READ_RESPONSE_HEADROOM, bytesRead) as never)) await once(call, 'drain')
+              await writeWithBackpressure(call, encodeReadResponseInPlace(buffer, READ_RESPONSE_HEADROOM, bytesRead) as never)
               at += bytesRead
             }
           } finally {

@@ -6,7 +6,9 @@ import type { BlobSink } from '../store/index.js'
 import type { TieredResolver } from '../resolve/tiered-resolver.js'
 import { DEFAULT_TREE_PAGE_SIZE } from './constants.js'
 import { MAX_BATCH_TOTAL_SIZE_BYTES, MAX_TREE_BLOB_BYTES } from '../domain/constants.js'
-import { batchStatusOf, InvalidRequestError, NotFoundError, NotSupportedError, rpcError, toRpcError } from './errors.js'
+import { batchStatusOf, toRpcError } from './errors.js'
+import { InvalidRequestError, NotFoundError, NotSupportedError } from '../domain/errors.js'
+import { signalOf, writeWithBackpressure } from './call-writes.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from '../domain/resource-names.js'
 import { reapiMessages } from '../domain/messages.js'
 
@@ -110,7 +112,7 @@ export function createCasService (deps: CasServiceDeps): ContentAddressableStora
           page.push(directory)
           sent++
           if (page.length === pageSize) {
-            if (!call.write({ directories: page, nextPageToken: String(sent) })) await new Promise((resolve) => call.once('drain', resolve))
+            await writeWithBackpressure(call, { directories: page, nextPageToken: String(sent) })
             page = []
           }
         }
@@ -167,11 +169,4 @@ export async function * walkTree (root: Digest, resolver: TieredResolver, signal
 /** Converts a digest to its protobuf message shape. */
 export function toMessage (digest: Digest): { hash: string, sizeBytes: number } {
   return { hash: digest.hash, sizeBytes: digest.sizeBytes }
-}
-
-/** An AbortSignal that fires when the client cancels the call. */
-export function signalOf (call: { on(event: 'cancelled', listener: () => void): unknown }): AbortSignal {
-  const controller = new AbortController()
-  call.on('cancelled', () => { controller.abort(rpcError(grpc.status.CANCELLED, 'the client cancelled the call')) })
-  return controller.signal
 }

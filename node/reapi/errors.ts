@@ -1,61 +1,40 @@
 import * as grpc from '@grpc/grpc-js'
-import {
-  BlobTooLargeError, DataDirLockedError, DigestMismatchError, InvalidDigestError, StoreClosedError, WriteAbortedError
-} from '../store/errors.js'
-
-/** A request field that is malformed (bad instance name, resource name, page token…). */
-export class InvalidRequestError extends Error {
-  override name = 'InvalidRequestError'
-}
-
-/** A request this cache-only node does not implement (execution, compression, other digest functions). */
-export class NotSupportedError extends Error {
-  override name = 'NotSupportedError'
-}
-
-/** A ByteStream write offset that does not continue the upload where it stands. */
-export class WriteOffsetError extends Error {
-  override name = 'WriteOffsetError'
-}
-
-/** A read offset past the end of a blob. */
-export class ReadOutOfRangeError extends Error {
-  override name = 'ReadOutOfRangeError'
-}
-
-/** Too many unfinished uploads are open at once. */
-export class TooManyUploadsError extends Error {
-  override name = 'TooManyUploadsError'
-}
-
-/** A requested blob or action result that is not in the cache. */
-export class NotFoundError extends Error {
-  override name = 'NotFoundError'
-}
+import { PeercasError } from '../domain/status.js'
 
 /** A gRPC error as grpc-js handlers pass it to callbacks. */
 export type RpcError = grpc.ServiceError
 
-/** Builds a gRPC error with a status code and a message that names the problem. */
-export function rpcError (code: grpc.status, message: string): RpcError {
-  return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() })
+/** A gRPC error built here, at the edge, with the status it carries (see {@link rpcError}). */
+class EdgeRpcError extends Error implements RpcError {
+  override name = 'RpcError'
+  readonly details: string
+  readonly metadata = new grpc.Metadata()
+  constructor (readonly code: grpc.status, message: string) {
+    super(message)
+    this.details = message
+  }
 }
 
-/** Maps a failure to the one gRPC status that describes it. */
+/** Builds a gRPC error with a status code and a message that names the problem. */
+export function rpcError (code: grpc.status, message: string): RpcError {
+  return new EdgeRpcError(code, message)
+}
+
+/**
+ * Maps a failure to the one gRPC status that describes it: the status a {@link PeercasError}
+ * declares, or the code of an error built with {@link rpcError}. Anything else (a Node system
+ * error, a grpc-js error from the central, a bug) is INTERNAL: its `code`, if any, belongs to
+ * another protocol or another call, and says nothing true about this one.
+ */
 export function statusOf (error: unknown): grpc.status {
-  if (error instanceof InvalidDigestError || error instanceof InvalidRequestError || error instanceof DigestMismatchError || error instanceof WriteOffsetError) return grpc.status.INVALID_ARGUMENT
-  if (error instanceof ReadOutOfRangeError) return grpc.status.OUT_OF_RANGE
-  if (error instanceof NotFoundError) return grpc.status.NOT_FOUND
-  if (error instanceof NotSupportedError) return grpc.status.UNIMPLEMENTED
-  if (error instanceof BlobTooLargeError || error instanceof TooManyUploadsError) return grpc.status.RESOURCE_EXHAUSTED
-  if (error instanceof StoreClosedError || error instanceof WriteAbortedError || error instanceof DataDirLockedError) return grpc.status.UNAVAILABLE
-  if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number') return (error as RpcError).code
+  if (error instanceof PeercasError) return error.status as number as grpc.status
+  if (error instanceof EdgeRpcError) return error.code
   return grpc.status.INTERNAL
 }
 
 /** Converts any failure into a gRPC error for a handler's callback. */
 export function toRpcError (error: unknown): RpcError {
-  if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number' && 'metadata' in error) return error as RpcError
+  if (error instanceof EdgeRpcError) return error
   const message = error instanceof Error ? error.message : String(error)
   return rpcError(statusOf(error), message)
 }

@@ -1,5 +1,6 @@
 import type { ExecutionHandlers } from '../generated/build/bazel/remote/execution/v2/Execution.js'
-import { NotSupportedError, toRpcError } from './errors.js'
+import { toRpcError } from './errors.js'
+import { NotSupportedError } from '../domain/errors.js'
 
 const MESSAGE = 'peercas is a cache-only node and does not execute actions: use it as --remote_cache (not --remote_executor)'
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js'
+import { PeercasError, Status } from '../domain/status.js'
 import type { PeercasConfig } from '../config/schema.js'
 import type { Digest } from '../store/digest.js'
 import type { BlobReader, BlobSink, EvictionGuards, SublevelProvider } from '../store/index.js'
@@ -69,8 +70,9 @@ export interface RemoteService {
 }
 
 /** No central CAS is configured. */
-export class RemoteNotConfiguredError extends Error {
+export class RemoteNotConfiguredError extends PeercasError {
   override name = 'RemoteNotConfiguredError'
+  readonly status = Status.FAILED_PRECONDITION
 }
 
 /** Name of the store sublevel that holds the upload queue. */

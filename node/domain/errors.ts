@@ -1,0 +1,37 @@
+import { PeercasError, Status } from './status.js'
+
+/** A request field that is malformed (bad instance name, resource name, page token…). */
+export class InvalidRequestError extends PeercasError {
+  override name = 'InvalidRequestError'
+  readonly status = Status.INVALID_ARGUMENT
+}
+
+/** A request this cache-only node does not implement (execution, compression, other digest functions). */
+export class NotSupportedError extends PeercasError {
+  override name = 'NotSupportedError'
+  readonly status = Status.UNIMPLEMENTED
+}
+
+/** A ByteStream write offset that does not continue the upload where it stands. */
+export class WriteOffsetError extends PeercasError {
+  override name = 'WriteOffsetError'
+  readonly status = Status.INVALID_ARGUMENT
+}
+
+/** A read offset past the end of a blob. */
+export class ReadOutOfRangeError extends PeercasError {
+  override name = 'ReadOutOfRangeError'
+  readonly status = Status.OUT_OF_RANGE
+}
+
+/** Too many unfinished uploads are open at once. */
+export class TooManyUploadsError extends PeercasError {
+  override name = 'TooManyUploadsError'
+  readonly status = Status.RESOURCE_EXHAUSTED
+}
+
+/** A requested blob or action result that is not in the cache. */
+export class NotFoundError extends PeercasError {
+  override name = 'NotFoundError'
+  readonly status = Status.NOT_FOUND
+}

@@ -1,0 +1,54 @@
+import * as grpc from '@grpc/grpc-js'
+import type { EventEmitter } from 'node:events'
+import { rpcError, type RpcError } from './errors.js'
+
+/** The parts of a grpc-js server-streaming call that writing with backpressure uses. */
+export interface StreamingCall<T> extends EventEmitter {
+  /** Set by grpc-js when the client cancels (or the connection drops). */
+  readonly cancelled: boolean
+  /** Set once the stream is destroyed (grpc-js destroys a cancelled call's stream). */
+  readonly destroyed: boolean
+  write(message: T): boolean
+}
+
+/** The error a call's waits end with when its client has gone. */
+export function clientGone (): RpcError {
+  return rpcError(grpc.status.CANCELLED, 'the client cancelled the call')
+}
+
+/**
+ * Writes one message to a server-streaming call and, when the stream is full, waits for
+ * `'drain'`. Rejects instead when the call is cancelled, closed or errors before draining:
+ * grpc-js destroys a cancelled call's stream, after which `'drain'` never comes. Removes its
+ * listeners either way.
+ */
+export async function writeWithBackpressure<T> (call: StreamingCall<T>, message: T): Promise<void> {
+  if (call.cancelled || call.destroyed) throw clientGone()
+  if (call.write(message)) return
+  await new Promise<void>((resolve, reject) => {
+    const settle = (error?: unknown): void => {
+      call.off('drain', onDrain)
+      call.off('cancelled', onGone)
+      call.off('close', onGone)
+      call.off('error', onError)
+      if (error === undefined) resolve(); else reject(error)
+    }
+    const onDrain = (): void => { settle() }
+    const onGone = (): void => { settle(clientGone()) }
+    const onError = (error: unknown): void => { settle(error ?? clientGone()) }
+    call.on('drain', onDrain)
+    call.on('cancelled', onGone)
+    call.on('close', onGone)
+    call.on('error', onError)
+    // The call may have been cancelled between the write and now (a 'cancelled' emitted
+    // synchronously inside write()); its events are then already past.
+    if (call.cancelled || call.destroyed) onGone()
+  })
+}
+
+/** An AbortSignal that fires when the client cancels the call. */
+export function signalOf (call: { on(event: 'cancelled', listener: () => void): unknown }): AbortSignal {
+  const controller = new AbortController()
+  call.on('cancelled', () => { controller.abort(clientGone()) })
+  return controller.signal
+}
