@@ -11,11 +11,11 @@ import { reapiMessages } from '../domain/messages.js'
 import { referencedDigests } from '../domain/action-result.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { ActionResultProtocol } from './action-results.js'
-import { MAX_SYNC_PENDING, MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY } from './constants.js'
+import { MAX_SYNC_PENDING, MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY, SYNC_DIAL_TIMEOUT_MS } from './constants.js'
 import { UnknownPeerError } from './errors.js'
 import { storeBody, type FetchClient } from './fetch-client.js'
 import { peerIdOf } from './host.js'
-import { sleep } from '../limits/index.js'
+import { forEachBounded, sleep } from '../limits/index.js'
 import type { ListProtocol } from './list.js'
 import type { PeerBook } from './peer-book.js'
 import { actionResultName } from '../domain/names.js'
@@ -96,7 +96,7 @@ function snapshot (p: Progress, done: boolean): SyncProgress {
 
 /** A peer ID from a multiaddr (dialled) or a bare peer ID (must be reachable). */
 async function resolvePeer (libp2p: Libp2p, target: string, signal: AbortSignal): Promise<string> {
-  const timeout = AbortSignal.any([signal, AbortSignal.timeout(15_000)])
+  const timeout = AbortSignal.any([signal, AbortSignal.timeout(SYNC_DIAL_TIMEOUT_MS)])
   if (target.startsWith('/')) {
     let address
     try { address = multiaddr(target) } catch (error) { throw new UnknownPeerError(`${target} is not a multiaddr`, { cause: error }) }
@@ -130,7 +130,7 @@ async function syncActions (c: SyncComponents, peer: string, p: Progress, signal
     }
   }
   p.phase = 'action results'
-  await forEachConcurrently(keys, SYNC_CONCURRENCY, async (key) => {
+  await forEachBounded(keys, SYNC_CONCURRENCY, async (key) => {
     try {
       if ((await c.store.names.get(actionResultName(key.instanceName, key.actionDigest))) !== undefined) { p.skippedItems++; return }
       const bytes = await c.actionResults.lookup(peer, key.instanceName, key.actionDigest, signal)
@@ -153,7 +153,7 @@ async function syncActions (c: SyncComponents, peer: string, p: Progress, signal
       c.logger.info('sync: an action result could not be pulled', { peer, action: key.actionDigest.hash, error })
       p.failedItems++
     }
-  })
+  }, { signal })
 }
 
 async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number, maxPending = MAX_SYNC_PENDING): Promise<void> {
@@ -190,7 +190,7 @@ async function fetchMissing (c: SyncComponents, peer: string, digests: Digest[],
   const missing = await c.store.findMissing(unique)
   const batches = batchDigests(missing, { maxBytes: SYNC_BATCH_BYTES, maxCount: MAX_WANTS_PER_REQUEST })
   let ok = true
-  await forEachConcurrently(batches, SYNC_CONCURRENCY, async (wants) => {
+  await forEachBounded(batches, SYNC_CONCURRENCY, async (wants) => {
     try {
       const session = await c.client.open(peer, wants.map((digest) => ({ digest })), signal)
       try {
@@ -226,13 +226,6 @@ async function fetchMissing (c: SyncComponents, peer: string, digests: Digest[],
       c.logger.info('sync: a batch of blobs could not be fetched', { peer, error })
       if (countItems) p.failedItems += wants.length
     }
-  })
+  }, { signal })
   return ok
-}
-
-async function forEachConcurrently<T> (items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!)
-  }))
 }

@@ -5,6 +5,7 @@ import { checkTreeSize, InvalidTreeError, treeFileDigests } from '../domain/tree
 import { formatDigest, isEmptyDigest, type Digest } from '../store/digest.js'
 import { InvalidDigestError } from '../store/errors.js'
 import type { TieredResolver } from './tiered-resolver.js'
+import { findBounded } from '../limits/index.js'
 
 /** Why a named result's value cannot be served: a blob no tier can supply, or a value that is not usable at all. */
 export type Incompleteness = { missing: Digest } | { malformed: string }
@@ -84,14 +85,5 @@ export const actionResultRule: NamedResultRule = {
 async function firstUnreachable (digests: readonly Digest[], blobs: TieredResolver, signal: AbortSignal): Promise<Digest | undefined> {
   const unique = [...new Map(digests.map((d) => [formatDigest(d), d])).values()]
   const notDurable = await blobs.findMissing(unique, signal)
-  let missing: Digest | undefined
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (missing === undefined && next < notDurable.length) {
-      const digest = notDurable[next++]!
-      if (!(await blobs.ensureLocal(digest, signal))) missing ??= digest
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(COMPLETENESS_FETCH_CONCURRENCY, notDurable.length) }, worker))
-  return missing
+  return await findBounded(notDurable, COMPLETENESS_FETCH_CONCURRENCY, async (digest) => !(await blobs.ensureLocal(digest, signal)), { signal })
 }
