@@ -14,7 +14,6 @@ import { reapiMessages } from '../domain/messages.js'
 import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, INLINE_BLOB_OVERHEAD_BYTES, LOOKUP_IDLE_STREAMS_PER_PEER, LOOKUP_STREAM_IDLE_MS, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, MAX_INLINE_BLOBS, MAX_INLINE_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
 import { MalformedFrameError, PeerMisbehavedError, UnexpectedEndError, isTransportError } from './errors.js'
-import type { ServeTransform } from './fetch-server.js'
 import { StreamReader, sendFrame } from './framing.js'
 import { ReusableStreamPool, type PooledStream } from './stream-pool.js'
 import { messages, type InlineBlobMessage } from './messages.js'
@@ -41,10 +40,6 @@ export interface ActionResultProtocolInit {
   maxInlineBytes?: number
   /** Paces blob bytes we serve inline, shared with the fetch server (`maxServeRate`). @default unlimited */
   serveRate?: TokenBucket
-  /** Test hook: rewrites inline blob bytes we serve (to make a node lie). */
-  transform?: ServeTransform
-  /** Test hook: accept lookups and never answer. */
-  stall?: boolean
 }
 
 /** Longest instance name accepted in a request. */
@@ -309,8 +304,7 @@ export class ActionResultProtocol implements NameFetcher {
     if (!this.serveRate.tryTake(total)) return []
     if (!record.serveRate.tryTake(total)) { this.serveRate.refund(total); return [] }
     record.bytesServedTo += total
-    const transform = this.init.transform
-    return chosen.map(({ digest, data }) => ({ blob: toBlobRef(digest), data: transform === undefined ? data : transform(digest, 0, data) }))
+    return chosen.map(({ digest, data }) => ({ blob: toBlobRef(digest), data }))
   }
 
   /**
@@ -324,10 +318,6 @@ export class ActionResultProtocol implements NameFetcher {
       const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
       if (bytes === undefined) { await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) }); return }
       const request = messages.actionResultRequest.decode(bytes)
-      if (this.init.stall === true) {
-        await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
-        return
-      }
       if (request.instanceName.length > MAX_INSTANCE_NAME) throw new MalformedFrameError(`instance name of ${request.instanceName.length} characters`)
       const action = fromBlobRef(request.action)
       const result = await this.init.store.names.get(actionResultName(request.instanceName, action))

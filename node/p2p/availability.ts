@@ -34,8 +34,6 @@ export interface AvailabilityInit {
   maxSummaryPeers?: number
   /** @default {@link MAX_SUMMARY_MEMORY_BYTES} */
   maxSummaryBytes?: number
-  /** Test hook: send summaries with every bit set. */
-  advertiseEverything?: boolean
   /** @default {@link PAUSED_SENDER_REVIEW_MS} */
   pausedSenderReviewMs?: number
 }
@@ -324,7 +322,6 @@ export class Availability implements AvailabilityIndex {
       if (out.paused) return
       // A copy: bits set while this part waits in the muxer would otherwise race the encoder.
       const data = filter.data.slice(offset, offset + SUMMARY_PART_BYTES)
-      if (this.init.advertiseEverything === true) data.fill(0xff)
       await sendFrame(stream, messages.availability.encode({ summaryPart: { generation, offset, data } }))
     }
   }

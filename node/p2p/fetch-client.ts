@@ -41,8 +41,6 @@ export interface FetchClientInit {
   maxIdleStreamsPerPeer?: number
   /** An idle stream is closed after this long unused. @default {@link FETCH_STREAM_IDLE_MS} */
   streamIdleMs?: number
-  /** Speak only /peercas/fetch/1.0.0 (test hook: a node from before 1.1.0). */
-  legacyOnly?: boolean
 }
 
 /** Options of {@link FetchClient.open} and the fetch methods. */
@@ -108,8 +106,7 @@ export class FetchClient {
       stallTimeoutMs: init.stallTimeoutMs,
       maxStreamsPerPeer: init.maxStreamsPerPeer,
       maxIdlePerPeer: init.maxIdleStreamsPerPeer,
-      idleMs: init.streamIdleMs,
-      legacyOnly: init.legacyOnly
+      idleMs: init.streamIdleMs
     })
     this.log = init.logger
   }

@@ -1,4 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from 'libp2p'
 import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { Digest } from '../store/digest.js'
@@ -65,17 +66,13 @@ export class P2pNode implements P2pService {
         announceIntervalMs: p2p.announceInterval,
         resummarizeIntervalMs: p2p.resummarizeInterval,
         peerCost: (peer) => book.isBanned(peer) ? Infinity : book.expectedMs(peer, TYPICAL_BLOB_BYTES),
-        maxSummaryPeers: components.testHooks?.maxSummaryPeers,
-        maxSummaryBytes: components.testHooks?.maxSummaryBytes,
-        advertiseEverything: components.testHooks?.advertiseEverything
+        maxSummaryPeers: p2p.maxSummaryPeers
       })
       // Fetch answers and blobs inlined in action-result answers share the node's serve rate.
       const serveRate = new TokenBucket(p2p.maxServeRate)
-      const transform = components.testHooks?.serveTransform
-      const hooks = components.testHooks
-      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs, transform, stall: hooks?.stall, legacyOnly: hooks?.legacyFetchOnly, onStream: hooks?.onFetchStream })
-      const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs, maxStreamsPerPeer: p2p.maxStreamsPerPeer, streamIdleMs: hooks?.fetchStreamIdleMs, legacyOnly: hooks?.legacyFetchOnly })
-      const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, serveRate, maxInlineBytes: components.testHooks?.maxInlineBytes, transform, stall: components.testHooks?.stall })
+      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs })
+      const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs, maxStreamsPerPeer: p2p.maxStreamsPerPeer })
+      const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, serveRate })
       const list = new ListProtocol({ libp2p, store, logger: logger.child('list'), stallTimeoutMs })
       const fetcher = new PeerFetcher({ store, availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
       await availability.start()
@@ -91,6 +88,9 @@ export class P2pNode implements P2pService {
       throw error
     }
   }
+
+  /** The libp2p node (its connections and streams); for tests and diagnostics. */
+  get libp2p (): Libp2p { return this.host.libp2p }
 
   get addresses (): string[] {
     return this.host.libp2p.getMultiaddrs().map((a) => a.toString())

@@ -41,8 +41,6 @@ export interface ReusableStreamPoolInit {
   maxIdlePerPeer?: number
   /** An idle stream is closed after this long unused; at most half the stall timeout. @default {@link FETCH_STREAM_IDLE_MS} */
   idleMs?: number
-  /** Speak only the one-shot protocol (test hook: a node from before the reusable one). */
-  legacyOnly?: boolean
 }
 
 /** Streams to one peer. */
@@ -202,7 +200,7 @@ export class ReusableStreamPool {
 
   private async openStream (peer: string, signal: AbortSignal): Promise<PooledStream> {
     const { reusable: reusableProtocol, oneShot } = this.init.protocols
-    const protocols = this.init.legacyOnly === true || this.legacy.has(peer) ? [oneShot] : [reusableProtocol, oneShot]
+    const protocols = this.legacy.has(peer) ? [oneShot] : [reusableProtocol, oneShot]
     const stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), protocols, { signal })
     this.streamsOpened++
     const reusable = stream.protocol === reusableProtocol
