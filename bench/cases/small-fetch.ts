@@ -9,7 +9,7 @@ import { createLogger } from '../../node/log/logger.js'
 import { startP2p, type P2pService } from '../../node/p2p/index.js'
 import type { P2pNode } from '../../node/p2p/p2p-node.js'
 import { createHost, type Host } from '../../node/p2p/host.js'
-import { ActionResultProtocol } from '../../node/p2p/action-results.js'
+import { NameLookupProtocol } from '../../node/p2p/name-lookups.js'
 import { FetchClient } from '../../node/p2p/fetch-client.js'
 import { PeerBook } from '../../node/p2p/peer-book.js'
 import { MAX_INLINE_BYTES } from '../../node/p2p/constants.js'
@@ -62,20 +62,20 @@ async function putRandom (store: LocalStore, count: number): Promise<Digest[]> {
 }
 
 /**
- * An asker of action results at `holder` with its own host and store: an ActionResultProtocol
+ * An asker of action results at `holder` with its own host and store: an NameLookupProtocol
  * asking for up to `maxInlineBytes` inline, and a FetchClient for outputs not carried inline.
  */
 async function startAsker (dataDir: string, holder: P2pService, maxInlineBytes: number): Promise<{ lookupAndFetch: (action: Digest, output: Digest) => Promise<void>, stop: () => Promise<void> }> {
   const host: Host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger })
   const store = await LocalStore.open({ dataDir, maxSizeBytes: 1 << 30, logger })
   const book = new PeerBook({ maxStreamsPerPeer: 8, maxServeRatePerPeer: 0 })
-  const lookups = new ActionResultProtocol({ libp2p: host.libp2p, store, logger, trustedPeers: [holder.peerId], stallTimeoutMs: 30_000, book, maxInlineBytes })
+  const lookups = new NameLookupProtocol({ libp2p: host.libp2p, store, logger, trustedPeers: [holder.peerId], stallTimeoutMs: 30_000, book, maxInlineBytes })
   const client = new FetchClient({ libp2p: host.libp2p, book, logger, stallTimeoutMs: 30_000, maxStreamsPerPeer: 8 })
   await host.start()
   await host.libp2p.dial(multiaddr(holder.addresses[0]!))
   return {
     async lookupAndFetch (action, output) {
-      const bytes = await lookups.fetchActionResult('', action, AbortSignal.timeout(10_000))
+      const bytes = await lookups.fetchNamed(actionResultName('', action), AbortSignal.timeout(10_000))
       if (bytes === undefined) throw new Error(`action ${action.hash} not found at the holder`)
       // What GetActionResult does on a local miss: make sure the output is here.
       if (!(await store.has(output)) && await client.fetchInto(holder.peerId, output, store, AbortSignal.timeout(10_000)) !== 'ok') {

@@ -10,8 +10,14 @@ export const FETCH_STREAM_PROTOCOL = '/peercas/fetch/1.1.0'
 export const ACTION_RESULT_PROTOCOL = '/peercas/ac/1.0.0'
 /** Action-result lookups, one after another on a stream the asker keeps open for reuse. */
 export const ACTION_RESULT_STREAM_PROTOCOL = '/peercas/ac/1.1.0'
+/** Named-result lookups of any kind (the request names the kind), reused like 1.1.0. */
+export const NAMED_RESULT_PROTOCOL = '/peercas/ac/2.0.0'
+/** Longest named-result key accepted in a request or a listing. */
+export const MAX_NAME_KEY_CHARS = 4096
 /** Listing a peer's blobs or action-cache keys, for sync. */
 export const LIST_PROTOCOL = '/peercas/list/1.0.0'
+/** As 1.0.0, and named results of any kind (NAMED_RESULTS with a kind). */
+export const LIST_NAMES_PROTOCOL = '/peercas/list/1.1.0'
 
 /** Name of the identity file in the data dir. */
 export const IDENTITY_FILE = 'p2p-identity.key'

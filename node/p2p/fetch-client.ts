@@ -102,7 +102,7 @@ export class FetchClient {
     this.pool = new ReusableStreamPool({
       libp2p: init.libp2p,
       logger: init.logger,
-      protocols: { reusable: FETCH_STREAM_PROTOCOL, oneShot: FETCH_PROTOCOL },
+      protocols: [{ id: FETCH_STREAM_PROTOCOL, reusable: true }, { id: FETCH_PROTOCOL, reusable: false }],
       stallTimeoutMs: init.stallTimeoutMs,
       maxStreamsPerPeer: init.maxStreamsPerPeer,
       maxIdlePerPeer: init.maxIdleStreamsPerPeer,

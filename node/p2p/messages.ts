@@ -5,6 +5,9 @@ import type { ProtoGrpcType as P2pProto } from '../generated/p2p.js'
 import type { ActionEntry__Output } from '../generated/peercas/p2p/v1/ActionEntry.js'
 import type { ActionResultRequest__Output } from '../generated/peercas/p2p/v1/ActionResultRequest.js'
 import type { ActionResultResponse__Output } from '../generated/peercas/p2p/v1/ActionResultResponse.js'
+import type { NamedResultRequest__Output } from '../generated/peercas/p2p/v1/NamedResultRequest.js'
+import type { NamedResultResponse__Output } from '../generated/peercas/p2p/v1/NamedResultResponse.js'
+import type { NameEntry__Output } from '../generated/peercas/p2p/v1/NameEntry.js'
 import type { AvailabilityControl__Output } from '../generated/peercas/p2p/v1/AvailabilityControl.js'
 import type { AvailabilityMessage__Output } from '../generated/peercas/p2p/v1/AvailabilityMessage.js'
 import type { BlobHeader__Output } from '../generated/peercas/p2p/v1/BlobHeader.js'
@@ -55,6 +58,12 @@ export type ActionResultRequestMessage = WireMessage<ActionResultRequest__Output
 export type InlineBlobMessage = WireMessage<InlineBlob__Output>
 /** The answer to an action-result lookup. */
 export type ActionResultResponseMessage = WireMessage<ActionResultResponse__Output>
+/** A named-result lookup (/peercas/ac/2.0.0). */
+export type NamedResultRequestMessage = WireMessage<NamedResultRequest__Output>
+/** The answer to a named-result lookup. */
+export type NamedResultResponseMessage = WireMessage<NamedResultResponse__Output>
+/** One named-result key in a list page (/peercas/list/1.1.0). */
+export type NameEntryMessage = WireMessage<NameEntry__Output>
 /** What a list stream lists. */
 export type ListRequestMessage = WireMessage<ListRequest__Output>
 /** One action-cache key in a list page. */
@@ -99,6 +108,8 @@ export const messages = {
   blobHeader: codec('BlobHeader', p2pMessage('BlobHeader')),
   actionResultRequest: codec('ActionResultRequest', p2pMessage('ActionResultRequest')),
   actionResultResponse: codec('ActionResultResponse', p2pMessage('ActionResultResponse')),
+  namedResultRequest: codec('NamedResultRequest', p2pMessage('NamedResultRequest')),
+  namedResultResponse: codec('NamedResultResponse', p2pMessage('NamedResultResponse')),
   listRequest: codec('ListRequest', p2pMessage('ListRequest')),
   listPage: codec('ListPage', p2pMessage('ListPage'))
 }

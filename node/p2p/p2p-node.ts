@@ -4,7 +4,7 @@ import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admi
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { Digest } from '../store/digest.js'
 import type { Logger } from '../log/logger.js'
-import { ActionResultProtocol } from './action-results.js'
+import { NameLookupProtocol } from './name-lookups.js'
 import { Availability } from './availability.js'
 import { FetchClient } from './fetch-client.js'
 import { FetchServer } from './fetch-server.js'
@@ -27,7 +27,7 @@ const TYPICAL_BLOB_BYTES = 1024 * 1024
 export class P2pNode implements P2pService {
   readonly peerId: string
   readonly blobFetcher: PeerFetcher
-  readonly nameFetcher: ActionResultProtocol
+  readonly nameFetcher: NameLookupProtocol
   private readonly log: Logger
 
   private constructor (
@@ -40,12 +40,12 @@ export class P2pNode implements P2pService {
     /** The fetch server; exposed for tests and diagnostics. */
     readonly fetchServer: FetchServer,
     private readonly list: ListProtocol,
-    actionResults: ActionResultProtocol,
+    lookups: NameLookupProtocol,
     fetcher: PeerFetcher
   ) {
     this.peerId = host.libp2p.peerId.toString()
     this.blobFetcher = fetcher
-    this.nameFetcher = actionResults
+    this.nameFetcher = lookups
     this.log = components.logger
   }
 
@@ -72,15 +72,15 @@ export class P2pNode implements P2pService {
       const serveRate = new TokenBucket(p2p.maxServeRate)
       const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs })
       const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs, maxStreamsPerPeer: p2p.maxStreamsPerPeer })
-      const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, serveRate })
+      const lookups = new NameLookupProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, serveRate })
       const list = new ListProtocol({ libp2p, store, logger: logger.child('list'), stallTimeoutMs })
       const fetcher = new PeerFetcher({ store, availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
       await availability.start()
       await server.start()
-      await actionResults.start()
+      await lookups.start()
       await list.start()
       await host.start()
-      const node = new P2pNode(components, host, availability, book, client, server, list, actionResults, fetcher)
+      const node = new P2pNode(components, host, availability, book, client, server, list, lookups, fetcher)
       logger.info('p2p started', { peerId: node.peerId, addresses: node.addresses, mdns: p2p.mdns, staticPeers: p2p.peers.length })
       return node
     } catch (error) {
@@ -142,7 +142,7 @@ export class P2pNode implements P2pService {
       libp2p: this.host.libp2p,
       store: this.components.store,
       list: this.list,
-      actionResults: this.nameFetcher,
+      lookups: this.nameFetcher,
       client: this.fetchClient,
       book: this.book,
       logger: this.log.child('sync')

@@ -1,4 +1,3 @@
-import { checkTreeSize, treeFileDigests } from '../domain/tree.js'
 import type { Libp2p } from 'libp2p'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -7,10 +6,9 @@ import { batchDigests, isEmptyDigest, type Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
 import type { BlobReader, BlobSink } from '../store/index.js'
 import type { NameIndex } from '../store/name-index.js'
-import { reapiMessages } from '../domain/messages.js'
-import { referencedDigests } from '../domain/action-result.js'
+import { checkContainerSize, referencesOf, type ValueReferences } from '../domain/references.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
-import type { ActionResultProtocol } from './action-results.js'
+import type { NameLookupProtocol } from './name-lookups.js'
 import { MAX_SYNC_PENDING, MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY, SYNC_DIAL_TIMEOUT_MS } from './constants.js'
 import { UnknownPeerError } from './errors.js'
 import { storeBody, type FetchClient } from './fetch-client.js'
@@ -18,14 +16,14 @@ import { peerIdOf } from './host.js'
 import { forEachBounded, sleep } from '../limits/index.js'
 import type { ListProtocol } from './list.js'
 import type { PeerBook } from './peer-book.js'
-import { actionResultName } from '../domain/names.js'
+import { describeName, NAME_KINDS, type NameKind, type ResultName } from '../domain/names.js'
 
 /** What {@link syncFromPeer} needs. */
 export interface SyncComponents {
   libp2p: Libp2p
   store: BlobReader & BlobSink & { readonly names: NameIndex }
   list: ListProtocol
-  actionResults: ActionResultProtocol
+  lookups: NameLookupProtocol
   client: FetchClient
   book: PeerBook
   logger: Logger
@@ -68,10 +66,10 @@ export async function * syncFromPeer (c: SyncComponents, run: SyncRun): AsyncGen
     // A duration: the peer applies it to its own clock (action results written, blobs written
     // or used, in that window).
     const since = run.sinceMs
-    if (c.actionResults.isTrusted(peer)) {
-      await syncActions(c, peer, progress, run.signal, since, run.maxPending)
+    if (c.lookups.isTrusted(peer)) {
+      for (const kind of NAME_KINDS) await syncNames(c, peer, kind, progress, run.signal, since, run.maxPending)
     } else {
-      progress.messages.push(`peer ${peer} is not in trust.peers; its action results were not pulled`)
+      progress.messages.push(`peer ${peer} is not in trust.peers; its action results and other named results were not pulled`)
     }
     if (!run.acOnly) await syncBlobs(c, peer, progress, run.signal, since, run.maxPending)
   })().catch((error) => { failure = error }).finally(() => { finished = true })
@@ -116,44 +114,59 @@ async function resolvePeer (libp2p: Libp2p, target: string, signal: AbortSignal)
   return id.toString()
 }
 
-async function syncActions (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number, maxPending = MAX_SYNC_PENDING): Promise<void> {
-  p.phase = 'listing action results'
+/**
+ * Pulls the named results of one kind that `peer` holds and we lack, each with every blob it
+ * references (walked through its containers: trees, directories), so what is stored here is
+ * complete. A value is stored only once all its blobs are.
+ */
+async function syncNames (c: SyncComponents, peer: string, kind: NameKind, p: Progress, signal: AbortSignal, since: number, maxPending = MAX_SYNC_PENDING): Promise<void> {
+  p.phase = `listing ${kind}s`
   // Only entries we lack are kept, up to a bound; the rest waits for the next run.
-  const keys: Array<{ instanceName: string, actionDigest: Digest }> = []
-  for await (const key of c.list.actions(peer, signal, since)) {
+  const names: ResultName[] = []
+  for await (const name of c.list.names(peer, kind, signal, since)) {
     p.totalItems++
-    if ((await c.store.names.get(actionResultName(key.instanceName, key.actionDigest))) !== undefined) { p.skippedItems++; continue }
-    keys.push(key)
-    if (keys.length >= maxPending) {
-      p.messages.push(`listed ${maxPending} missing action results, the most one run takes; run sync again for the rest`)
+    if ((await c.store.names.get(name)) !== undefined) { p.skippedItems++; continue }
+    names.push(name)
+    if (names.length >= maxPending) {
+      p.messages.push(`listed ${maxPending} missing ${kind}s, the most one run takes; run sync again for the rest`)
       break
     }
   }
-  p.phase = 'action results'
-  await forEachBounded(keys, SYNC_CONCURRENCY, async (key) => {
+  p.phase = `${kind}s`
+  await forEachBounded(names, SYNC_CONCURRENCY, async (name) => {
     try {
-      if ((await c.store.names.get(actionResultName(key.instanceName, key.actionDigest))) !== undefined) { p.skippedItems++; return }
-      const bytes = await c.actionResults.lookup(peer, key.instanceName, key.actionDigest, signal)
-      if (bytes === undefined) { p.skippedItems++; return }
-      const result = reapiMessages.ActionResult.deserialize(bytes)
-      const refs = referencedDigests(result)
-      const blobs = [...refs.blobs, ...refs.trees]
-      if (!(await fetchMissing(c, peer, blobs, p, signal))) { p.failedItems++; return }
-      for (const treeDigest of refs.trees) {
-        checkTreeSize(treeDigest)
-        const treeBytes = await c.store.read(treeDigest)
-        if (treeBytes === undefined) { p.failedItems++; return }
-        const files = treeFileDigests(treeDigest, treeBytes)
-        if (!(await fetchMissing(c, peer, files, p, signal))) { p.failedItems++; return }
-      }
-      await c.store.names.put(actionResultName(key.instanceName, key.actionDigest), bytes)
+      if ((await c.store.names.get(name)) !== undefined) { p.skippedItems++; return }
+      const value = await c.lookups.lookup(peer, name, signal)
+      if (value === undefined) { p.skippedItems++; return }
+      if (!(await pullReferences(c, peer, referencesOf(kind, value), p, signal))) { p.failedItems++; return }
+      await c.store.names.put(name, value)
       p.doneItems++
     } catch (error) {
       signal.throwIfAborted()
-      c.logger.info('sync: an action result could not be pulled', { peer, action: key.actionDigest.hash, error })
+      c.logger.info('sync: a named result could not be pulled', { peer, name: describeName(name), error })
       p.failedItems++
     }
   }, { signal })
+}
+
+/** Fetches every blob `refs` needs from `peer`, container by container. False if any is missing. */
+async function pullReferences (c: SyncComponents, peer: string, refs: ValueReferences, p: Progress, signal: AbortSignal): Promise<boolean> {
+  const seen = new Set<string>()
+  let level = [...refs.direct]
+  while (level.length > 0) {
+    level = level.filter((d) => !seen.has(d.hash))
+    for (const d of level) seen.add(d.hash)
+    if (!(await fetchMissing(c, peer, level, p, signal))) return false
+    const next: Digest[] = []
+    for (const container of level.filter((d) => refs.isContainer(d))) {
+      checkContainerSize(container)
+      const bytes = await c.store.read(container)
+      if (bytes === undefined) return false
+      next.push(...refs.childrenOf(container, bytes))
+    }
+    level = next
+  }
+  return true
 }
 
 async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number, maxPending = MAX_SYNC_PENDING): Promise<void> {

@@ -5,7 +5,7 @@ import { reapi } from '../../node/reapi/protos.js'
 import { digestOf, type Digest } from '../../node/store/digest.js'
 import type { P2pNode } from '../../node/p2p/p2p-node.js'
 import type { P2pService } from '../../node/p2p/index.js'
-import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL } from '../../node/p2p/constants.js'
+import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, NAMED_RESULT_PROTOCOL } from '../../node/p2p/constants.js'
 import { fromBlobRef } from '../../node/p2p/cid.js'
 import { startBarePeer, startP2pTestNode, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
 import { startRawPeer, type RawPeer } from '../helpers/raw-peer.js'
@@ -166,7 +166,7 @@ function streamsOf (from: BarePeer, to: BarePeer, protocol: string): number {
     .flatMap((c) => c.streams).filter((s) => s.protocol === protocol && s.status === 'open').length
 }
 
-describe('reused action-result streams (/peercas/ac/1.1.0)', () => {
+describe('reused lookup streams (/peercas/ac/2.0.0, and 1.x with older nodes)', () => {
   it('answers many lookups one after another on one stream', async () => {
     const a = await holder()
     const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
@@ -176,10 +176,10 @@ describe('reused action-result streams (/peercas/ac/1.1.0)', () => {
       expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d!])), AbortSignal.timeout(5000))).toBeDefined()
       expect(await b.store.has(d!)).toBe(true)
     }
-    expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL)).toBe(1)
+    expect(streamsOf(b, a, NAMED_RESULT_PROTOCOL)).toBe(1)
     // A miss keeps the stream too.
     expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', digestOf(randomBytes(10))), AbortSignal.timeout(5000))).toBeUndefined()
-    expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL)).toBe(1)
+    expect(streamsOf(b, a, NAMED_RESULT_PROTOCOL)).toBe(1)
   })
 
   it('opens a new stream, without penalising the peer, after the peer closed an idle one', async () => {
@@ -189,13 +189,14 @@ describe('reused action-result streams (/peercas/ac/1.1.0)', () => {
     await connected(b, a)
     const [d1, d2] = await put(a, randomBytes(500), randomBytes(600))
     expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d1!])), AbortSignal.timeout(5000))).toBeDefined()
-    await waitFor(() => streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL) === 0, 'A to close the idle stream')
+    await waitFor(() => streamsOf(b, a, NAMED_RESULT_PROTOCOL) === 0, 'A to close the idle stream')
     expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d2!])), AbortSignal.timeout(5000))).toBeDefined()
     expect(await b.store.has(d2!)).toBe(true)
   })
 
   it('falls back to one lookup per stream with a node that speaks only /peercas/ac/1.0.0', async () => {
     const a = await holder()
+    await libp2pOf(a.p2p).unhandle(NAMED_RESULT_PROTOCOL)
     await libp2pOf(a.p2p).unhandle(ACTION_RESULT_STREAM_PROTOCOL)
     const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
     await connected(b, a)
@@ -205,6 +206,20 @@ describe('reused action-result streams (/peercas/ac/1.1.0)', () => {
       expect(await b.store.has(d!)).toBe(true)
     }
     expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL) + streamsOf(b, a, ACTION_RESULT_PROTOCOL)).toBe(0)
+  })
+
+  it('asks a node that speaks only /peercas/ac/1.1.0 for action results on one reused stream', async () => {
+    const a = await holder()
+    await libp2pOf(a.p2p).unhandle(NAMED_RESULT_PROTOCOL)
+    const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
+    await connected(b, a)
+    for (let i = 0; i < 3; i++) {
+      const [d] = await put(a, randomBytes(800 + i))
+      expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d!])), AbortSignal.timeout(5000))).toBeDefined()
+      expect(await b.store.has(d!)).toBe(true)
+    }
+    expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL)).toBe(1)
+    expect(streamsOf(b, a, NAMED_RESULT_PROTOCOL)).toBe(0)
   })
 })
 
