@@ -20,6 +20,8 @@ export interface HostInit {
   mdns: boolean
   /** Static / bootstrap peers, redialled with backoff when they drop. */
   staticPeers: string[]
+  /** The node's shutdown signal: ends dials and redial loops. @default never */
+  shutdown?: AbortSignal
   logger: Logger
 }
 
@@ -53,6 +55,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     start: false
   })
   const controller = new AbortController()
+  init.shutdown?.addEventListener('abort', () => { controller.abort() }, { once: true })
   const stopped = controller.signal
 
   libp2p.addEventListener('peer:discovery', (event) => {

@@ -15,6 +15,8 @@ export interface P2pComponents {
   config: PeercasConfig
   store: BlobReader & BlobSink & BlobCatalog & { readonly names: NameIndex }
   logger: Logger
+  /** The node's shutdown signal: ends dials and waits. @default never */
+  shutdown?: AbortSignal
 }
 
 /** Options of one `peercas sync` run. */
