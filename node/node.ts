@@ -10,6 +10,10 @@ import { TieredResolver } from './resolve/tiered-resolver.js'
 import { NamedResultResolver } from './resolve/named-results.js'
 import { actionResultRule } from './resolve/named-result-rules.js'
 import { actionDigestOf } from './domain/names.js'
+import { ResultSigner } from './trust/signatures.js'
+import { TrustPolicy, type TrustPolicyInit } from './trust/policy.js'
+import { removeRevokedEntries, signUnsignedEntries } from './trust/maintenance.js'
+import { loadOrCreateIdentity } from './p2p/identity.js'
 import { createCasService } from './reapi/cas-service.js'
 import { createByteStreamService } from './reapi/bytestream-service.js'
 import { createActionCacheService } from './reapi/action-cache-service.js'
@@ -63,8 +67,13 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
   let p2p: P2pService | undefined
   let remote: RemoteService | undefined
   try {
+    // Named results are signed with the node's peer key (also its libp2p identity), whether or
+    // not p2p is on: a result written here stays this node's when it travels later.
+    const signer = new ResultSigner(await loadOrCreateIdentity(config.dataDir))
+    const policy = new TrustPolicy({ ...trustOf(config), self: signer.peerId })
+    await removeRevokedEntries(store.names, policy, log.child('trust'))
     // Read order: local → peers → central. Peers first: they are near and free.
-    p2p = await startP2p({ config, store, shutdown: shutdown.signal, logger: log.child('p2p') })
+    p2p = await startP2p({ config, store, shutdown: shutdown.signal, policy, signer, logger: log.child('p2p') })
     remote = await startRemote({ config, store, shutdown: shutdown.signal, logger: log.child('remote') })
     const resolver = new TieredResolver({
       store,
@@ -81,6 +90,8 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       index: store.names,
       blobs: resolver,
       rules: [actionResultRule],
+      policy,
+      signer,
       fetchers: [p2p?.nameFetcher, remote?.nameFetcher].filter((f) => f !== undefined),
       onWritten: async (name) => {
         if (name.kind !== 'action-result') return
@@ -156,6 +167,9 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       p2p: p2p?.addresses
     }
     await writeNodeInfo(config.dataDir, info)
+    // Entries from before signatures become this node's own, once, without delaying the start.
+    void signUnsignedEntries(store.names, signer, store.sublevel('trust'), log.child('trust'), shutdown.signal)
+      .catch((error) => { if (!shutdown.signal.aborted) log.warn('could not sign older named results', { error }) })
     log.info('peercas ready', { socket: config.socket, tcp: info.tcp, dataDir: config.dataDir, blobs: store.stats().blobCount, peerId: info.peerId, p2p: info.p2p, remote: config.remote.endpoint, ms: Date.now() - startedAt })
 
     let stopping: Promise<void> | undefined
@@ -209,4 +223,9 @@ async function openStore (config: PeercasConfig, log: Logger): Promise<LocalStor
     }
     throw error
   }
+}
+
+/** The trust policy settings of a configuration. */
+function trustOf (config: PeercasConfig): Omit<TrustPolicyInit, 'self'> {
+  return { mode: config.trust.results, listed: config.trust.peers, revoked: config.trust.revoked }
 }

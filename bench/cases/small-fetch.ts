@@ -11,6 +11,8 @@ import type { P2pNode } from '../../node/p2p/p2p-node.js'
 import { createHost, type Host } from '../../node/p2p/host.js'
 import { NameLookupProtocol } from '../../node/p2p/name-lookups.js'
 import { FetchClient } from '../../node/p2p/fetch-client.js'
+import { TrustPolicy } from '../../node/trust/policy.js'
+import { ResultSigner } from '../../node/trust/signatures.js'
 import { PeerBook } from '../../node/p2p/peer-book.js'
 import { MAX_INLINE_BYTES } from '../../node/p2p/constants.js'
 import { LocalStore } from '../../node/store/local-store.js'
@@ -62,14 +64,16 @@ async function putRandom (store: LocalStore, count: number): Promise<Digest[]> {
 }
 
 /**
- * An asker of action results at `holder` with its own host and store: an NameLookupProtocol
+ * An asker of action results at `holder` with its own host and store: a NameLookupProtocol
  * asking for up to `maxInlineBytes` inline, and a FetchClient for outputs not carried inline.
  */
 async function startAsker (dataDir: string, holder: P2pService, maxInlineBytes: number): Promise<{ lookupAndFetch: (action: Digest, output: Digest) => Promise<void>, stop: () => Promise<void> }> {
-  const host: Host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger })
+  const privateKey = await generateKeyPair('Ed25519')
+  const host: Host = await createHost({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger })
+  const policy = new TrustPolicy({ mode: 'listed', listed: [holder.peerId], revoked: [], self: new ResultSigner(privateKey).peerId })
   const store = await LocalStore.open({ dataDir, maxSizeBytes: 1 << 30, logger })
   const book = new PeerBook({ maxStreamsPerPeer: 8, maxServeRatePerPeer: 0 })
-  const lookups = new NameLookupProtocol({ libp2p: host.libp2p, store, logger, trustedPeers: [holder.peerId], stallTimeoutMs: 30_000, book, maxInlineBytes })
+  const lookups = new NameLookupProtocol({ libp2p: host.libp2p, store, logger, policy, stallTimeoutMs: 30_000, book, maxInlineBytes })
   const client = new FetchClient({ libp2p: host.libp2p, book, logger, stallTimeoutMs: 30_000, maxStreamsPerPeer: 8 })
   await host.start()
   await host.libp2p.dial(multiaddr(holder.addresses[0]!))

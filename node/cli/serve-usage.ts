@@ -15,7 +15,10 @@ Options:
 Peer-to-peer (libp2p):
   --p2p-listen MULTIADDR  listen address, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable)
   --peer MULTIADDR        static/bootstrap peer with /p2p/ID (repeatable)
-  --trust-peer PEERID     accept action-cache answers from this peer (repeatable)
+  --trust-peer PEERID     accept named results signed by this peer (repeatable)
+  --trust-results MODE    none | listed (default) | team: whose signed results from peers are used
+  --revoke-peer PEERID    refuse and remove results signed by this peer (repeatable)
+  --environment ID        build environment of the default socket and TCP listeners
   --no-mdns               do not discover peers on the LAN with mDNS
   --no-p2p                no peer-to-peer at all
 

@@ -21,6 +21,9 @@ export async function serve (argv: string[]): Promise<number> {
       'p2p-listen': { type: 'string', multiple: true },
       peer: { type: 'string', multiple: true },
       'trust-peer': { type: 'string', multiple: true },
+      'trust-results': { type: 'string' },
+      'revoke-peer': { type: 'string', multiple: true },
+      environment: { type: 'string' },
       mdns: { type: 'boolean' },
       'no-mdns': { type: 'boolean' },
       'no-p2p': { type: 'boolean' },
@@ -47,7 +50,7 @@ export async function serve (argv: string[]): Promise<number> {
       peers: values.peer,
       mdns: values['no-mdns'] === true ? false : values.mdns
     },
-    trust: { peers: values['trust-peer'] },
+    trust: { peers: values['trust-peer'], results: values['trust-results'] as never, revoked: values['revoke-peer'] },
     remote: {
       endpoint: values.remote,
       instanceName: values['remote-instance'],

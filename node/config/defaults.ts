@@ -33,7 +33,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
     parallelFetchThreshold: '16MiB',
     maxSummaryPeers: 32
   },
-  trust: { peers: [] },
+  trust: { peers: [], results: 'listed', revoked: [] },
   remote: {
     endpoint: '',
     instanceName: '',

@@ -59,8 +59,12 @@ export const configSchema = z.strictObject({
     maxSummaryPeers: z.number().int().positive()
   }),
   trust: z.strictObject({
-    /** Peer IDs whose action-cache answers are accepted. */
-    peers: z.array(z.string())
+    /** Peer IDs whose signed named results are accepted under `results: listed`. */
+    peers: z.array(z.string()),
+    /** Whose named results from peers are used: none, listed (signers in `peers`), team (any signer). */
+    results: z.enum(['none', 'listed', 'team']),
+    /** Peer IDs whose signed entries are refused and removed from the store. */
+    revoked: z.array(z.string())
   }),
   remote: z.strictObject({
     /** grpc://host:port or grpcs://host:port; empty means no central CAS. */

@@ -1,5 +1,6 @@
 import type { Digest } from '../store/digest.js'
 import { formatDigest, parseDigestString } from '../store/digest.js'
+import { InvalidRequestError } from './errors.js'
 
 /**
  * The kinds of named result the node keeps. Each maps a name to value bytes and has its own
@@ -12,14 +13,32 @@ export const NAME_KINDS = ['action-result'] as const
 export type NameKind = typeof NAME_KINDS[number]
 
 /**
- * The name of a result: its kind, the instance (namespace) it lives in, and a kind-specific key
- * (for an action result: the action digest as `hash/size`). Results in different instances or
- * of different kinds never see each other.
+ * The name of a result: its kind, the instance (namespace) it lives in, the build environment it
+ * was produced in, and a kind-specific key (for an action result: the action digest as
+ * `hash/size`). Results that differ in any part never see each other: the same action digest
+ * built in two toolchains never shares a result, the same environment on every teammate's
+ * machine does.
  */
 export interface ResultName {
   readonly kind: NameKind
   readonly instanceName: string
+  /** The build environment's ID ('' = the default environment). See {@link validateEnvironment}. */
+  readonly environment: string
   readonly key: string
+}
+
+/** Characters an environment ID may use (a digest, a toolchain name, `sdk:1.2+linux_x86-64`…). */
+const ENVIRONMENT_PATTERN = /^[A-Za-z0-9._:+=@-]{1,256}$/
+
+/** A build-environment ID that is not `[A-Za-z0-9._:+=@-]{1,256}`. */
+export class InvalidEnvironmentError extends InvalidRequestError {
+  override name = 'InvalidEnvironmentError'
+}
+
+/** Checks an environment ID ('' is the default environment); returns it unchanged. */
+export function validateEnvironment (environment: string): string {
+  if (environment === '' || ENVIRONMENT_PATTERN.test(environment)) return environment
+  throw new InvalidEnvironmentError(`environment ID ${JSON.stringify(environment.slice(0, 300))} is not 1-256 characters of A-Z a-z 0-9 . _ : + = @ -`)
 }
 
 /** True if `value` names a kind this node knows. */
@@ -27,9 +46,9 @@ export function isNameKind (value: string): value is NameKind {
   return (NAME_KINDS as readonly string[]).includes(value)
 }
 
-/** The name of the ActionResult of `actionDigest` in `instanceName`. */
-export function actionResultName (instanceName: string, actionDigest: Digest): ResultName {
-  return { kind: 'action-result', instanceName, key: formatDigest(actionDigest) }
+/** The name of the ActionResult of `actionDigest` in `instanceName` (and build environment). */
+export function actionResultName (instanceName: string, actionDigest: Digest, environment = ''): ResultName {
+  return { kind: 'action-result', instanceName, environment, key: formatDigest(actionDigest) }
 }
 
 /** The action digest an action-result name's key holds (throws InvalidDigestError on a malformed key). */
@@ -39,5 +58,6 @@ export function actionDigestOf (name: ResultName): Digest {
 
 /** `kind instance key`, for log lines and error messages. */
 export function describeName (name: ResultName): string {
-  return `${name.kind} ${name.key} in instance ${JSON.stringify(name.instanceName)}`
+  const environment = name.environment === '' ? '' : ` environment ${name.environment}`
+  return `${name.kind} ${name.key} in instance ${JSON.stringify(name.instanceName)}${environment}`
 }

@@ -5,6 +5,8 @@ import type { BlobCatalog, BlobReader, BlobSink } from '../store/index.js'
 import type { NameIndex } from '../store/name-index.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { NameFetcher } from '../resolve/named-results.js'
+import type { TrustPolicy } from '../trust/policy.js'
+import type { ResultSigner } from '../trust/signatures.js'
 import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { Digest } from '../store/digest.js'
@@ -17,6 +19,10 @@ export interface P2pComponents {
   logger: Logger
   /** The node's shutdown signal: ends dials and waits. @default never */
   shutdown?: AbortSignal
+  /** Judges named results from peers (the resolver's policy). @default one from `config.trust` */
+  policy?: TrustPolicy
+  /** Signs what this node vouches for (sync of unsigned entries). @default one with the node's identity */
+  signer?: ResultSigner
 }
 
 /** Options of one `peercas sync` run. */

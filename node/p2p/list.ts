@@ -64,7 +64,8 @@ export class ListProtocol {
       for (const entry of page.actions) yield actionResultName(entry.instanceName, fromBlobRef(entry.action))
       for (const entry of page.names ?? []) {
         if (entry.key.length === 0 || entry.key.length > MAX_NAME_KEY_CHARS) throw new PeerMisbehavedError(`peer ${peer} listed a ${kind} key of ${entry.key.length} characters`)
-        yield { kind, instanceName: entry.instanceName, key: entry.key }
+        if (entry.environment.length > 256) throw new PeerMisbehavedError(`peer ${peer} listed an environment ID of ${entry.environment.length} characters`)
+        yield { kind, instanceName: entry.instanceName, environment: entry.environment, key: entry.key }
       }
     }
   }
@@ -109,7 +110,7 @@ export class ListProtocol {
       // A kind this node does not know (from a newer node): an empty listing.
       const entries = isNameKind(request.nameKind) ? this.init.store.names.entries(request.nameKind, { since: cutoff }) : []
       for await (const entry of entries) {
-        page.push({ instanceName: entry.instanceName, key: entry.key })
+        page.push({ instanceName: entry.instanceName, environment: entry.environment, key: entry.key })
         if (page.length === LIST_PAGE_ENTRIES) {
           await sendFrame(stream, messages.listPage.encode({ names: page, done: false }), options)
           count += page.length
@@ -121,6 +122,8 @@ export class ListProtocol {
     } else if (request.kind === 'ACTION_RESULTS') {
       let page: ActionEntryMessage[] = []
       for await (const entry of this.init.store.names.entries('action-result', { since: cutoff })) {
+        // 1.0.0 askers know the default environment only.
+        if (entry.environment !== '') continue
         let action
         try { action = parseDigestString(entry.key) } catch { continue }
         page.push({ instanceName: entry.instanceName, action: toBlobRef(action) })

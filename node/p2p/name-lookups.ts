@@ -9,6 +9,7 @@ import type { BlobReader, BlobSink } from '../store/index.js'
 import type { NameIndex } from '../store/name-index.js'
 import { referencedDigests } from '../domain/action-result.js'
 import type { NameFetcher } from '../resolve/named-results.js'
+import type { NamedAnswer, TrustPolicy } from '../trust/policy.js'
 import { actionDigestOf, actionResultName, describeName, isNameKind, type ResultName } from '../domain/names.js'
 import { reapiMessages } from '../domain/messages.js'
 import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, MAX_NAME_KEY_CHARS, NAMED_RESULT_PROTOCOL, INLINE_BLOB_OVERHEAD_BYTES, LOOKUP_IDLE_STREAMS_PER_PEER, LOOKUP_STREAM_IDLE_MS, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, MAX_INLINE_BLOBS, MAX_INLINE_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
@@ -25,8 +26,8 @@ export interface NameLookupProtocolInit {
   libp2p: Libp2p
   store: BlobReader & BlobSink & { readonly names: NameIndex }
   logger: Logger
-  /** Peer IDs whose answers are accepted (config `trust.peers`). */
-  trustedPeers: readonly string[]
+  /** Decides which answers are used (signer, mode, revocations); the same policy as the resolver's. */
+  policy: TrustPolicy
   stallTimeoutMs: number
   /** Where a peer that stalls a lookup is penalised, and cooling-down peers are looked up. */
   book: PeerBook
@@ -43,6 +44,10 @@ export interface NameLookupProtocolInit {
 
 /** Longest instance name accepted in a request. */
 const MAX_INSTANCE_NAME = 1024
+/** Longest environment ID accepted in a request. */
+const MAX_ENVIRONMENT_CHARS = 256
+/** Most peers one lookup asks at once (listed peers first). */
+const LOOKUP_FANOUT = 8
 /** Concurrent lookups served per connection. */
 const MAX_LOOKUP_STREAMS = 32
 
@@ -68,7 +73,6 @@ const LOOKUP_PROTOCOLS: readonly PoolProtocol[] = [
  */
 export class NameLookupProtocol implements NameFetcher {
   readonly tier = 'peer'
-  private readonly trusted: Set<string>
   private readonly log: Logger
   /**
    * Outbound lookup streams: at most MAX_LOOKUP_STREAMS per peer (a burst of GetActionResult calls
@@ -79,7 +83,6 @@ export class NameLookupProtocol implements NameFetcher {
   private readonly serveRate: TokenBucket
 
   constructor (private readonly init: NameLookupProtocolInit) {
-    this.trusted = new Set(init.trustedPeers)
     this.log = init.logger
     this.maxInlineBytes = init.maxInlineBytes ?? MAX_INLINE_BYTES
     if (!(Number.isInteger(this.maxInlineBytes) && this.maxInlineBytes >= 0 && this.maxInlineBytes <= MAX_INLINE_BYTES)) {
@@ -112,8 +115,8 @@ export class NameLookupProtocol implements NameFetcher {
     }
   }
 
-  /** True if `peer` may answer action-cache lookups. */
-  isTrusted (peer: string): boolean { return this.trusted.has(peer) }
+  /** True if named results from `peer` could be used at all (trust.results is not `none`, the peer is not revoked). */
+  mayAsk (peer: string): boolean { return this.init.policy.mayAsk(peer) }
 
   /**
    * Asks every connected trusted peer that is not cooling down at once; the first complete
@@ -121,12 +124,14 @@ export class NameLookupProtocol implements NameFetcher {
    * within the budget ({@link PEER_TIER_BUDGET_MS}): a peer that failed or did not answer in
    * time is penalised (skipped for a while), so a hung peer costs one bounded wait.
    */
-  async fetchNamed (name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
-    const { book } = this.init
-    const peers = [...this.trusted].filter((peer) => {
-      if (book.isBanned(peer) || book.isCoolingDown(peer)) return false
-      try { return this.init.libp2p.getConnections(peerIdFromString(peer)).length > 0 } catch { return false }
-    })
+  async fetchNamed (name: ResultName, signal: AbortSignal): Promise<NamedAnswer | undefined> {
+    const { book, policy } = this.init
+    // Every connected peer may hold an entry whose signer we accept (a relay): ask those the
+    // policy allows, listed peers first, at most LOOKUP_FANOUT of them.
+    const peers = this.init.libp2p.getPeers().map((id) => id.toString())
+      .filter((peer) => policy.mayAsk(peer) && !book.isBanned(peer) && !book.isCoolingDown(peer))
+      .sort((a, b) => Number(policy.isListed(b)) - Number(policy.isListed(a)))
+      .slice(0, LOOKUP_FANOUT)
     if (peers.length === 0) return undefined
     const budgetMs = Math.min(this.init.budgetMs ?? PEER_TIER_BUDGET_MS, this.init.stallTimeoutMs)
     const controller = new AbortController()
@@ -134,7 +139,7 @@ export class NameLookupProtocol implements NameFetcher {
     const combined = AbortSignal.any([signal, controller.signal, budget])
     const started = performance.now()
     try {
-      return await new Promise<Buffer | undefined>((resolve) => {
+      return await new Promise<NamedAnswer | undefined>((resolve) => {
         let pending = peers.length
         for (const peer of peers) {
           this.lookup(peer, name, combined).then((result) => {
@@ -146,7 +151,7 @@ export class NameLookupProtocol implements NameFetcher {
             // A liar is already banned (in lookupNow); that is not a slow peer.
             if (error instanceof DigestMismatchError) return
             const until = book.penalize(peer, Math.max(performance.now() - started, budgetMs))
-            this.log.info('trusted peer failed or did not answer a lookup in time; cooling it down', { peer, name: describeName(name), coolingUntil: new Date(until).toISOString(), error })
+            this.log.info('peer failed or did not answer a lookup in time; cooling it down', { peer, name: describeName(name), coolingUntil: new Date(until).toISOString(), error })
           }).finally(() => { if (--pending === 0) resolve(undefined) })
         }
       })
@@ -156,11 +161,12 @@ export class NameLookupProtocol implements NameFetcher {
   }
 
   /**
-   * Asks one peer (trusted or not: the caller decides what to do with the answer). Blobs the
-   * answer carries inline are verified and stored before this resolves; wrong bytes ban the peer
-   * and reject with {@link DigestMismatchError} (the answer is not used).
+   * Asks one peer. Resolves only with an answer the trust policy accepts (`signature` is the one
+   * to store it with; absent when this node is to vouch for it), `undefined` otherwise. Blobs an
+   * accepted answer carries inline are verified and stored before this resolves; wrong bytes ban
+   * the peer and reject with {@link DigestMismatchError} (the answer is not used).
    */
-  async lookup (peer: string, name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
+  async lookup (peer: string, name: ResultName, signal: AbortSignal): Promise<NamedAnswer | undefined> {
     const opening = AbortSignal.any([signal, AbortSignal.timeout(this.init.stallTimeoutMs)])
     const { stream, reused } = await this.pool.acquire(peer, opening)
     try {
@@ -175,11 +181,12 @@ export class NameLookupProtocol implements NameFetcher {
   }
 
   /** One request and its answer on `lookup`; the stream goes back to the pool if it can. */
-  private async ask (peer: string, lookup: PooledStream, name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
+  private async ask (peer: string, lookup: PooledStream, name: ResultName, signal: AbortSignal): Promise<NamedAnswer | undefined> {
     const { stream, reader } = lookup
     const named = lookup.protocol === NAMED_RESULT_PROTOCOL
-    // A 1.x peer knows action results only: any other kind is a miss there (the stream stays usable).
-    if (!named && name.kind !== 'action-result') { this.pool.release(lookup, true); return undefined }
+    // A 1.x peer knows action results of the default environment only: anything else is a miss
+    // there (the stream stays usable).
+    if (!named && (name.kind !== 'action-result' || name.environment !== '')) { this.pool.release(lookup, true); return undefined }
     const onAbort = (): void => { stream.abort(new Error('lookup aborted')) }
     signal.addEventListener('abort', onAbort, { once: true })
     let answered = false
@@ -187,7 +194,7 @@ export class NameLookupProtocol implements NameFetcher {
       // Inline blobs are defined for action results (the blobs they reference).
       const maxInlineBytes = name.kind === 'action-result' ? this.maxInlineBytes : 0
       const request = named
-        ? messages.namedResultRequest.encode({ kind: name.kind, instanceName: name.instanceName, key: name.key, maxInlineBytes })
+        ? messages.namedResultRequest.encode({ kind: name.kind, instanceName: name.instanceName, environment: name.environment, key: name.key, maxInlineBytes })
         : messages.actionResultRequest.encode({ instanceName: name.instanceName, action: toBlobRef(actionDigestOf(name)), maxInlineBytes })
       await sendFrame(stream, request, { signal, stallTimeoutMs: this.init.stallTimeoutMs })
       if (!lookup.reusable) await stream.close({ signal })
@@ -199,6 +206,14 @@ export class NameLookupProtocol implements NameFetcher {
       if (response.value.byteLength > MAX_ACTION_RESULT_BYTES) throw new PeerMisbehavedError(`peer ${peer} sent a value of ${response.value.byteLength} bytes for ${describeName(name)}`)
       const result = Buffer.from(response.value)
       if ((response.inlineBlobs ?? []).length > 0 && maxInlineBytes === 0) throw new PeerMisbehavedError(`peer ${peer} sent inline blobs nobody asked for with ${describeName(name)}`)
+      // Judged before anything of it is stored: a refused answer leaves nothing behind.
+      const signature = response.signer === '' ? undefined : { signer: response.signer, signedAtMs: Number(response.signedAtMs), signature: response.signature }
+      const verdict = await this.init.policy.judge(name, { value: result, signature, source: { tier: 'peer', peer } })
+      if (!verdict.accepted) {
+        this.log.info('refused a named result from a peer', { peer, name: describeName(name), reason: verdict.reason })
+        answered = true
+        return undefined
+      }
       try {
         await this.storeInline(peer, result, response.inlineBlobs ?? [], maxInlineBytes)
       } catch (error) {
@@ -209,7 +224,7 @@ export class NameLookupProtocol implements NameFetcher {
         throw error
       }
       answered = true
-      return result
+      return { value: result, signature: verdict.signature, source: { tier: 'peer', peer } }
     } finally {
       signal.removeEventListener('abort', onAbort)
       this.pool.release(lookup, answered && !signal.aborted)
@@ -331,12 +346,15 @@ export class NameLookupProtocol implements NameFetcher {
       const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
       if (bytes === undefined) { await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) }); return }
       const { name, maxInlineBytes } = named ? parseNamedRequest(bytes) : parseActionResultRequest(bytes)
-      const value = name === undefined ? undefined : await this.init.store.names.get(name)
-      const found = value !== undefined && value.byteLength <= MAX_ACTION_RESULT_BYTES
-      const inlineBlobs = found && name?.kind === 'action-result' ? await this.inlineBlobs(this.init.book.get(peer), value, maxInlineBytes) : []
-      const answer = found ? value : new Uint8Array(0)
+      const record = name === undefined ? undefined : await this.init.store.names.getRecord(name)
+      // Entries of revoked signers are never served (they are removed at start and on reload).
+      const revoked = record?.signature !== undefined && this.init.policy.isRevoked(record.signature.signer)
+      const found = record !== undefined && !revoked && record.value.byteLength <= MAX_ACTION_RESULT_BYTES
+      const inlineBlobs = found && name?.kind === 'action-result' ? await this.inlineBlobs(this.init.book.get(peer), record.value, maxInlineBytes) : []
+      const answer = found ? record.value : new Uint8Array(0)
+      const signature = found ? record.signature : undefined
       await sendFrame(stream, named
-        ? messages.namedResultResponse.encode({ found, value: answer, inlineBlobs })
+        ? messages.namedResultResponse.encode({ found, value: answer, inlineBlobs, signer: signature?.signer ?? '', signedAtMs: signature?.signedAtMs ?? 0, signature: signature?.signature ?? new Uint8Array(0) })
         : messages.actionResultResponse.encode({ found, actionResult: answer, inlineBlobs }), { stallTimeoutMs: this.init.stallTimeoutMs })
       this.log.debug('answered a lookup', { peer, name: name === undefined ? 'unknown kind' : describeName(name), found, inlineBlobs: inlineBlobs.length })
       if (!protocol.reusable) {
@@ -360,9 +378,10 @@ interface ParsedLookup { name: ResultName | undefined, maxInlineBytes: number }
 function parseNamedRequest (bytes: Uint8Array): ParsedLookup {
   const request = messages.namedResultRequest.decode(bytes)
   checkInstanceName(request.instanceName)
+  if (request.environment.length > MAX_ENVIRONMENT_CHARS) throw new MalformedFrameError(`environment ID of ${request.environment.length} characters`)
   if (request.key.length === 0 || request.key.length > MAX_NAME_KEY_CHARS) throw new MalformedFrameError(`named-result key of ${request.key.length} characters`)
   // A kind from a newer node: not here (found = false), not an error.
-  const name = isNameKind(request.kind) ? { kind: request.kind, instanceName: request.instanceName, key: request.key } : undefined
+  const name = isNameKind(request.kind) ? { kind: request.kind, instanceName: request.instanceName, environment: request.environment, key: request.key } : undefined
   return { name, maxInlineBytes: request.maxInlineBytes ?? 0 }
 }
 
@@ -379,5 +398,5 @@ function checkInstanceName (instanceName: string): void {
 
 /** A 1.x answer in the shape of a 2.0.0 one. */
 function toNamedResponse (response: ActionResultResponseMessage): NamedResultResponseMessage {
-  return { found: response.found, value: response.actionResult, inlineBlobs: response.inlineBlobs }
+  return { found: response.found, value: response.actionResult, inlineBlobs: response.inlineBlobs, signer: '', signedAtMs: 0, signature: new Uint8Array(0) }
 }

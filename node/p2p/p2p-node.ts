@@ -10,6 +10,8 @@ import { FetchClient } from './fetch-client.js'
 import { FetchServer } from './fetch-server.js'
 import { createHost, type Host } from './host.js'
 import { loadOrCreateIdentity } from './identity.js'
+import { ResultSigner } from '../trust/signatures.js'
+import { TrustPolicy } from '../trust/policy.js'
 import { ListProtocol } from './list.js'
 import { TokenBucket } from '../limits/index.js'
 import { PeerBook } from './peer-book.js'
@@ -41,7 +43,8 @@ export class P2pNode implements P2pService {
     readonly fetchServer: FetchServer,
     private readonly list: ListProtocol,
     lookups: NameLookupProtocol,
-    fetcher: PeerFetcher
+    fetcher: PeerFetcher,
+    private readonly signer: ResultSigner
   ) {
     this.peerId = host.libp2p.peerId.toString()
     this.blobFetcher = fetcher
@@ -54,6 +57,8 @@ export class P2pNode implements P2pService {
     const { config, store, logger } = components
     const p2p = config.p2p
     const privateKey = await loadOrCreateIdentity(config.dataDir)
+    const signer = components.signer ?? new ResultSigner(privateKey)
+    const policy = components.policy ?? new TrustPolicy({ mode: config.trust.results, listed: config.trust.peers, revoked: config.trust.revoked, self: signer.peerId })
     const host = await createHost({ privateKey, listen: p2p.listen, mdns: p2p.mdns, staticPeers: p2p.peers, shutdown: components.shutdown, logger: logger.child('host') })
     try {
       const libp2p = host.libp2p
@@ -72,7 +77,7 @@ export class P2pNode implements P2pService {
       const serveRate = new TokenBucket(p2p.maxServeRate)
       const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs })
       const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs, maxStreamsPerPeer: p2p.maxStreamsPerPeer })
-      const lookups = new NameLookupProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, serveRate })
+      const lookups = new NameLookupProtocol({ libp2p, store, logger: logger.child('ac'), policy, stallTimeoutMs, book, serveRate })
       const list = new ListProtocol({ libp2p, store, logger: logger.child('list'), stallTimeoutMs })
       const fetcher = new PeerFetcher({ store, availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
       await availability.start()
@@ -80,7 +85,7 @@ export class P2pNode implements P2pService {
       await lookups.start()
       await list.start()
       await host.start()
-      const node = new P2pNode(components, host, availability, book, client, server, list, lookups, fetcher)
+      const node = new P2pNode(components, host, availability, book, client, server, list, lookups, fetcher, signer)
       logger.info('p2p started', { peerId: node.peerId, addresses: node.addresses, mdns: p2p.mdns, staticPeers: p2p.peers.length })
       return node
     } catch (error) {
@@ -143,6 +148,7 @@ export class P2pNode implements P2pService {
       store: this.components.store,
       list: this.list,
       lookups: this.nameFetcher,
+      signer: this.signer,
       client: this.fetchClient,
       book: this.book,
       logger: this.log.child('sync')

@@ -9,6 +9,7 @@ import type { NameIndex } from '../store/name-index.js'
 import { checkContainerSize, referencesOf, type ValueReferences } from '../domain/references.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { NameLookupProtocol } from './name-lookups.js'
+import type { ResultSigner } from '../trust/signatures.js'
 import { MAX_SYNC_PENDING, MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY, SYNC_DIAL_TIMEOUT_MS } from './constants.js'
 import { UnknownPeerError } from './errors.js'
 import { storeBody, type FetchClient } from './fetch-client.js'
@@ -24,6 +25,8 @@ export interface SyncComponents {
   store: BlobReader & BlobSink & { readonly names: NameIndex }
   list: ListProtocol
   lookups: NameLookupProtocol
+  /** Signs entries this node vouches for (unsigned ones the policy accepted from their peer). */
+  signer: ResultSigner
   client: FetchClient
   book: PeerBook
   logger: Logger
@@ -53,7 +56,7 @@ interface Progress {
 }
 
 /**
- * Pulls from one peer: every action-cache entry (only if the peer is trusted) with the blobs it
+ * Pulls from one peer: every named result whose signer the trust policy accepts, with the blobs it
  * references, then, unless `acOnly`, every blob the peer has and we lack. Resumable: whatever is
  * already here is skipped, so re-running after an interruption only fetches the rest.
  */
@@ -66,10 +69,10 @@ export async function * syncFromPeer (c: SyncComponents, run: SyncRun): AsyncGen
     // A duration: the peer applies it to its own clock (action results written, blobs written
     // or used, in that window).
     const since = run.sinceMs
-    if (c.lookups.isTrusted(peer)) {
+    if (c.lookups.mayAsk(peer)) {
       for (const kind of NAME_KINDS) await syncNames(c, peer, kind, progress, run.signal, since, run.maxPending)
     } else {
-      progress.messages.push(`peer ${peer} is not in trust.peers; its action results and other named results were not pulled`)
+      progress.messages.push(`named results from peer ${peer} are not used (trust.results none, or the peer is revoked); only blobs were pulled`)
     }
     if (!run.acOnly) await syncBlobs(c, peer, progress, run.signal, since, run.maxPending)
   })().catch((error) => { failure = error }).finally(() => { finished = true })
@@ -136,10 +139,11 @@ async function syncNames (c: SyncComponents, peer: string, kind: NameKind, p: Pr
   await forEachBounded(names, SYNC_CONCURRENCY, async (name) => {
     try {
       if ((await c.store.names.get(name)) !== undefined) { p.skippedItems++; return }
-      const value = await c.lookups.lookup(peer, name, signal)
-      if (value === undefined) { p.skippedItems++; return }
-      if (!(await pullReferences(c, peer, referencesOf(kind, value), p, signal))) { p.failedItems++; return }
-      await c.store.names.put(name, value)
+      // Only entries the trust policy accepts come back (judged by their signer).
+      const answer = await c.lookups.lookup(peer, name, signal)
+      if (answer === undefined) { p.skippedItems++; return }
+      if (!(await pullReferences(c, peer, referencesOf(kind, answer.value), p, signal))) { p.failedItems++; return }
+      await c.store.names.put(name, answer.value, answer.signature ?? await c.signer.sign(name, answer.value))
       p.doneItems++
     } catch (error) {
       signal.throwIfAborted()

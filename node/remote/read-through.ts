@@ -2,6 +2,7 @@ import type { Digest } from '../store/digest.js'
 import type { BlobSink } from '../store/index.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { NameFetcher } from '../resolve/named-results.js'
+import type { NamedAnswer } from '../trust/policy.js'
 import { actionDigestOf, type ResultName } from '../domain/names.js'
 import type { CircuitBreaker } from './circuit-breaker.js'
 import type { CentralClient } from './central-client.js'
@@ -108,9 +109,12 @@ export function createReadThrough (init: ReadThroughInit): { blobFetcher: BlobFe
   // The central is a REAPI CAS: of the named results it holds action results only.
   const nameFetcher: NameFetcher = {
     tier: 'remote',
-    async fetchNamed (name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
-      if (!breaker.online || name.kind !== 'action-result') return undefined
-      return await client.getActionResult(init.centralInstance(name.instanceName), actionDigestOf(name), waitSignal(signal), init.clientWaitMs)
+    async fetchNamed (name: ResultName, signal: AbortSignal): Promise<NamedAnswer | undefined> {
+      // Results of other build environments stay off the central: its namespace is the instance
+      // name alone, where they would mix (docs/security.md).
+      if (!breaker.online || name.kind !== 'action-result' || name.environment !== '') return undefined
+      const value = await client.getActionResult(init.centralInstance(name.instanceName), actionDigestOf(name), waitSignal(signal), init.clientWaitMs)
+      return value === undefined ? undefined : { value, source: { tier: 'remote' } }
     }
   }
 

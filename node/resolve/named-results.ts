@@ -3,17 +3,19 @@ import { describeName, type NameKind, type ResultName } from '../domain/names.js
 import type { NameIndex } from '../store/name-index.js'
 import type { NamedResultRule } from './named-result-rules.js'
 import type { TieredResolver } from './tiered-resolver.js'
+import type { NamedAnswer, TrustPolicy } from '../trust/policy.js'
+import type { ResultSigner } from '../trust/signatures.js'
 
 /** A tier that can look named results up (trusted peers, the central CAS). */
 export interface NameFetcher {
   /** Which tier this is, for logs and counters. */
   readonly tier: 'peer' | 'remote'
   /**
-   * The value bytes this tier holds for `name`, or `undefined` (not there, kind not served by
-   * this tier, tier offline). Judging the value (trust, completeness) is the caller's business,
-   * except that a tier answers only from sources the trust policy allows.
+   * What this tier holds for `name` (value, signature, who answered), or `undefined` (not there,
+   * kind not served by this tier, tier offline). The caller judges the answer (trust policy,
+   * completeness); a tier that asks several sources may use the same policy to pick one.
    */
-  fetchNamed(name: ResultName, signal: AbortSignal): Promise<Buffer | undefined>
+  fetchNamed(name: ResultName, signal: AbortSignal): Promise<NamedAnswer | undefined>
 }
 
 /** Lookups of one kind, as shown by `peercas status`. */
@@ -30,6 +32,10 @@ export interface NamedResultResolverInit {
   blobs: TieredResolver
   /** One rule per kind served; a kind without a rule is refused. */
   rules: readonly NamedResultRule[]
+  /** Judges every answer from another tier (the same policy for every kind). */
+  policy: TrustPolicy
+  /** Signs what local clients write, and what this node vouches for (answers without a signature). */
+  signer: ResultSigner
   /** Tried in order after the local index. @default [] */
   fetchers?: readonly NameFetcher[]
   /** Called after a local client wrote a name (queues the upload to the central). */
@@ -39,10 +45,11 @@ export interface NamedResultResolverInit {
 
 /**
  * The read path of named results, beside the blob resolver: local index → each fetcher in order
- * (peers the trust policy allows, then the central) → miss. A value is served only if its kind's
- * completeness rule holds (an ActionResult only if every blob it references is reachable); an
- * incomplete local entry is forgotten, an incomplete answer from a tier is skipped. A value found
- * in a later tier is stored locally (in canonical form) before it is served.
+ * (peers, then the central) → miss. An answer from another tier is used only if the trust policy
+ * accepts it (node/trust/policy.ts) and its kind's completeness rule holds (an ActionResult only
+ * if every blob it references is reachable); an incomplete local entry is forgotten, a refused or
+ * incomplete answer skipped. A value found in a later tier is stored locally, with the signature
+ * it came with (or signed by this node, which then vouches for it), before it is served.
  */
 export class NamedResultResolver {
   private readonly rules: Map<NameKind, NamedResultRule>
@@ -67,7 +74,7 @@ export class NamedResultResolver {
   /** Stores a value a local client wrote (validated by its kind's rule; throws naming the bad field). */
   async put (name: ResultName, value: Buffer): Promise<void> {
     const stored = this.ruleOf(name.kind).validate(value)
-    await this.init.index.put(name, stored)
+    await this.init.index.put(name, stored, await this.init.signer.sign(name, stored))
     await this.init.onWritten?.(name)
   }
 
@@ -96,17 +103,25 @@ export class NamedResultResolver {
         return undefined
       })
       if (answer === undefined) continue
-      const value = rule.normalize(answer)
-      if (value === undefined) {
+      const verdict = await this.init.policy.judge(name, answer)
+      if (!verdict.accepted) {
+        this.log.info('refused a named result from another tier', { tier: fetcher.tier, name: describeName(name), reason: verdict.reason })
+        continue
+      }
+      const canonical = rule.normalize(answer.value)
+      if (canonical === undefined) {
         this.log.info('another tier answered with a value that does not decode; skipped', { tier: fetcher.tier, name: describeName(name) })
         continue
       }
+      // A signed value is kept byte for byte (its signature covers those bytes); one this node
+      // vouches for is kept in canonical form.
+      const value = verdict.signature !== undefined ? answer.value : canonical
       const problem = await rule.checkComplete(value, this.init.blobs, signal)
       if (problem !== undefined) {
         this.log.debug('another tier answered with an incomplete result; skipped', { tier: fetcher.tier, name: describeName(name), ...problem })
         continue
       }
-      await this.init.index.put(name, value)
+      await this.init.index.put(name, value, verdict.signature ?? await this.init.signer.sign(name, value))
       return value
     }
     return undefined

@@ -151,7 +151,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
    * upload queue, peer bookkeeping). Writes to it are crash-safe like the index itself.
    */
   sublevel (name: string): Sublevel {
-    if (['blob', 'data', 'lru', 'ac', 'act', 'meta'].includes(name) || name.startsWith('name:') || name.startsWith('name-time:')) throw new RangeError(`sublevel name ${name} is reserved by the store`)
+    if (['blob', 'data', 'lru', 'ac', 'act', 'acs', 'meta'].includes(name) || name.startsWith('name:') || name.startsWith('name-time:') || name.startsWith('name-sig:')) throw new RangeError(`sublevel name ${name} is reserved by the store`)
     return this.index.db.sublevel<string, Buffer>(name, { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as Sublevel
   }
 

@@ -22,6 +22,9 @@ import { createClients, unary, type ReapiClients } from '../../node/reapi/client
 import { makeTempDir } from './node.js'
 import { NamedResultResolver } from '../../node/resolve/named-results.js'
 import { actionResultRule } from '../../node/resolve/named-result-rules.js'
+import { ResultSigner } from '../../node/trust/signatures.js'
+import { TrustPolicy } from '../../node/trust/policy.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 
 /** Knobs of a {@link FaultyCentral}; change them while it runs. */
 export interface CentralFaults {
@@ -154,7 +157,9 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
   const capabilities = createCapabilitiesService()
   server.addService(reapi.ContentAddressableStorage.service, wrap(createCasService({ store, resolver })))
   server.addService(byteStreamServiceDefinition(), wrap(createByteStreamService({ store, resolver }).handlers))
-  const ac = createActionCacheService({ names: new NamedResultResolver({ index: store.names, blobs: resolver, rules: [actionResultRule] }) })
+  const signer = new ResultSigner(await generateKeyPair('Ed25519'))
+  const policy = new TrustPolicy({ mode: 'none', listed: [], revoked: [], self: signer.peerId })
+  const ac = createActionCacheService({ names: new NamedResultResolver({ index: store.names, blobs: resolver, rules: [actionResultRule], policy, signer }) })
   server.addService(actionCacheServiceDefinition(), wrap({
     GetActionResult: ac.GetActionResult,
     UpdateActionResult: ((call, callback) => {

@@ -4,9 +4,11 @@
 export interface NameEntry {
   'instanceName'?: (string);
   'key'?: (string);
+  'environment'?: (string);
 }
 
 export interface NameEntry__Output {
   'instanceName': (string);
   'key': (string);
+  'environment': (string);
 }

@@ -7,6 +7,7 @@ export interface NamedResultRequest {
   'instanceName'?: (string);
   'key'?: (string);
   'maxInlineBytes'?: (number | string | Long);
+  'environment'?: (string);
 }
 
 export interface NamedResultRequest__Output {
@@ -14,4 +15,5 @@ export interface NamedResultRequest__Output {
   'instanceName': (string);
   'key': (string);
   'maxInlineBytes': (number);
+  'environment': (string);
 }
