@@ -1,7 +1,7 @@
 import { readNodeInfo, writeNodeInfo, type NodeInfo } from './node-info.js'
 import { mkdir, rm } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { createLogger, type Logger } from './log/logger.js'
 import type { PeercasConfig } from './config/schema.js'
 import type { Digest } from './store/digest.js'
@@ -21,6 +21,7 @@ import { createCapabilitiesService } from './reapi/capabilities-service.js'
 import { createExecutionService } from './reapi/execution-service.js'
 import { createAdminService } from './reapi/admin-service.js'
 import { startGrpcServer } from './reapi/grpc-server.js'
+import { EndpointSet } from './reapi/endpoints.js'
 import type { GetStatusResponse } from './generated/peercas/admin/v1/GetStatusResponse.js'
 import { DataDirLockedError } from './store/errors.js'
 import { P2pDisabledError, startP2p, type P2pService } from './p2p/index.js'
@@ -43,6 +44,13 @@ export interface RunningNode {
   readonly remote: RemoteService | undefined
   /** Status as reported by the admin service. */
   status(): Promise<GetStatusResponse>
+  /** Endpoints for other build environments (configured, or opened at run time). */
+  readonly endpoints: EndpointSet
+  /**
+   * Applies a reloaded `trust` configuration (SIGHUP): the new policy judges every later answer,
+   * and entries of newly revoked signers are removed now. Resolves with how many were removed.
+   */
+  reloadTrust(trust: PeercasConfig['trust']): Promise<number>
   /** Stops serving: calls in flight get `graceMs` to finish, partial writes are discarded. */
   stop(graceMs?: number): Promise<void>
 }
@@ -131,16 +139,25 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       }
     }
 
+    // Blob services are shared by every endpoint; the action cache is per build environment.
+    const blobServices = {
+      cas: createCasService({ store, resolver, onBlobsWritten }),
+      byteStream: byteStream.handlers,
+      capabilities: createCapabilitiesService(),
+      execution: createExecutionService()
+    }
+    const endpoints = new EndpointSet({
+      handlersFor: (environment, instance) => ({ ...blobServices, actionCache: createActionCacheService({ names, environment, instance }) }),
+      socketDir: join(dirname(config.socket), 'sandboxes'),
+      logger: log.child('endpoints')
+    })
     const server = await startGrpcServer({
       socketPath: config.socket,
       listen: config.listen,
       logger: log.child('grpc'),
       handlers: {
-        cas: createCasService({ store, resolver, onBlobsWritten }),
-        byteStream: byteStream.handlers,
-        actionCache: createActionCacheService({ names }),
-        capabilities: createCapabilitiesService(),
-        execution: createExecutionService(),
+        ...blobServices,
+        actionCache: createActionCacheService({ names, environment: config.environment }),
         admin: createAdminService({
           status,
           runGc: async (target) => await store.evict(target),
@@ -151,10 +168,19 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
           sync: (options) => {
             if (p2p === undefined) throw new P2pDisabledError('p2p is disabled on this node (--no-p2p); cannot sync from a peer')
             return p2p.sync(options)
-          }
+          },
+          openSocket: async ({ environment, path, instance }) => (await endpoints.add({ environment, socket: path === '' ? undefined : path, instance: instance === '' ? undefined : instance })).address,
+          closeSocket: async (path) => { await endpoints.remove(path) }
         })
       }
     })
+    try {
+      for (const endpoint of config.endpoints) await endpoints.add(endpoint)
+    } catch (error) {
+      await endpoints.closeAll(0)
+      await server.shutdown(0)
+      throw error
+    }
 
     const info: NodeInfo = {
       pid: process.pid,
@@ -181,9 +207,14 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       p2p,
       remote,
       status,
+      endpoints,
+      async reloadTrust (trust) {
+        policy.update({ mode: trust.results, listed: trust.peers, revoked: trust.revoked })
+        return await removeRevokedEntries(store.names, policy, log.child('trust'))
+      },
       async stop (graceMs = 5000) {
         stopping ??= (async () => {
-          await server.shutdown(graceMs)
+          await Promise.all([server.shutdown(graceMs), endpoints.closeAll(graceMs)])
           shutdown.abort(new Error('the node is stopping'))
           await byteStream.abortAll()
           await p2p?.stop()

@@ -42,6 +42,7 @@ export async function serve (argv: string[]): Promise<number> {
     dataDir: values['data-dir'],
     socket: values.socket,
     listen: values.listen,
+    environment: values.environment,
     maxSize: values['max-size'],
     log: { level: values['log-level'], file: values['log-file'] },
     p2p: {

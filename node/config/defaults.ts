@@ -10,6 +10,8 @@ export const DEFAULT_CONFIG: ConfigInput = {
   dataDir: '',
   socket: '',
   listen: [],
+  environment: '',
+  endpoints: [],
   maxSize: '10GiB',
   store: {
     inlineThreshold: '16KiB',

@@ -29,6 +29,18 @@ export const configSchema = z.strictObject({
   socket: z.string(),
   /** Loopback TCP addresses to serve REAPI on, e.g. 127.0.0.1:8980. */
   listen: z.array(z.string()),
+  /** Build environment of the default socket and `listen` addresses ('' = the default environment). */
+  environment: z.string(),
+  /**
+   * More endpoints, each for one build environment: a unix socket or a TCP address, and
+   * optionally the instance name every named result through it lives in.
+   */
+  endpoints: z.array(z.strictObject({
+    socket: z.string().optional(),
+    listen: z.string().optional(),
+    environment: z.string(),
+    instance: z.string().optional()
+  })),
   /** Quota for blob bytes. */
   maxSize: byteSize,
   store: z.strictObject({
@@ -82,6 +94,16 @@ export const configSchema = z.strictObject({
     findMissingCacheTtl: duration
   })
 }).superRefine((config, ctx) => {
+  for (const [path, environment] of [[['environment'], config.environment], ...config.endpoints.map((e, i) => [['endpoints', i, 'environment'], e.environment] as const)] as const) {
+    if (environment !== '' && !/^[A-Za-z0-9._:+=@-]{1,256}$/.test(environment)) {
+      ctx.addIssue({ code: 'custom', path: [...path], message: 'an environment ID is 1-256 characters of A-Z a-z 0-9 . _ : + = @ -' })
+    }
+  }
+  config.endpoints.forEach((endpoint, i) => {
+    if ((endpoint.socket === undefined) === (endpoint.listen === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['endpoints', i], message: 'an endpoint has exactly one of socket or listen' })
+    }
+  })
   if (config.store.lowWatermark >= config.store.highWatermark) {
     ctx.addIssue({ code: 'custom', path: ['store', 'lowWatermark'], message: `must be below store.highWatermark (${config.store.highWatermark})` })
   }

@@ -2,10 +2,14 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AdminClient as _peercas_admin_v1_AdminClient, AdminDefinition as _peercas_admin_v1_AdminDefinition } from './peercas/admin/v1/Admin.js';
+import type { CloseSocketRequest as _peercas_admin_v1_CloseSocketRequest, CloseSocketRequest__Output as _peercas_admin_v1_CloseSocketRequest__Output } from './peercas/admin/v1/CloseSocketRequest.js';
+import type { CloseSocketResponse as _peercas_admin_v1_CloseSocketResponse, CloseSocketResponse__Output as _peercas_admin_v1_CloseSocketResponse__Output } from './peercas/admin/v1/CloseSocketResponse.js';
 import type { FlushProgress as _peercas_admin_v1_FlushProgress, FlushProgress__Output as _peercas_admin_v1_FlushProgress__Output } from './peercas/admin/v1/FlushProgress.js';
 import type { FlushRequest as _peercas_admin_v1_FlushRequest, FlushRequest__Output as _peercas_admin_v1_FlushRequest__Output } from './peercas/admin/v1/FlushRequest.js';
 import type { GetStatusRequest as _peercas_admin_v1_GetStatusRequest, GetStatusRequest__Output as _peercas_admin_v1_GetStatusRequest__Output } from './peercas/admin/v1/GetStatusRequest.js';
 import type { GetStatusResponse as _peercas_admin_v1_GetStatusResponse, GetStatusResponse__Output as _peercas_admin_v1_GetStatusResponse__Output } from './peercas/admin/v1/GetStatusResponse.js';
+import type { OpenSocketRequest as _peercas_admin_v1_OpenSocketRequest, OpenSocketRequest__Output as _peercas_admin_v1_OpenSocketRequest__Output } from './peercas/admin/v1/OpenSocketRequest.js';
+import type { OpenSocketResponse as _peercas_admin_v1_OpenSocketResponse, OpenSocketResponse__Output as _peercas_admin_v1_OpenSocketResponse__Output } from './peercas/admin/v1/OpenSocketResponse.js';
 import type { PeerStatus as _peercas_admin_v1_PeerStatus, PeerStatus__Output as _peercas_admin_v1_PeerStatus__Output } from './peercas/admin/v1/PeerStatus.js';
 import type { RemoteStatus as _peercas_admin_v1_RemoteStatus, RemoteStatus__Output as _peercas_admin_v1_RemoteStatus__Output } from './peercas/admin/v1/RemoteStatus.js';
 import type { RunGcRequest as _peercas_admin_v1_RunGcRequest, RunGcRequest__Output as _peercas_admin_v1_RunGcRequest__Output } from './peercas/admin/v1/RunGcRequest.js';
@@ -24,10 +28,14 @@ export interface ProtoGrpcType {
     admin: {
       v1: {
         Admin: SubtypeConstructor<typeof grpc.Client, _peercas_admin_v1_AdminClient> & { service: _peercas_admin_v1_AdminDefinition }
+        CloseSocketRequest: MessageTypeDefinition<_peercas_admin_v1_CloseSocketRequest, _peercas_admin_v1_CloseSocketRequest__Output>
+        CloseSocketResponse: MessageTypeDefinition<_peercas_admin_v1_CloseSocketResponse, _peercas_admin_v1_CloseSocketResponse__Output>
         FlushProgress: MessageTypeDefinition<_peercas_admin_v1_FlushProgress, _peercas_admin_v1_FlushProgress__Output>
         FlushRequest: MessageTypeDefinition<_peercas_admin_v1_FlushRequest, _peercas_admin_v1_FlushRequest__Output>
         GetStatusRequest: MessageTypeDefinition<_peercas_admin_v1_GetStatusRequest, _peercas_admin_v1_GetStatusRequest__Output>
         GetStatusResponse: MessageTypeDefinition<_peercas_admin_v1_GetStatusResponse, _peercas_admin_v1_GetStatusResponse__Output>
+        OpenSocketRequest: MessageTypeDefinition<_peercas_admin_v1_OpenSocketRequest, _peercas_admin_v1_OpenSocketRequest__Output>
+        OpenSocketResponse: MessageTypeDefinition<_peercas_admin_v1_OpenSocketResponse, _peercas_admin_v1_OpenSocketResponse__Output>
         PeerStatus: MessageTypeDefinition<_peercas_admin_v1_PeerStatus, _peercas_admin_v1_PeerStatus__Output>
         RemoteStatus: MessageTypeDefinition<_peercas_admin_v1_RemoteStatus, _peercas_admin_v1_RemoteStatus__Output>
         RunGcRequest: MessageTypeDefinition<_peercas_admin_v1_RunGcRequest, _peercas_admin_v1_RunGcRequest__Output>

@@ -24,6 +24,10 @@ export interface AdminServiceDeps {
   runGc(targetBytes: number | undefined): Promise<RunGcResponse>
   flush(signal: AbortSignal): AsyncIterable<FlushProgress>
   sync(request: SyncRequest): AsyncIterable<SyncProgress>
+  /** Opens a socket for one build environment; resolves with its path. */
+  openSocket(request: { environment: string, path: string, instance: string }): Promise<string>
+  /** Closes a socket opened by {@link openSocket}. */
+  closeSocket(path: string): Promise<void>
 }
 
 /** peercas.admin.v1.Admin: status, gc, flush and sync for the CLI. */
@@ -54,6 +58,12 @@ export function createAdminService (deps: AdminServiceDeps): AdminHandlers {
     },
     Sync (call) {
       void streamOut(call, (signal) => deps.sync({ peer: call.request.peer, sinceMs: Number(call.request.sinceSeconds) * 1000, acOnly: call.request.acOnly, signal }), 0)
+    },
+    OpenSocket (call, callback) {
+      deps.openSocket(call.request).then((path) => { callback(null, { path }) }, (e) => { callback(toRpcError(e)) })
+    },
+    CloseSocket (call, callback) {
+      deps.closeSocket(call.request.path).then(() => { callback(null, {}) }, (e) => { callback(toRpcError(e)) })
     }
   }
 }

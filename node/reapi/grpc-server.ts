@@ -20,13 +20,14 @@ export interface ServiceHandlers {
   actionCache: ActionCacheHandlers
   capabilities: CapabilitiesHandlers
   execution: ExecutionHandlers
-  admin: AdminHandlers
+  /** Only on the node's own endpoints: a sandbox's endpoint gets no administration. */
+  admin?: AdminHandlers
 }
 
 /** Where to listen. */
 export interface GrpcServerInit {
-  /** Unix socket path; created with mode 0600. */
-  socketPath: string
+  /** Unix socket path; created with mode 0600. @default none (TCP only) */
+  socketPath?: string
   /** TCP `host:port` addresses (port 0 picks one). */
   listen: string[]
   handlers: ServiceHandlers
@@ -60,17 +61,19 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
   server.addService(actionCacheServiceDefinition(), init.handlers.actionCache)
   server.addService(reapi.Capabilities.service, init.handlers.capabilities)
   server.addService(reapi.Execution.service, init.handlers.execution)
-  server.addService(admin.Admin.service, init.handlers.admin)
+  if (init.handlers.admin !== undefined) server.addService(admin.Admin.service, init.handlers.admin)
 
-  await prepareSocketPath(init.socketPath)
-  // Bind with a restrictive umask so the socket is never reachable by others, even briefly.
-  const previousUmask = process.umask(0o177)
-  try {
-    await bind(server, `unix:${init.socketPath}`, grpc.ServerCredentials.createInsecure())
-  } finally {
-    process.umask(previousUmask)
+  if (init.socketPath !== undefined) {
+    await prepareSocketPath(init.socketPath)
+    // Bind with a restrictive umask so the socket is never reachable by others, even briefly.
+    const previousUmask = process.umask(0o177)
+    try {
+      await bind(server, `unix:${init.socketPath}`, grpc.ServerCredentials.createInsecure())
+    } finally {
+      process.umask(previousUmask)
+    }
+    await chmod(init.socketPath, 0o600)
   }
-  await chmod(init.socketPath, 0o600)
 
   const tcpAddresses: string[] = []
   try {

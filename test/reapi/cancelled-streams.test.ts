@@ -58,6 +58,8 @@ describe('streams whose client cancels mid-way', () => {
       admin: createAdminService({
         status: async () => { throw new Error('not used') },
         runGc: async () => { throw new Error('not used') },
+        openSocket: async () => { throw new Error('not used') },
+        closeSocket: async () => { throw new Error('not used') },
         // A flush that never ends on its own: progress until the call goes away.
         flush: async function * (signal): AsyncGenerator<FlushProgress> {
           flushesRunning++
