@@ -9,6 +9,12 @@ import { LocalStore } from './store/local-store.js'
 import { TieredResolver } from './resolve/tiered-resolver.js'
 import { NamedResultResolver } from './resolve/named-results.js'
 import { actionResultRule } from './resolve/named-result-rules.js'
+import { assetRule } from './resolve/asset-rule.js'
+import { refRule } from './resolve/ref-rule.js'
+import { AssetResolver } from './resolve/assets.js'
+import { HttpOrigin } from './origin/http-origin.js'
+import { createAssetServices } from './reapi/asset-service.js'
+import { createReferenceStorageService } from './reapi/reference-storage-service.js'
 import { actionDigestOf } from './domain/names.js'
 import { createCasService } from './reapi/cas-service.js'
 import { createByteStreamService } from './reapi/bytestream-service.js'
@@ -62,6 +68,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
   const store = await openStore(config, log)
   let p2p: P2pService | undefined
   let remote: RemoteService | undefined
+  let origin: HttpOrigin | undefined
   try {
     // Read order: local → peers → central. Peers first: they are near and free.
     p2p = await startP2p({ config, store, logger: log.child('p2p') })
@@ -80,7 +87,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
     const names = new NamedResultResolver({
       index: store.names,
       blobs: resolver,
-      rules: [actionResultRule],
+      rules: [actionResultRule, assetRule, refRule],
       fetchers: [p2p?.nameFetcher, remote?.nameFetcher].filter((f) => f !== undefined),
       onWritten: async (name) => {
         if (name.kind !== 'action-result') return
@@ -88,6 +95,12 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       },
       logger: log.child('names')
     })
+    // Remote Asset and BuildStream refs: named results, then (FetchBlob only) the origin.
+    origin = config.assets.originFetch
+      ? new HttpOrigin({ sink: store, tempDir: join(config.dataDir, 'origin-tmp'), timeoutMs: config.assets.fetchTimeout, maxBytes: config.assets.maxDownloadSize, logger: log.child('origin') })
+      : undefined
+    const assets = new AssetResolver({ names, blobs: resolver, origin, logger: log.child('assets') })
+    const assetServices = createAssetServices({ assets })
 
     const status = async (): Promise<GetStatusResponse> => {
       const s = store.stats()
@@ -130,6 +143,9 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
         actionCache: createActionCacheService({ names }),
         capabilities: createCapabilitiesService(),
         execution: createExecutionService(),
+        assetFetch: assetServices.fetch,
+        assetPush: assetServices.push,
+        referenceStorage: createReferenceStorageService({ assets }),
         admin: createAdminService({
           status,
           runGc: async (target) => await store.evict(target),
@@ -172,6 +188,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
           await server.shutdown(graceMs)
           shutdown.abort(new Error('the node is stopping'))
           await byteStream.abortAll()
+          origin?.close()
           await p2p?.stop()
           await remote?.stop()
           await store.close()

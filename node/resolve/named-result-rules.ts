@@ -81,7 +81,7 @@ export const actionResultRule: NamedResultRule = {
  * by a durable tier (the central CAS, which a client can then read through us), or fetched from
  * a peer now, several at a time (an action's outputs are independent).
  */
-async function firstUnreachable (digests: readonly Digest[], blobs: TieredResolver, signal: AbortSignal): Promise<Digest | undefined> {
+export async function firstUnreachable (digests: readonly Digest[], blobs: TieredResolver, signal: AbortSignal): Promise<Digest | undefined> {
   const unique = [...new Map(digests.map((d) => [formatDigest(d), d])).values()]
   const notDurable = await blobs.findMissing(unique, signal)
   let missing: Digest | undefined
