@@ -96,6 +96,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       logger: log.child('names')
     })
     // Remote Asset and BuildStream refs: named results, then (FetchBlob only) the origin.
+    await rm(join(config.dataDir, 'origin-tmp'), { recursive: true, force: true })
     origin = config.assets.originFetch
       ? new HttpOrigin({ sink: store, tempDir: join(config.dataDir, 'origin-tmp'), timeoutMs: config.assets.fetchTimeout, maxBytes: config.assets.maxDownloadSize, logger: log.child('origin') })
       : undefined
@@ -119,12 +120,18 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
           lowWatermark: s.lowWatermark,
           inlineBlobCount: s.inlineBlobCount,
           fileBlobCount: s.fileBlobCount,
-          actionResultCount: await store.names.count('action-result')
+          actionResultCount: await store.names.count('action-result'),
+          assetCount: await store.names.count('asset'),
+          refCount: await store.names.count('ref')
         },
         hits: {
           ...resolver.counters,
           actionCacheHits: names.countersOf('action-result').hits,
-          actionCacheMisses: names.countersOf('action-result').misses
+          actionCacheMisses: names.countersOf('action-result').misses,
+          assetHits: names.countersOf('asset').hits,
+          assetMisses: names.countersOf('asset').misses,
+          refHits: names.countersOf('ref').hits,
+          refMisses: names.countersOf('ref').misses
         },
         peerId: p2p?.peerId ?? '',
         p2pAddresses: p2p?.addresses ?? [],

@@ -111,6 +111,15 @@ describe('Remote Asset API: FetchBlob', () => {
     await expectRpcError(unary(assets.fetch.FetchBlob.bind(assets.fetch), { uris: ['urn:example:never-pushed'] }), status.NOT_FOUND, /only http and https/)
   })
 
+  it('reports asset counts, hits and misses in the node status', async () => {
+    const { store, hits } = await node.status()
+    expect(store?.assetCount).toBe(await node.store.names.count('asset'))
+    expect(store?.assetCount).toBeGreaterThanOrEqual(3)
+    expect(hits?.assetHits).toBeGreaterThanOrEqual(2)
+    expect(hits?.assetMisses).toBeGreaterThanOrEqual(3)
+    expect(store?.refCount).toBe(0)
+  })
+
   it('follows redirects', async () => {
     const data = Buffer.from('behind a redirect\n')
     origin.serve('/final', data)
