@@ -71,8 +71,8 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
   let origin: HttpOrigin | undefined
   try {
     // Read order: local → peers → central. Peers first: they are near and free.
-    p2p = await startP2p({ config, store, logger: log.child('p2p') })
-    remote = await startRemote({ config, store, logger: log.child('remote') })
+    p2p = await startP2p({ config, store, shutdown: shutdown.signal, logger: log.child('p2p') })
+    remote = await startRemote({ config, store, shutdown: shutdown.signal, logger: log.child('remote') })
     const resolver = new TieredResolver({
       store,
       fetchers: [p2p?.blobFetcher, remote?.blobFetcher].filter((f) => f !== undefined),

@@ -7,6 +7,8 @@ import { startupCase } from './startup.js'
 import { peerFetchCase, summaryCase } from './p2p.js'
 import { gossipSimCase } from './gossip-sim.js'
 import { bazelCase } from './bazel.js'
+import { smallFetchCase } from './small-fetch.js'
+import { uploadCase } from './upload.js'
 
 /** Every case, in the order the harness runs them. */
 export const ALL_CASES: readonly BenchCase[] = [
@@ -16,7 +18,9 @@ export const ALL_CASES: readonly BenchCase[] = [
   sizeSweepCase,
   startupCase,
   peerFetchCase,
+  smallFetchCase,
   summaryCase,
   gossipSimCase,
+  uploadCase,
   bazelCase
 ]

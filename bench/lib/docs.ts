@@ -29,7 +29,14 @@ export const GOALS: Record<string, { goal: string, ok: (v: number) => boolean, w
   summary_fp_rate: { goal: '≤ 0.01', ok: (v) => v <= 0.01, what: 'false-positive rate of the availability summary at 1M blobs' },
   bazel_vs_disk_cache: { goal: '≤ 1.2', ok: (v) => v <= 1.2, what: 'Bazel warm rebuild through peercas ÷ with --disk_cache' },
   bazel_peer_vs_local: { goal: '≤ 1.5', ok: (v) => v <= 1.5, what: 'Bazel peer-hit rebuild ÷ local-hit rebuild' },
-  write_vs_disk: { goal: '(none)', ok: () => true, what: 'extra: ByteStream.Write 256 MB ÷ a plain write of the same bytes to a new file on the same disk' }
+  write_vs_disk: { goal: '(none)', ok: () => true, what: 'extra: ByteStream.Write 256 MB ÷ a plain write of the same bytes to a new file on the same disk' },
+  small_fetch_ms: { goal: '(none)', ok: () => true, what: 'extra: one 4 KiB peer fetch through the peer tier, ms' },
+  small_fetch_16_at_once_ms: { goal: '(none)', ok: () => true, what: 'extra: 4 KiB peer fetches 16 at once, ms per blob' },
+  small_fetch_16_per_request_ms: { goal: '(none)', ok: () => true, what: 'extra: 4 KiB blobs 16 per fetch request (as sync), ms per blob' },
+  ac_lookup_inline_ms: { goal: '(none)', ok: () => true, what: 'extra: action-result lookup at a trusted peer + its 4 KiB output carried inline, ms' },
+  ac_lookup_no_inline_ms: { goal: '(none)', ok: () => true, what: 'extra: the same with the output fetched on a fetch stream, ms' },
+  upload_peercas_mib_s: { goal: '(none)', ok: () => true, what: 'extra: write-behind upload to a peercas central, MiB/s' },
+  upload_buildstream_mib_s: { goal: '(none)', ok: () => true, what: 'extra: write-behind upload to BuildStream 1.6.8 CAS server, MiB/s' }
 }
 
 /** Writes docs/benchmarks.md (table, chart, gossip simulation) and returns its path. */

@@ -30,7 +30,8 @@ export const DEFAULT_CONFIG: ConfigInput = {
     fetchTimeout: '30s',
     resummarizeInterval: '10m',
     announceInterval: '2s',
-    parallelFetchThreshold: '16MiB'
+    parallelFetchThreshold: '16MiB',
+    maxSummaryPeers: 32
   },
   trust: { peers: [] },
   remote: {

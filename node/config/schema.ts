@@ -54,7 +54,9 @@ export const configSchema = z.strictObject({
     fetchTimeout: duration,
     resummarizeInterval: duration,
     announceInterval: duration,
-    parallelFetchThreshold: byteSize
+    parallelFetchThreshold: byteSize,
+    /** Peers whose availability summaries are kept in memory (the cheapest to fetch from). */
+    maxSummaryPeers: z.number().int().positive()
   }),
   trust: z.strictObject({
     /** Peer IDs whose action-cache answers are accepted. */

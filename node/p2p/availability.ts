@@ -4,9 +4,11 @@ import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import type { BlobCatalog } from '../store/index.js'
 import {
-  AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_DELTA_ENTRIES, MIN_RESUMMARIZE_MS,
-  PAUSED_SENDER_REVIEW_MS, SUMMARY_HEADROOM, SUMMARY_PART_BYTES
+  AVAILABILITY_CONTROL_STALL_MS, AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_OPEN_TIMEOUT_MS, AVAILABILITY_PROTOCOL,
+  MAX_CONTROL_FRAME_BYTES, MAX_DELTA_ENTRIES, MIN_RESUMED_SUMMARY_INTERVAL_MS, MIN_RESUMMARIZE_MS, PAUSED_SENDER_REVIEW_MS,
+  RETRY_OUTBOUND_MS, SUMMARY_HEADROOM, SUMMARY_PART_BYTES, SUMMARY_RETRY_MAX_MS, SUMMARY_RETRY_MIN_MS
 } from './constants.js'
+import { Backoff, sleep } from '../limits/index.js'
 import { SummaryTable, type SummarySlot } from './summary-table.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
 import { MalformedFrameError, UnsupportedSummaryError } from './errors.js'
@@ -32,8 +34,6 @@ export interface AvailabilityInit {
   maxSummaryPeers?: number
   /** @default {@link MAX_SUMMARY_MEMORY_BYTES} */
   maxSummaryBytes?: number
-  /** Test hook: send summaries with every bit set. */
-  advertiseEverything?: boolean
   /** @default {@link PAUSED_SENDER_REVIEW_MS} */
   pausedSenderReviewMs?: number
 }
@@ -73,10 +73,6 @@ interface Inbound {
 const MAX_QUEUED_DELTA_ENTRIES = 16 * MAX_DELTA_ENTRIES
 /** An AvailabilityControl frame is one bool: anything longer is a malformed frame. */
 const MAX_AVAILABILITY_CONTROL_BYTES = 16
-/** Least time between two full summaries sent to one peer because it asked to resume. */
-const MIN_RESUMED_SUMMARY_INTERVAL_MS = 5_000
-/** A peer that does not speak the protocol is retried after this long. */
-const RETRY_OUTBOUND_MS = 30_000
 
 /**
  * Availability gossip over a direct, one-way stream per peer (/peercas/avail/1.0.0): on connect
@@ -150,13 +146,14 @@ export class Availability implements AvailabilityIndex {
 
   private async buildFirstSummary (): Promise<void> {
     // Retried: until it succeeds peers get no summary at all, rather than a wrong one.
-    for (let attempt = 0; !this.stopped; attempt++) {
+    const backoff = new Backoff({ baseMs: SUMMARY_RETRY_MIN_MS, maxMs: SUMMARY_RETRY_MAX_MS, jitter: 0 })
+    while (!this.stopped) {
       try {
         await this.resummarize()
         return
       } catch (error) {
         this.log.warn('building the availability summary failed; retrying', { error })
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** attempt)).unref())
+        await sleep(backoff.next(), undefined, { ref: false })
       }
     }
   }
@@ -274,7 +271,7 @@ export class Availability implements AvailabilityIndex {
     this.opening.set(key, Date.now() + RETRY_OUTBOUND_MS)
     void (async () => {
       try {
-        const stream = await this.init.libp2p.dialProtocol(peer, [AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL], { signal: AbortSignal.timeout(10_000) })
+        const stream = await this.init.libp2p.dialProtocol(peer, [AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL], { signal: AbortSignal.timeout(AVAILABILITY_OPEN_TIMEOUT_MS) })
         const out: Outbound = { stream, queue: [], needsSummary: true, sending: false, paused: false, lastSummaryAt: 0 }
         this.outbound.set(key, out)
         stream.addEventListener('close', () => { if (this.outbound.get(key) === out) { this.outbound.delete(key); this.opening.delete(key) } })
@@ -325,7 +322,6 @@ export class Availability implements AvailabilityIndex {
       if (out.paused) return
       // A copy: bits set while this part waits in the muxer would otherwise race the encoder.
       const data = filter.data.slice(offset, offset + SUMMARY_PART_BYTES)
-      if (this.init.advertiseEverything === true) data.fill(0xff)
       await sendFrame(stream, messages.availability.encode({ summaryPart: { generation, offset, data } }))
     }
   }
@@ -348,7 +344,7 @@ export class Availability implements AvailabilityIndex {
           this.log.debug('peer asked for our summary again', { peer })
           // A peer toggling pause and resume gets at most one full summary per interval.
           const wait = out.lastSummaryAt + MIN_RESUMED_SUMMARY_INTERVAL_MS - Date.now()
-          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref())
+          if (wait > 0) await sleep(wait, undefined, { ref: false })
           if (!out.paused) {
             out.needsSummary = true
             this.kick(out)
@@ -370,7 +366,7 @@ export class Availability implements AvailabilityIndex {
   }
 
   private sendControl (peer: string, inbound: Inbound, wanted: boolean): void {
-    sendFrame(inbound.stream, messages.availabilityControl.encode({ wanted }), { stallTimeoutMs: 10_000 }).catch((error) => {
+    sendFrame(inbound.stream, messages.availabilityControl.encode({ wanted }), { stallTimeoutMs: AVAILABILITY_CONTROL_STALL_MS }).catch((error) => {
       this.log.debug('could not send an availability control frame', { peer, wanted, error })
     })
   }

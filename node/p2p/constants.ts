@@ -10,8 +10,14 @@ export const FETCH_STREAM_PROTOCOL = '/peercas/fetch/1.1.0'
 export const ACTION_RESULT_PROTOCOL = '/peercas/ac/1.0.0'
 /** Action-result lookups, one after another on a stream the asker keeps open for reuse. */
 export const ACTION_RESULT_STREAM_PROTOCOL = '/peercas/ac/1.1.0'
+/** Named-result lookups of any kind (the request names the kind), reused like 1.1.0. */
+export const NAMED_RESULT_PROTOCOL = '/peercas/ac/2.0.0'
+/** Longest named-result key accepted in a request or a listing. */
+export const MAX_NAME_KEY_CHARS = 4096
 /** Listing a peer's blobs or action-cache keys, for sync. */
 export const LIST_PROTOCOL = '/peercas/list/1.0.0'
+/** As 1.0.0, and named results of any kind (NAMED_RESULTS with a kind). */
+export const LIST_NAMES_PROTOCOL = '/peercas/list/1.1.0'
 
 /** Name of the identity file in the data dir. */
 export const IDENTITY_FILE = 'p2p-identity.key'
@@ -121,9 +127,55 @@ export const SLOW_COOLDOWN_MAX_MS = 5 * 60_000
 export const REDIAL_MIN_MS = 1000
 /** …up to this one. */
 export const REDIAL_MAX_MS = 60_000
+/**
+ * Share of each redial delay that is random (it is drawn from 75–100 % of the backoff step), so
+ * nodes that lost a shared static peer at the same moment do not all redial it in step.
+ */
+export const REDIAL_JITTER = 0.25
+/**
+ * Longest wait for one dial (TCP connect, Noise handshake, muxer) of a discovered or static peer.
+ * A LAN peer answers in milliseconds; 10 s also covers a loaded or remote one, and a dial that
+ * hangs longer is given up so that the static-peer loop can back off and try again.
+ */
+export const DIAL_TIMEOUT_MS = 10_000
+/**
+ * Longest wait for a dial by `peercas sync` of the peer it was asked to pull from. A little longer
+ * than {@link DIAL_TIMEOUT_MS}: a person waits for it, and the peer may be the far side of a VPN.
+ */
+export const SYNC_DIAL_TIMEOUT_MS = 15_000
 
 /** Never re-summarise more often than this, whatever the delta volume. */
 export const MIN_RESUMMARIZE_MS = 30_000
+/**
+ * A failed build of the first availability summary (reading the store's index) is retried after
+ * this delay, doubling… Until it succeeds peers get no summary at all, so the first retries are
+ * quick.
+ */
+export const SUMMARY_RETRY_MIN_MS = 1000
+/** …up to this one: a store that keeps failing is not read in a tight loop. */
+export const SUMMARY_RETRY_MAX_MS = 30_000
+/**
+ * Longest wait to open our availability stream to a newly connected peer (protocol negotiation on
+ * an existing connection). As {@link DIAL_TIMEOUT_MS}: a peer that does not answer in that time
+ * is tried again after {@link RETRY_OUTBOUND_MS}.
+ */
+export const AVAILABILITY_OPEN_TIMEOUT_MS = 10_000
+/**
+ * A peer that does not take our availability stream (it does not speak the protocol, or opening
+ * timed out) is not asked again for this long: its refusal is unlikely to change sooner.
+ */
+export const RETRY_OUTBOUND_MS = 30_000
+/**
+ * Longest stall sending one pause/resume frame to a peer's availability stream: one byte-sized
+ * frame, so a peer that does not take it within 10 s is stuck (the frame is then dropped; a pause
+ * is asked again when its next summary arrives, a resume at the next review).
+ */
+export const AVAILABILITY_CONTROL_STALL_MS = 10_000
+/**
+ * Least time between two full summaries sent to one peer because it asked to resume: a peer that
+ * toggles pause and resume gets at most one summary per interval.
+ */
+export const MIN_RESUMED_SUMMARY_INTERVAL_MS = 5_000
 
 /** Pieces of a parallel fetch: at least this big… */
 export const MIN_PIECE_BYTES = 4 * 1024 * 1024

@@ -41,8 +41,6 @@ export interface FetchClientInit {
   maxIdleStreamsPerPeer?: number
   /** An idle stream is closed after this long unused. @default {@link FETCH_STREAM_IDLE_MS} */
   streamIdleMs?: number
-  /** Speak only /peercas/fetch/1.0.0 (test hook: a node from before 1.1.0). */
-  legacyOnly?: boolean
 }
 
 /** Options of {@link FetchClient.open} and the fetch methods. */
@@ -104,12 +102,11 @@ export class FetchClient {
     this.pool = new ReusableStreamPool({
       libp2p: init.libp2p,
       logger: init.logger,
-      protocols: { reusable: FETCH_STREAM_PROTOCOL, oneShot: FETCH_PROTOCOL },
+      protocols: [{ id: FETCH_STREAM_PROTOCOL, reusable: true }, { id: FETCH_PROTOCOL, reusable: false }],
       stallTimeoutMs: init.stallTimeoutMs,
       maxStreamsPerPeer: init.maxStreamsPerPeer,
       maxIdlePerPeer: init.maxIdleStreamsPerPeer,
-      idleMs: init.streamIdleMs,
-      legacyOnly: init.legacyOnly
+      idleMs: init.streamIdleMs
     })
     this.log = init.logger
   }

@@ -14,12 +14,6 @@ import { Semaphore, TokenBucket } from '../limits/index.js'
 import { messages, type BlobHeaderMessage, type FetchRequestMessage } from './messages.js'
 import type { PeerBook, PeerRecord } from './peer-book.js'
 
-/**
- * Rewrites bytes as they are served. For tests only: it makes a real node that lies about
- * content. `offset` is the position of `chunk` in the blob.
- */
-export type ServeTransform = (digest: Digest, offset: number, chunk: Uint8Array) => Uint8Array
-
 /** What {@link FetchServer} needs. */
 export interface FetchServerInit {
   libp2p: Libp2p
@@ -42,14 +36,6 @@ export interface FetchServerInit {
   rate?: TokenBucket
   /** A peer that sends no request (1.1.0: no next request), or reads nothing, for this long is cut off. */
   stallTimeoutMs: number
-  /** Test hook, see {@link ServeTransform}. */
-  transform?: ServeTransform
-  /** Test hook: read each request and never answer (a hung peer). */
-  stall?: boolean
-  /** Test hook: serve only /peercas/fetch/1.0.0 (a node from before 1.1.0). */
-  legacyOnly?: boolean
-  /** Test hook: called with every fetch stream a peer opens to us. */
-  onStream?: (stream: Stream) => void
 }
 
 /** How a request was answered. */
@@ -82,11 +68,9 @@ export class FetchServer {
   async start (): Promise<void> {
     // libp2p's own per-connection cap sits above ours so over-cap streams still get a BUSY answer.
     const perConnection = this.init.maxStreamsPerPeer * 2 + 4
-    const protocols = this.init.legacyOnly === true ? [FETCH_PROTOCOL] : [FETCH_STREAM_PROTOCOL, FETCH_PROTOCOL]
-    for (const protocol of protocols) {
+    for (const protocol of [FETCH_STREAM_PROTOCOL, FETCH_PROTOCOL]) {
       const reusable = protocol === FETCH_STREAM_PROTOCOL
       await this.init.libp2p.handle(protocol, (stream, connection) => {
-        this.init.onStream?.(stream)
         void (reusable ? this.serveStream(stream, connection) : this.serveOnce(stream, connection)).catch((error) => {
           this.log.debug('fetch stream failed', { peer: connection.remotePeer.toString(), error })
           stream.abort(error as Error)
@@ -115,7 +99,6 @@ export class FetchServer {
         const reader = new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs })
         const request = await this.readRequest(reader)
         if (request === undefined) { await stream.close(); return }
-        if (this.init.stall === true) { await closed(stream); return }
         if (await this.answer(stream, peer, record, request) === 'invalid') return
         await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) })
       } finally {
@@ -141,7 +124,6 @@ export class FetchServer {
       if (next === 'idle') { await closeGracefully(stream, IDLE_STREAM_CLOSE_GRACE_MS); return }
       const request = await this.readRequest(reader)
       if (request === undefined) { await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) }); return }
-      if (this.init.stall === true) { await closed(stream); return }
       if (!this.streams.tryAcquire()) {
         await this.busy(stream, request, `node serves at most ${this.streams.limit} fetch requests at once`)
         continue
@@ -239,10 +221,9 @@ export class FetchServer {
     try {
       for await (const data of body as AsyncIterable<Buffer>) {
         for (let i = 0; i < data.byteLength; i += SEND_CHUNK_BYTES) {
-          let chunk: Uint8Array = data.subarray(i, i + SEND_CHUNK_BYTES)
+          const chunk = data.subarray(i, i + SEND_CHUNK_BYTES)
           await record.serveRate.take(chunk.byteLength)
           await this.rate.take(chunk.byteLength)
-          if (this.init.transform !== undefined) chunk = this.init.transform(digest, position, chunk)
           await send(stream, chunk, { stallTimeoutMs: this.init.stallTimeoutMs })
           position += chunk.byteLength
           record.bytesServedTo += chunk.byteLength
@@ -262,9 +243,4 @@ export class FetchServer {
     await this.header(stream, { status, offset: 0, length: 0, message })
     await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) }).catch(() => { stream.abort(new Error(message)) })
   }
-}
-
-/** Resolves when `stream` closes (the stall test hook waits for that). */
-async function closed (stream: Stream): Promise<void> {
-  await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
 }

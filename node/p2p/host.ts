@@ -8,8 +8,8 @@ import { mdns } from '@libp2p/mdns'
 import type { PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '../log/logger.js'
-import { REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
-import { sleep } from '../limits/index.js'
+import { DIAL_TIMEOUT_MS, REDIAL_JITTER, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
+import { Backoff, sleep } from '../limits/index.js'
 
 /** Options of {@link createHost}. */
 export interface HostInit {
@@ -20,6 +20,8 @@ export interface HostInit {
   mdns: boolean
   /** Static / bootstrap peers, redialled with backoff when they drop. */
   staticPeers: string[]
+  /** The node's shutdown signal: ends dials and redial loops. @default never */
+  shutdown?: AbortSignal
   logger: Logger
 }
 
@@ -53,13 +55,14 @@ export async function createHost (init: HostInit): Promise<Host> {
     start: false
   })
   const controller = new AbortController()
+  init.shutdown?.addEventListener('abort', () => { controller.abort() }, { once: true })
   const stopped = controller.signal
 
   libp2p.addEventListener('peer:discovery', (event) => {
     const peer = event.detail.id
     if (peer.equals(libp2p.peerId) || libp2p.getConnections(peer).length > 0) return
     log.info('discovered peer; dialling', { peer: peer.toString() })
-    libp2p.dial(peer, { signal: AbortSignal.any([stopped, AbortSignal.timeout(10_000)]) }).catch((error) => {
+    libp2p.dial(peer, { signal: AbortSignal.any([stopped, AbortSignal.timeout(DIAL_TIMEOUT_MS)]) }).catch((error) => {
       log.debug('dialling a discovered peer failed', { peer: peer.toString(), error })
     })
   })
@@ -98,23 +101,23 @@ async function keepConnected (libp2p: Libp2p, address: string, log: Logger, stop
     log.error('ignoring a static peer that is not a multiaddr', { address, error })
     return
   }
-  let delay = REDIAL_MIN_MS
+  const backoff = new Backoff({ baseMs: REDIAL_MIN_MS, maxMs: REDIAL_MAX_MS, jitter: REDIAL_JITTER })
   let peer: PeerId | undefined
   while (!stopped.aborted) {
     try {
       if (peer === undefined || libp2p.getConnections(peer).length === 0) {
-        const connection = await libp2p.dial(target, { signal: AbortSignal.any([stopped, AbortSignal.timeout(10_000)]) })
+        const connection = await libp2p.dial(target, { signal: AbortSignal.any([stopped, AbortSignal.timeout(DIAL_TIMEOUT_MS)]) })
         peer = connection.remotePeer
         log.info('connected to static peer', { address, peer: peer.toString() })
       }
-      delay = REDIAL_MIN_MS
+      backoff.reset()
       await disconnected(libp2p, peer, stopped)
       if (!stopped.aborted) log.info('static peer disconnected; redialling', { address })
     } catch (error) {
       if (stopped.aborted) return
-      log.debug('dialling a static peer failed; retrying', { address, retryMs: delay, error })
-      await sleep(delay * (0.75 + Math.random() / 2), stopped).catch(() => {})
-      delay = Math.min(REDIAL_MAX_MS, delay * 2)
+      const retryMs = backoff.next()
+      log.debug('dialling a static peer failed; retrying', { address, retryMs, error })
+      await sleep(retryMs, stopped).catch(() => {})
     }
   }
 }

@@ -8,8 +8,6 @@ import type { NameFetcher } from '../resolve/named-results.js'
 import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { Digest } from '../store/digest.js'
-import type { Stream } from '@libp2p/interface'
-import type { ServeTransform } from './fetch-server.js'
 import { P2pNode } from './p2p-node.js'
 
 /** What the p2p layer needs from the node. */
@@ -17,29 +15,8 @@ export interface P2pComponents {
   config: PeercasConfig
   store: BlobReader & BlobSink & BlobCatalog & { readonly names: NameIndex }
   logger: Logger
-  /** Test hooks; never set in production. */
-  testHooks?: P2pTestHooks
-}
-
-/** Hooks that let a test build a misbehaving (but real) peer. */
-export interface P2pTestHooks {
-  /** Rewrites bytes this node serves (to make it lie about content). */
-  serveTransform?: ServeTransform
-  /** Smaller bounds on kept peer summaries than MAX_SUMMARY_PEERS / MAX_SUMMARY_MEMORY_BYTES. */
-  maxSummaryPeers?: number
-  maxSummaryBytes?: number
-  /** Accept fetch and action-result streams, read the request, and never answer (a hung peer). */
-  stall?: boolean
-  /** Send a summary with every bit set (claims to hold every blob). */
-  advertiseEverything?: boolean
-  /** Bytes of blobs this node asks for inline in action-result answers (0 = none). */
-  maxInlineBytes?: number
-  /** Speak only /peercas/fetch/1.0.0, serving and fetching (a node from before 1.1.0). */
-  legacyFetchOnly?: boolean
-  /** Called with every fetch stream a peer opens to this node. */
-  onFetchStream?: (stream: Stream) => void
-  /** Close idle reusable fetch streams after this many ms instead of FETCH_STREAM_IDLE_MS. */
-  fetchStreamIdleMs?: number
+  /** The node's shutdown signal: ends dials and waits. @default never */
+  shutdown?: AbortSignal
 }
 
 /** Options of one `peercas sync` run. */

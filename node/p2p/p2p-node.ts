@@ -1,9 +1,10 @@
 import { multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from 'libp2p'
 import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admin/v1/PeerStatus.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { Digest } from '../store/digest.js'
 import type { Logger } from '../log/logger.js'
-import { ActionResultProtocol } from './action-results.js'
+import { NameLookupProtocol } from './name-lookups.js'
 import { Availability } from './availability.js'
 import { FetchClient } from './fetch-client.js'
 import { FetchServer } from './fetch-server.js'
@@ -26,7 +27,7 @@ const TYPICAL_BLOB_BYTES = 1024 * 1024
 export class P2pNode implements P2pService {
   readonly peerId: string
   readonly blobFetcher: PeerFetcher
-  readonly nameFetcher: ActionResultProtocol
+  readonly nameFetcher: NameLookupProtocol
   private readonly log: Logger
 
   private constructor (
@@ -39,12 +40,12 @@ export class P2pNode implements P2pService {
     /** The fetch server; exposed for tests and diagnostics. */
     readonly fetchServer: FetchServer,
     private readonly list: ListProtocol,
-    actionResults: ActionResultProtocol,
+    lookups: NameLookupProtocol,
     fetcher: PeerFetcher
   ) {
     this.peerId = host.libp2p.peerId.toString()
     this.blobFetcher = fetcher
-    this.nameFetcher = actionResults
+    this.nameFetcher = lookups
     this.log = components.logger
   }
 
@@ -53,7 +54,7 @@ export class P2pNode implements P2pService {
     const { config, store, logger } = components
     const p2p = config.p2p
     const privateKey = await loadOrCreateIdentity(config.dataDir)
-    const host = await createHost({ privateKey, listen: p2p.listen, mdns: p2p.mdns, staticPeers: p2p.peers, logger: logger.child('host') })
+    const host = await createHost({ privateKey, listen: p2p.listen, mdns: p2p.mdns, staticPeers: p2p.peers, shutdown: components.shutdown, logger: logger.child('host') })
     try {
       const libp2p = host.libp2p
       const stallTimeoutMs = p2p.fetchTimeout
@@ -65,25 +66,21 @@ export class P2pNode implements P2pService {
         announceIntervalMs: p2p.announceInterval,
         resummarizeIntervalMs: p2p.resummarizeInterval,
         peerCost: (peer) => book.isBanned(peer) ? Infinity : book.expectedMs(peer, TYPICAL_BLOB_BYTES),
-        maxSummaryPeers: components.testHooks?.maxSummaryPeers,
-        maxSummaryBytes: components.testHooks?.maxSummaryBytes,
-        advertiseEverything: components.testHooks?.advertiseEverything
+        maxSummaryPeers: p2p.maxSummaryPeers
       })
       // Fetch answers and blobs inlined in action-result answers share the node's serve rate.
       const serveRate = new TokenBucket(p2p.maxServeRate)
-      const transform = components.testHooks?.serveTransform
-      const hooks = components.testHooks
-      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs, transform, stall: hooks?.stall, legacyOnly: hooks?.legacyFetchOnly, onStream: hooks?.onFetchStream })
-      const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs, maxStreamsPerPeer: p2p.maxStreamsPerPeer, streamIdleMs: hooks?.fetchStreamIdleMs, legacyOnly: hooks?.legacyFetchOnly })
-      const actionResults = new ActionResultProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, serveRate, maxInlineBytes: components.testHooks?.maxInlineBytes, transform, stall: components.testHooks?.stall })
+      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs })
+      const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs, maxStreamsPerPeer: p2p.maxStreamsPerPeer })
+      const lookups = new NameLookupProtocol({ libp2p, store, logger: logger.child('ac'), trustedPeers: config.trust.peers, stallTimeoutMs, book, serveRate })
       const list = new ListProtocol({ libp2p, store, logger: logger.child('list'), stallTimeoutMs })
       const fetcher = new PeerFetcher({ store, availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
       await availability.start()
       await server.start()
-      await actionResults.start()
+      await lookups.start()
       await list.start()
       await host.start()
-      const node = new P2pNode(components, host, availability, book, client, server, list, actionResults, fetcher)
+      const node = new P2pNode(components, host, availability, book, client, server, list, lookups, fetcher)
       logger.info('p2p started', { peerId: node.peerId, addresses: node.addresses, mdns: p2p.mdns, staticPeers: p2p.peers.length })
       return node
     } catch (error) {
@@ -91,6 +88,9 @@ export class P2pNode implements P2pService {
       throw error
     }
   }
+
+  /** The libp2p node (its connections and streams); for tests and diagnostics. */
+  get libp2p (): Libp2p { return this.host.libp2p }
 
   get addresses (): string[] {
     return this.host.libp2p.getMultiaddrs().map((a) => a.toString())
@@ -142,7 +142,7 @@ export class P2pNode implements P2pService {
       libp2p: this.host.libp2p,
       store: this.components.store,
       list: this.list,
-      actionResults: this.nameFetcher,
+      lookups: this.nameFetcher,
       client: this.fetchClient,
       book: this.book,
       logger: this.log.child('sync')

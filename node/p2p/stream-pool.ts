@@ -4,13 +4,16 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../log/logger.js'
 import { FETCH_IDLE_STREAMS_PER_PEER, FETCH_STREAM_IDLE_MS, IDLE_STREAM_CLOSE_GRACE_MS } from './constants.js'
 import { StreamReader, closeGracefully } from './framing.js'
+import { PeerMisbehavedError } from './errors.js'
 
 /** An outbound stream and its reader (which must live as long as the stream: it buffers). */
 export interface PooledStream {
   readonly peer: string
   readonly stream: Stream
   readonly reader: StreamReader
-  /** Spoken with the reusable protocol: more requests may follow on it. */
+  /** The protocol the peer chose (one of the pool's). */
+  readonly protocol: string
+  /** Spoken with a reusable protocol: more requests may follow on it. */
   readonly reusable: boolean
   /** busy: a request uses it; idle: in the pool; gone: closed or aborted, its slot freed. */
   state: 'busy' | 'idle' | 'gone'
@@ -24,15 +27,22 @@ export interface AcquiredStream {
   reused: boolean
 }
 
+/** One protocol a pool may speak. */
+export interface PoolProtocol {
+  readonly id: string
+  /** Request after request on one stream (else one request per stream). */
+  readonly reusable: boolean
+}
+
 /** What {@link ReusableStreamPool} needs. */
 export interface ReusableStreamPoolInit {
   libp2p: Libp2p
   logger: Logger
   /**
-   * The protocol pair: `reusable` carries request after request on one stream, `oneShot` one
-   * request per stream (what older nodes speak). New streams propose `reusable` first.
+   * The protocols, newest (preferred) first; older ones are what older nodes speak. New streams
+   * propose them all in this order; see {@link PoolProtocol}.
    */
-  protocols: { reusable: string, oneShot: string }
+  protocols: readonly PoolProtocol[]
   /** The stall timeout of every read on a stream. */
   stallTimeoutMs: number
   /** Open streams (busy and idle) per peer; more requests wait. */
@@ -41,8 +51,6 @@ export interface ReusableStreamPoolInit {
   maxIdlePerPeer?: number
   /** An idle stream is closed after this long unused; at most half the stall timeout. @default {@link FETCH_STREAM_IDLE_MS} */
   idleMs?: number
-  /** Speak only the one-shot protocol (test hook: a node from before the reusable one). */
-  legacyOnly?: boolean
 }
 
 /** Streams to one peer. */
@@ -58,22 +66,23 @@ interface PeerStreams {
 /**
  * A client's outbound streams of one request/response protocol, per peer: at most
  * `maxStreamsPerPeer` open (busy or idle), and up to `maxIdlePerPeer` idle streams of the reusable
- * protocol kept for the next request (closed after `idleMs` unused). New streams propose the
- * reusable protocol, then the one-shot one; a peer that answers with the one-shot protocol is asked
- * only that until it disconnects. Only a stream whose last exchange completed cleanly comes back;
+ * protocol kept for the next request (closed after `idleMs` unused). New streams propose every
+ * protocol, newest first; a peer that answers with an older one is offered only that one and
+ * older ones until it disconnects (it may come back upgraded). Only a stream whose last exchange completed cleanly comes back;
  * anything else is aborted. Used for fetches (/peercas/fetch/1.1.0) and action-result lookups
- * (/peercas/ac/1.1.0).
+ * (/peercas/ac/2.0.0, 1.1.0, 1.0.0).
  */
 export class ReusableStreamPool {
   private readonly peers = new Map<string, PeerStreams>()
-  /** Peers that speak only the one-shot protocol, as long as they stay connected. */
-  private readonly legacy = new Set<string>()
+  /** Peers that answered with an older protocol: the index of that protocol, while they stay connected. */
+  private readonly downgraded = new Map<string, number>()
   private readonly maxIdle: number
   private readonly idleMs: number
   private readonly log: Logger
   private streamsOpened = 0
 
   constructor (private readonly init: ReusableStreamPoolInit) {
+    if (init.protocols.length === 0) throw new RangeError('a stream pool needs at least one protocol')
     if (!(Number.isInteger(init.maxStreamsPerPeer) && init.maxStreamsPerPeer > 0)) throw new RangeError(`maxStreamsPerPeer must be a positive integer, got ${init.maxStreamsPerPeer}`)
     this.maxIdle = init.maxIdlePerPeer ?? FETCH_IDLE_STREAMS_PER_PEER
     if (!(Number.isInteger(this.maxIdle) && this.maxIdle >= 0)) throw new RangeError(`maxIdlePerPeer must be a non-negative integer, got ${this.maxIdle}`)
@@ -86,8 +95,8 @@ export class ReusableStreamPool {
   /** Streams opened so far, over all peers (each one paid a protocol negotiation). */
   get opened (): number { return this.streamsOpened }
 
-  /** True once `peer` answered with the one-shot protocol (until it disconnects). */
-  isLegacy (peer: string): boolean { return this.legacy.has(peer) }
+  /** True once `peer` answered with an older protocol than the newest (until it disconnects). */
+  isLegacy (peer: string): boolean { return this.downgraded.has(peer) }
 
   /** Idle streams kept for `peer` now. */
   idleCount (peer: string): number { return this.peers.get(peer)?.idle.length ?? 0 }
@@ -201,16 +210,21 @@ export class ReusableStreamPool {
   }
 
   private async openStream (peer: string, signal: AbortSignal): Promise<PooledStream> {
-    const { reusable: reusableProtocol, oneShot } = this.init.protocols
-    const protocols = this.init.legacyOnly === true || this.legacy.has(peer) ? [oneShot] : [reusableProtocol, oneShot]
-    const stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), protocols, { signal })
+    const { protocols } = this.init
+    const from = this.downgraded.get(peer) ?? 0
+    const stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), protocols.slice(from).map((p) => p.id), { signal })
     this.streamsOpened++
-    const reusable = stream.protocol === reusableProtocol
-    if (!reusable && protocols.length > 1) {
-      this.log.debug('peer speaks only the one-shot protocol; one request per stream from now on', { peer, protocol: oneShot })
-      this.legacy.add(peer)
+    const chosen = protocols.findIndex((p) => p.id === stream.protocol)
+    if (chosen < 0) {
+      const error = new PeerMisbehavedError(`peer ${peer} chose protocol ${stream.protocol}, which was not offered`)
+      stream.abort(error)
+      throw error
     }
-    const fetchStream: PooledStream = { peer, stream, reader: new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs }), reusable, state: 'busy' }
+    if (chosen > from) {
+      this.log.debug('peer speaks an older protocol; offering only that one and older from now on', { peer, protocol: stream.protocol })
+      this.downgraded.set(peer, chosen)
+    }
+    const fetchStream: PooledStream = { peer, stream, reader: new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs }), protocol: stream.protocol, reusable: protocols[chosen]!.reusable, state: 'busy' }
     // The peer ended the stream (idle timeout, restart) or it broke while idle: drop it.
     const onEnd = (): void => { this.retire(fetchStream) }
     stream.addEventListener('close', onEnd)
@@ -221,13 +235,13 @@ export class ReusableStreamPool {
   private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
     const peer = event.detail.toString()
     // It may come back upgraded: negotiate afresh.
-    this.legacy.delete(peer)
+    this.downgraded.delete(peer)
     const streams = this.peers.get(peer)
     if (streams !== undefined && streams.open === 0 && streams.waiters.length === 0) this.peers.delete(peer)
   }
 }
 
-/** Open both ways, 1.1.0, and nothing unasked-for buffered. */
+/** Open both ways, a reusable protocol, and nothing unasked-for buffered. */
 function usable (stream: PooledStream): boolean {
   const s = stream.stream
   return stream.reusable && s.status === 'open' && s.writeStatus === 'writable' && s.remoteWriteStatus === 'writable' && stream.reader.buffered === 0

@@ -1,4 +1,3 @@
-import { checkTreeSize, treeFileDigests } from '../domain/tree.js'
 import type { Libp2p } from 'libp2p'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -7,25 +6,24 @@ import { batchDigests, isEmptyDigest, type Digest } from '../store/digest.js'
 import { DigestMismatchError } from '../store/errors.js'
 import type { BlobReader, BlobSink } from '../store/index.js'
 import type { NameIndex } from '../store/name-index.js'
-import { reapiMessages } from '../domain/messages.js'
-import { referencedDigests } from '../domain/action-result.js'
+import { checkContainerSize, referencesOf, type ValueReferences } from '../domain/references.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
-import type { ActionResultProtocol } from './action-results.js'
-import { MAX_SYNC_PENDING, MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY } from './constants.js'
+import type { NameLookupProtocol } from './name-lookups.js'
+import { MAX_SYNC_PENDING, MAX_WANTS_PER_REQUEST, SYNC_BATCH_BYTES, SYNC_CONCURRENCY, SYNC_DIAL_TIMEOUT_MS } from './constants.js'
 import { UnknownPeerError } from './errors.js'
 import { storeBody, type FetchClient } from './fetch-client.js'
 import { peerIdOf } from './host.js'
-import { sleep } from '../limits/index.js'
+import { forEachBounded, sleep } from '../limits/index.js'
 import type { ListProtocol } from './list.js'
 import type { PeerBook } from './peer-book.js'
-import { actionResultName } from '../domain/names.js'
+import { describeName, NAME_KINDS, type NameKind, type ResultName } from '../domain/names.js'
 
 /** What {@link syncFromPeer} needs. */
 export interface SyncComponents {
   libp2p: Libp2p
   store: BlobReader & BlobSink & { readonly names: NameIndex }
   list: ListProtocol
-  actionResults: ActionResultProtocol
+  lookups: NameLookupProtocol
   client: FetchClient
   book: PeerBook
   logger: Logger
@@ -68,10 +66,10 @@ export async function * syncFromPeer (c: SyncComponents, run: SyncRun): AsyncGen
     // A duration: the peer applies it to its own clock (action results written, blobs written
     // or used, in that window).
     const since = run.sinceMs
-    if (c.actionResults.isTrusted(peer)) {
-      await syncActions(c, peer, progress, run.signal, since, run.maxPending)
+    if (c.lookups.isTrusted(peer)) {
+      for (const kind of NAME_KINDS) await syncNames(c, peer, kind, progress, run.signal, since, run.maxPending)
     } else {
-      progress.messages.push(`peer ${peer} is not in trust.peers; its action results were not pulled`)
+      progress.messages.push(`peer ${peer} is not in trust.peers; its action results and other named results were not pulled`)
     }
     if (!run.acOnly) await syncBlobs(c, peer, progress, run.signal, since, run.maxPending)
   })().catch((error) => { failure = error }).finally(() => { finished = true })
@@ -96,7 +94,7 @@ function snapshot (p: Progress, done: boolean): SyncProgress {
 
 /** A peer ID from a multiaddr (dialled) or a bare peer ID (must be reachable). */
 async function resolvePeer (libp2p: Libp2p, target: string, signal: AbortSignal): Promise<string> {
-  const timeout = AbortSignal.any([signal, AbortSignal.timeout(15_000)])
+  const timeout = AbortSignal.any([signal, AbortSignal.timeout(SYNC_DIAL_TIMEOUT_MS)])
   if (target.startsWith('/')) {
     let address
     try { address = multiaddr(target) } catch (error) { throw new UnknownPeerError(`${target} is not a multiaddr`, { cause: error }) }
@@ -116,44 +114,59 @@ async function resolvePeer (libp2p: Libp2p, target: string, signal: AbortSignal)
   return id.toString()
 }
 
-async function syncActions (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number, maxPending = MAX_SYNC_PENDING): Promise<void> {
-  p.phase = 'listing action results'
+/**
+ * Pulls the named results of one kind that `peer` holds and we lack, each with every blob it
+ * references (walked through its containers: trees, directories), so what is stored here is
+ * complete. A value is stored only once all its blobs are.
+ */
+async function syncNames (c: SyncComponents, peer: string, kind: NameKind, p: Progress, signal: AbortSignal, since: number, maxPending = MAX_SYNC_PENDING): Promise<void> {
+  p.phase = `listing ${kind}s`
   // Only entries we lack are kept, up to a bound; the rest waits for the next run.
-  const keys: Array<{ instanceName: string, actionDigest: Digest }> = []
-  for await (const key of c.list.actions(peer, signal, since)) {
+  const names: ResultName[] = []
+  for await (const name of c.list.names(peer, kind, signal, since)) {
     p.totalItems++
-    if ((await c.store.names.get(actionResultName(key.instanceName, key.actionDigest))) !== undefined) { p.skippedItems++; continue }
-    keys.push(key)
-    if (keys.length >= maxPending) {
-      p.messages.push(`listed ${maxPending} missing action results, the most one run takes; run sync again for the rest`)
+    if ((await c.store.names.get(name)) !== undefined) { p.skippedItems++; continue }
+    names.push(name)
+    if (names.length >= maxPending) {
+      p.messages.push(`listed ${maxPending} missing ${kind}s, the most one run takes; run sync again for the rest`)
       break
     }
   }
-  p.phase = 'action results'
-  await forEachConcurrently(keys, SYNC_CONCURRENCY, async (key) => {
+  p.phase = `${kind}s`
+  await forEachBounded(names, SYNC_CONCURRENCY, async (name) => {
     try {
-      if ((await c.store.names.get(actionResultName(key.instanceName, key.actionDigest))) !== undefined) { p.skippedItems++; return }
-      const bytes = await c.actionResults.lookup(peer, key.instanceName, key.actionDigest, signal)
-      if (bytes === undefined) { p.skippedItems++; return }
-      const result = reapiMessages.ActionResult.deserialize(bytes)
-      const refs = referencedDigests(result)
-      const blobs = [...refs.blobs, ...refs.trees]
-      if (!(await fetchMissing(c, peer, blobs, p, signal))) { p.failedItems++; return }
-      for (const treeDigest of refs.trees) {
-        checkTreeSize(treeDigest)
-        const treeBytes = await c.store.read(treeDigest)
-        if (treeBytes === undefined) { p.failedItems++; return }
-        const files = treeFileDigests(treeDigest, treeBytes)
-        if (!(await fetchMissing(c, peer, files, p, signal))) { p.failedItems++; return }
-      }
-      await c.store.names.put(actionResultName(key.instanceName, key.actionDigest), bytes)
+      if ((await c.store.names.get(name)) !== undefined) { p.skippedItems++; return }
+      const value = await c.lookups.lookup(peer, name, signal)
+      if (value === undefined) { p.skippedItems++; return }
+      if (!(await pullReferences(c, peer, referencesOf(kind, value), p, signal))) { p.failedItems++; return }
+      await c.store.names.put(name, value)
       p.doneItems++
     } catch (error) {
       signal.throwIfAborted()
-      c.logger.info('sync: an action result could not be pulled', { peer, action: key.actionDigest.hash, error })
+      c.logger.info('sync: a named result could not be pulled', { peer, name: describeName(name), error })
       p.failedItems++
     }
-  })
+  }, { signal })
+}
+
+/** Fetches every blob `refs` needs from `peer`, container by container. False if any is missing. */
+async function pullReferences (c: SyncComponents, peer: string, refs: ValueReferences, p: Progress, signal: AbortSignal): Promise<boolean> {
+  const seen = new Set<string>()
+  let level = [...refs.direct]
+  while (level.length > 0) {
+    level = level.filter((d) => !seen.has(d.hash))
+    for (const d of level) seen.add(d.hash)
+    if (!(await fetchMissing(c, peer, level, p, signal))) return false
+    const next: Digest[] = []
+    for (const container of level.filter((d) => refs.isContainer(d))) {
+      checkContainerSize(container)
+      const bytes = await c.store.read(container)
+      if (bytes === undefined) return false
+      next.push(...refs.childrenOf(container, bytes))
+    }
+    level = next
+  }
+  return true
 }
 
 async function syncBlobs (c: SyncComponents, peer: string, p: Progress, signal: AbortSignal, since: number, maxPending = MAX_SYNC_PENDING): Promise<void> {
@@ -190,7 +203,7 @@ async function fetchMissing (c: SyncComponents, peer: string, digests: Digest[],
   const missing = await c.store.findMissing(unique)
   const batches = batchDigests(missing, { maxBytes: SYNC_BATCH_BYTES, maxCount: MAX_WANTS_PER_REQUEST })
   let ok = true
-  await forEachConcurrently(batches, SYNC_CONCURRENCY, async (wants) => {
+  await forEachBounded(batches, SYNC_CONCURRENCY, async (wants) => {
     try {
       const session = await c.client.open(peer, wants.map((digest) => ({ digest })), signal)
       try {
@@ -226,13 +239,6 @@ async function fetchMissing (c: SyncComponents, peer: string, digests: Digest[],
       c.logger.info('sync: a batch of blobs could not be fetched', { peer, error })
       if (countItems) p.failedItems += wants.length
     }
-  })
+  }, { signal })
   return ok
-}
-
-async function forEachConcurrently<T> (items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!)
-  }))
 }

@@ -3,16 +3,27 @@ import type { GetStatusResponse } from '../generated/peercas/admin/v1/GetStatusR
 import type { RunGcResponse } from '../generated/peercas/admin/v1/RunGcResponse.js'
 import type { FlushProgress } from '../generated/peercas/admin/v1/FlushProgress.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
-import type { SyncOptions } from '../p2p/index.js'
 import { toRpcError } from './errors.js'
 import { writeWithBackpressure, type StreamingCall } from './call-writes.js'
+
+/** A `peercas sync` as the CLI asks for it. */
+export interface SyncRequest {
+  /** Multiaddr (with /p2p/ID) or bare peer ID. */
+  peer: string
+  /** Only entries newer than this many ms (0 = all). */
+  sinceMs: number
+  /** Named results only, no other blobs. */
+  acOnly: boolean
+  /** Ends the run (the CLI went away). */
+  signal: AbortSignal
+}
 
 /** What the admin service reports on and acts upon. */
 export interface AdminServiceDeps {
   status(): Promise<GetStatusResponse>
   runGc(targetBytes: number | undefined): Promise<RunGcResponse>
   flush(signal: AbortSignal): AsyncIterable<FlushProgress>
-  sync(options: SyncOptions): AsyncIterable<SyncProgress>
+  sync(request: SyncRequest): AsyncIterable<SyncProgress>
 }
 
 /** peercas.admin.v1.Admin: status, gc, flush and sync for the CLI. */

@@ -15,6 +15,7 @@ import { DEFAULT_MAX_BATCH_BYTES, FIND_MISSING_CHUNK, MIN_UPLOAD_RATE_BYTES, STR
 import { authMetadata, type CentralEndpoint, type TokenSource } from './endpoint.js'
 import { CentralAuthError, CentralCorruptBlobError, CentralIncompatibleError, CentralOfflineError, CentralTimeoutError } from './errors.js'
 import type { TokenBucket } from '../limits/index.js'
+import type { ActionResult } from '../generated/build/bazel/remote/execution/v2/ActionResult.js'
 import { failureKind, grpcCode, isRetryable, isStreamInterruption, withRetries, type RetryInit } from './retry.js'
 
 /** What the central said about itself in GetCapabilities, as far as we act on it. */
@@ -63,7 +64,15 @@ interface CallOptions {
   retryable?: (error: unknown) => boolean
 }
 
-type UnaryFn<Req, Res> = (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (error: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall
+/**
+ * A unary method of a generated client, bound to it (`client.Method.bind(client)`). Both of the
+ * generated overloads are named so that the request and response types are inferred from the
+ * `(request, callback)` one while the call goes through `(request, metadata, options, callback)`.
+ */
+interface UnaryMethod<Req, Res> {
+  (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<Res>): grpc.ClientUnaryCall
+  (request: Req, callback: grpc.requestCallback<Res>): grpc.ClientUnaryCall
+}
 
 /**
  * The REAPI client to one central CAS. Every call gets a deadline, the bearer token, retries with
@@ -90,7 +99,7 @@ export class CentralClient {
     this.clients.close()
     this.clients = this.connect()
     const capabilities = this.clients.capabilities
-    const response = await this.attempt(capabilities.GetCapabilities.bind(capabilities) as unknown as UnaryFn<object, { cacheCapabilities?: { digestFunctions?: string[], maxBatchTotalSizeBytes?: number | string, actionCacheUpdateCapabilities?: { updateEnabled?: boolean } | null } | null }>, { instanceName: this.init.instanceName }, this.init.callTimeoutMs, signal)
+    const response = await this.attempt(capabilities.GetCapabilities.bind(capabilities), { instanceName: this.init.instanceName }, this.init.callTimeoutMs, signal)
     const cache = response.cacheCapabilities
     if (cache == null) throw new CentralIncompatibleError(`central ${this.init.endpoint.url} offers no CAS (no cache_capabilities)`)
     const functions = cache.digestFunctions ?? []
@@ -113,7 +122,7 @@ export class CentralClient {
       const chunk = digests.slice(at, at + FIND_MISSING_CHUNK)
       const cas = this.clients.cas
       const response = await this.call('FindMissingBlobs', async (deadline) =>
-        await this.attempt(this.clients.cas.FindMissingBlobs.bind(cas) as unknown as UnaryFn<object, { missingBlobDigests: Array<{ hash: string, sizeBytes: number | string }> }>,
+        await this.attempt(cas.FindMissingBlobs.bind(cas),
           { instanceName: this.init.instanceName, blobDigests: chunk.map(toMessage), digestFunction: 'SHA256' }, deadline, signal), signal, { deadlineMs })
       for (const d of response.missingBlobDigests) missing.push({ hash: d.hash, sizeBytes: Number(d.sizeBytes) })
     }
@@ -128,7 +137,7 @@ export class CentralClient {
    */
   async batchReadInto (digests: readonly Digest[], store: BlobSink, signal: AbortSignal, deadlineMs?: number): Promise<Map<string, BatchReadOutcome>> {
     const response = await this.call('BatchReadBlobs', async (deadline) =>
-      await this.attempt(this.clients.cas.BatchReadBlobs.bind(this.clients.cas) as unknown as UnaryFn<object, { responses: Array<{ digest?: { hash: string, sizeBytes: number | string } | null, data: Buffer, status?: { code: number } | null }> }>,
+      await this.attempt(this.clients.cas.BatchReadBlobs.bind(this.clients.cas),
         { instanceName: this.init.instanceName, digests: digests.map(toMessage), digestFunction: 'SHA256' }, deadline, signal), signal, { deadlineMs })
     const asked = new Map(digests.map((d) => [formatDigest(d), d]))
     const outcomes = new Map<string, BatchReadOutcome>([...asked.keys()].map((key) => [key, { stored: false }]))
@@ -248,7 +257,7 @@ export class CentralClient {
   /** Uploads blobs held in memory with BatchUpdateBlobs; returns the ones the central rejected. */
   async batchUpdate (blobs: Array<{ digest: Digest, data: Buffer }>, signal: AbortSignal): Promise<FailedUpload[]> {
     const response = await this.call('BatchUpdateBlobs', async (deadline) =>
-      await this.attempt(this.clients.cas.BatchUpdateBlobs.bind(this.clients.cas) as unknown as UnaryFn<object, { responses: Array<{ digest?: { hash: string } | null, status?: { code: number, message: string } | null }> }>,
+      await this.attempt(this.clients.cas.BatchUpdateBlobs.bind(this.clients.cas),
         { instanceName: this.init.instanceName, requests: blobs.map((b) => ({ digest: toMessage(b.digest), data: b.data })), digestFunction: 'SHA256' }, deadline, signal), signal)
     const failed: FailedUpload[] = []
     for (const entry of response.responses) {
@@ -307,7 +316,7 @@ export class CentralClient {
     if (!this.acReadSupported) return undefined
     try {
       const result = await this.call('GetActionResult', async (deadline) =>
-        await this.attempt(this.clients.actionCache.GetActionResult.bind(this.clients.actionCache) as unknown as UnaryFn<object, object>,
+        await this.attempt(this.clients.actionCache.GetActionResult.bind(this.clients.actionCache),
           { instanceName, actionDigest: toMessage(actionDigest), inlineStdout: false, inlineStderr: false, digestFunction: 'SHA256' }, deadline, signal), signal, { deadlineMs })
       return reapiMessages.ActionResult.serialize(result)
     } catch (error) {
@@ -326,10 +335,10 @@ export class CentralClient {
    * Stores an ActionResult on the central. Returns false when the central refuses AC updates
    * (PERMISSION_DENIED, UNIMPLEMENTED, FAILED_PRECONDITION): the entry then stays local.
    */
-  async updateActionResult (instanceName: string, actionDigest: Digest, result: object, signal: AbortSignal): Promise<boolean> {
+  async updateActionResult (instanceName: string, actionDigest: Digest, result: ActionResult, signal: AbortSignal): Promise<boolean> {
     try {
       await this.call('UpdateActionResult', async (deadline) =>
-        await this.attempt(this.clients.actionCache.UpdateActionResult.bind(this.clients.actionCache) as unknown as UnaryFn<object, object>,
+        await this.attempt(this.clients.actionCache.UpdateActionResult.bind(this.clients.actionCache),
           { instanceName, actionDigest: toMessage(actionDigest), actionResult: result, digestFunction: 'SHA256' }, deadline, signal), signal, { passThrough: ACTION_REFUSALS })
       return true
     } catch (error) {
@@ -391,10 +400,10 @@ export class CentralClient {
   }
 
   /** One attempt of a unary call with the token, a deadline and cancellation on `signal`. */
-  private async attempt<Req, Res> (fn: UnaryFn<Req, Res>, request: Req, deadline: Date | number, signal: AbortSignal): Promise<Res> {
+  private async attempt<Req, Res> (method: UnaryMethod<Req, Res>, request: Req, deadline: Date | number, signal: AbortSignal): Promise<Res> {
     const when = typeof deadline === 'number' ? new Date(Date.now() + deadline) : deadline
     return await new Promise<Res>((resolve, reject) => {
-      const call = fn(request, authMetadata(this.init.tokens), { deadline: when }, (error, response) => {
+      const call = method(request, authMetadata(this.init.tokens), { deadline: when }, (error, response) => {
         signal.removeEventListener('abort', onAbort)
         if (error != null) reject(error); else resolve(response as Res)
       })

@@ -32,6 +32,8 @@ export interface RemoteComponents {
   logger: Logger
   /** Tuning that is not configuration (tests shorten these). */
   init?: RemoteInit
+  /** The node's shutdown signal: ends probes, uploads and waits. @default never */
+  shutdown?: AbortSignal
 }
 
 /** Retry, breaker and probe timing. */
@@ -99,7 +101,9 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
     if (message !== lastError) log.warn('central CAS problem', { central: endpoint.url, error: message })
     lastError = message
   }
+  // Stopped by stop() or by the node's shutdown signal, whichever comes first.
   const controller = new AbortController()
+  components.shutdown?.addEventListener('abort', () => { controller.abort() }, { once: true })
   let probing: Promise<void> | undefined
   const onlineWaiters = new Set<() => void>()
   const breaker = new CircuitBreaker({

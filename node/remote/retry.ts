@@ -1,4 +1,4 @@
-import { sleep } from '../limits/index.js'
+import { backoffDelay, retry } from '../limits/index.js'
 import * as grpc from '@grpc/grpc-js'
 import { CentralTimeoutError } from './errors.js'
 
@@ -69,19 +69,11 @@ export function isStreamInterruption (error: unknown): boolean {
  * full jitter, so many nodes retrying at once spread out instead of hammering the central in step.
  */
 export async function withRetries<T> (attempt: (n: number) => Promise<T>, init: RetryInit, signal: AbortSignal, retryable: (error: unknown) => boolean = isRetryable): Promise<T> {
-  for (let n = 1; ; n++) {
-    signal.throwIfAborted()
-    try {
-      return await attempt(n)
-    } catch (error) {
-      if (n >= init.maxAttempts || !retryable(error) || signal.aborted) throw error
-      await sleep(jitteredDelay(n, init.baseMs, init.maxMs), signal)
-    }
-  }
+  return await retry(attempt, { ...init, signal, retryable })
 }
 
 /** Full-jitter exponential backoff: uniform in [0, min(max, base·2^(n-1))]. */
 export function jitteredDelay (attempt: number, baseMs: number, maxMs: number): number {
-  return Math.random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1))
+  return backoffDelay(attempt, { baseMs, maxMs })
 }
 

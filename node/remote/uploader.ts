@@ -11,9 +11,8 @@ import type { CircuitBreaker } from './circuit-breaker.js'
 import type { CentralClient } from './central-client.js'
 import { DRAIN_ACTIONS_PER_ROUND, DRAIN_BLOBS_PER_ROUND } from './constants.js'
 import { CentralOfflineError } from './errors.js'
-import type { Semaphore, TokenBucket } from '../limits/index.js'
+import { Backoff, type Semaphore, type TokenBucket } from '../limits/index.js'
 import type { PresenceCache } from './read-through.js'
-import { jitteredDelay } from './retry.js'
 import type { QueuedAction, UploadQueue } from './upload-queue.js'
 import { actionResultName } from '../domain/names.js'
 
@@ -32,6 +31,13 @@ export interface UploaderInit {
   onError: (message: string) => void
   logger: Logger
 }
+
+/** While the central is offline or there is nothing to send, the drain loop looks again this often (or when woken). */
+const IDLE_RECHECK_MS = 60_000
+/** A failed drain round is retried after a full-jitter backoff from this delay… */
+const ROUND_RETRY_BASE_MS = 200
+/** …up to this one. */
+const ROUND_RETRY_MAX_MS = 10_000
 
 /** Counters of what reached the central. */
 export interface UploadCounters {
@@ -90,24 +96,23 @@ export class Uploader {
 
   private async run (): Promise<void> {
     const signal = this.controller.signal
-    let failures = 0
+    const backoff = new Backoff({ baseMs: ROUND_RETRY_BASE_MS, maxMs: ROUND_RETRY_MAX_MS })
     while (!signal.aborted) {
       const { queue, breaker, client } = this.init
       if (!breaker.online || client.capabilities === undefined || queue.length === 0) {
-        await this.idle(60_000)
+        await this.idle(IDLE_RECHECK_MS)
         continue
       }
       try {
         await this.round(signal)
-        failures = 0
+        backoff.reset()
       } catch (error) {
         if (signal.aborted) break
         if (!(error instanceof CentralOfflineError)) {
           this.init.onError(`upload failed: ${(error as Error).message}`)
           this.init.logger.warn('upload to the central failed; will retry', { error })
         }
-        failures++
-        await this.idle(jitteredDelay(Math.min(failures, 8), 200, 10_000))
+        await this.idle(backoff.next())
       }
     }
   }

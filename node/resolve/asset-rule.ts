@@ -1,6 +1,6 @@
 import { decodeAssetMapping, encodeAssetMapping } from '../domain/assets.js'
-import { firstUnreachable, type NamedResultRule } from './named-result-rules.js'
-import { checkTreeReachable } from './directory-tree.js'
+import { referencesOf } from '../domain/references.js'
+import { checkReferences, type NamedResultRule } from './named-result-rules.js'
 
 /**
  * Remote Asset mappings (one URI and its qualifiers → a blob or a directory tree): complete when
@@ -29,8 +29,6 @@ export const assetRule: NamedResultRule = {
     if (mapping.expireAtMs > 0 && mapping.expireAtMs <= Date.now()) {
       return { malformed: `mapping of ${mapping.uri} expired at ${new Date(mapping.expireAtMs).toISOString()}` }
     }
-    if ('directory' in mapping.target) return await checkTreeReachable(mapping.target.directory, blobs, signal)
-    const missing = await firstUnreachable([mapping.target.blob], blobs, signal)
-    return missing === undefined ? undefined : { missing }
+    return await checkReferences(() => referencesOf('asset', value), blobs, signal)
   }
 }

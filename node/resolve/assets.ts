@@ -16,7 +16,8 @@ import { assetName, refName } from '../domain/names.js'
 import { decodeRefTarget, encodeRefTarget, validateRefName } from '../domain/refs.js'
 import { silentLogger, type Logger } from '../log/logger.js'
 import { formatDigest, type Digest } from '../store/digest.js'
-import { checkTreeReachable } from './directory-tree.js'
+import { directoryReferences } from '../domain/references.js'
+import { checkReferences } from './named-result-rules.js'
 import type { NamedResultResolver } from './named-results.js'
 import type { TieredResolver } from './tiered-resolver.js'
 
@@ -153,7 +154,7 @@ export class AssetResolver {
   }
 
   private async requireTree (root: Digest, signal: AbortSignal): Promise<void> {
-    const problem = await checkTreeReachable(root, this.init.blobs, signal)
+    const problem = await checkReferences(() => directoryReferences(root), this.init.blobs, signal)
     if (problem === undefined) return
     const why = 'missing' in problem ? `blob ${formatDigest(problem.missing)} is not in the CAS` : problem.malformed
     throw new ContentNotInCasError(`directory ${formatDigest(root)} is not complete in the CAS (${why}); upload the whole tree first`)

@@ -1,10 +1,12 @@
 import { referencedDigests } from '../domain/action-result.js'
 import { reapiMessages } from '../domain/messages.js'
 import type { NameKind } from '../domain/names.js'
-import { checkTreeSize, InvalidTreeError, treeFileDigests } from '../domain/tree.js'
+import { checkContainerSize, referencesOf, type ValueReferences } from '../domain/references.js'
+import { InvalidRequestError } from '../domain/errors.js'
 import { formatDigest, isEmptyDigest, type Digest } from '../store/digest.js'
 import { InvalidDigestError } from '../store/errors.js'
 import type { TieredResolver } from './tiered-resolver.js'
+import { findBounded } from '../limits/index.js'
 
 /** Why a named result's value cannot be served: a blob no tier can supply, or a value that is not usable at all. */
 export type Incompleteness = { missing: Digest } | { malformed: string }
@@ -53,26 +55,41 @@ export const actionResultRule: NamedResultRule = {
     }
   },
   async checkComplete (value, blobs, signal) {
-    let refs
-    try {
-      refs = referencedDigests(reapiMessages.ActionResult.deserialize(value))
-    } catch (error) {
-      return { malformed: (error as Error).message }
-    }
-    const files = refs.blobs.filter((d) => !isEmptyDigest(d))
-    for (const treeDigest of refs.trees) {
-      try {
-        checkTreeSize(treeDigest)
-        const bytes = await blobs.read(treeDigest, signal)
-        if (bytes === undefined) return { missing: treeDigest }
-        files.push(...treeFileDigests(treeDigest, bytes))
-      } catch (error) {
-        if (error instanceof InvalidTreeError || error instanceof InvalidDigestError) return { malformed: error.message }
-        throw error
+    return await checkReferences(() => referencesOf('action-result', value), blobs, signal)
+  }
+}
+
+/**
+ * Whether every blob a value references is reachable: containers (Trees, Directories) are read
+ * through the tiers and their children checked in turn; the leaves are checked together. The
+ * walk is the kind's ({@link referencesOf}); a value that does not decode, or a container that is
+ * not what it should be, is malformed.
+ */
+export async function checkReferences (references: () => ValueReferences, blobs: TieredResolver, signal: AbortSignal): Promise<Incompleteness | undefined> {
+  try {
+    const refs = references()
+    const leaves: Digest[] = []
+    const seen = new Set<string>()
+    let level = [...refs.direct]
+    while (level.length > 0) {
+      const next: Digest[] = []
+      for (const digest of level) {
+        if (seen.has(digest.hash)) continue
+        seen.add(digest.hash)
+        if (!refs.isContainer(digest)) { if (!isEmptyDigest(digest)) leaves.push(digest); continue }
+        checkContainerSize(digest)
+        const bytes = await blobs.read(digest, signal)
+        if (bytes === undefined) return { missing: digest }
+        next.push(...refs.childrenOf(digest, bytes))
       }
+      level = next
     }
-    const missing = await firstUnreachable(files, blobs, signal)
+    const missing = await firstUnreachable(leaves, blobs, signal)
     return missing === undefined ? undefined : { missing }
+  } catch (error) {
+    // InvalidTreeError and MalformedValueError are InvalidRequestErrors.
+    if (error instanceof InvalidRequestError || error instanceof InvalidDigestError) return { malformed: error.message }
+    throw error
   }
 }
 
@@ -81,17 +98,8 @@ export const actionResultRule: NamedResultRule = {
  * by a durable tier (the central CAS, which a client can then read through us), or fetched from
  * a peer now, several at a time (an action's outputs are independent).
  */
-export async function firstUnreachable (digests: readonly Digest[], blobs: TieredResolver, signal: AbortSignal): Promise<Digest | undefined> {
+async function firstUnreachable (digests: readonly Digest[], blobs: TieredResolver, signal: AbortSignal): Promise<Digest | undefined> {
   const unique = [...new Map(digests.map((d) => [formatDigest(d), d])).values()]
   const notDurable = await blobs.findMissing(unique, signal)
-  let missing: Digest | undefined
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (missing === undefined && next < notDurable.length) {
-      const digest = notDurable[next++]!
-      if (!(await blobs.ensureLocal(digest, signal))) missing ??= digest
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(COMPLETENESS_FETCH_CONCURRENCY, notDurable.length) }, worker))
-  return missing
+  return await findBounded(notDurable, COMPLETENESS_FETCH_CONCURRENCY, async (digest) => !(await blobs.ensureLocal(digest, signal)), { signal })
 }

@@ -1,6 +1,6 @@
 import { decodeRefTarget, encodeRefTarget } from '../domain/refs.js'
-import type { NamedResultRule } from './named-result-rules.js'
-import { checkTreeReachable } from './directory-tree.js'
+import { referencesOf } from '../domain/references.js'
+import { checkReferences, type NamedResultRule } from './named-result-rules.js'
 
 /**
  * BuildStream artifact refs (ref name → the artifact's root Directory): complete when the whole
@@ -20,12 +20,6 @@ export const refRule: NamedResultRule = {
     }
   },
   async checkComplete (value, blobs, signal) {
-    let root
-    try {
-      root = decodeRefTarget(value)
-    } catch (error) {
-      return { malformed: (error as Error).message }
-    }
-    return await checkTreeReachable(root, blobs, signal)
+    return await checkReferences(() => referencesOf('ref', value), blobs, signal)
   }
 }

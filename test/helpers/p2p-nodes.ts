@@ -5,7 +5,7 @@ import { byteStreamRead } from '../../node/reapi/clients.js'
 import { loadConfig } from '../../node/config/load.js'
 import { createLogger } from '../../node/log/logger.js'
 import { LocalStore } from '../../node/store/local-store.js'
-import { startP2p, type P2pService, type P2pTestHooks } from '../../node/p2p/index.js'
+import { startP2p, type P2pService } from '../../node/p2p/index.js'
 import { makeTempDir, startTestNode, type TestNode } from './node.js'
 
 /** p2p settings every test node gets: loopback only, mDNS off, fast announcements. */
@@ -36,7 +36,7 @@ export async function startP2pTestNode (options: P2pTestNodeOptions = {}): Promi
   return node as TestNode & { p2p: P2pService }
 }
 
-/** A bare p2p peer (store + libp2p, no gRPC), optionally with test hooks (e.g. a liar). */
+/** A bare p2p peer (store + libp2p, no gRPC). Misbehaving peers are raw hosts: see raw-peer.ts. */
 export interface BarePeer {
   store: LocalStore
   p2p: P2pService
@@ -44,12 +44,12 @@ export interface BarePeer {
 }
 
 /** Starts a bare p2p peer on loopback with its own temp store. */
-export async function startBarePeer (options: { peers?: string[], trust?: string[], hooks?: P2pTestHooks, p2p?: Record<string, unknown>, recentProtectionMs?: number } = {}): Promise<BarePeer> {
+export async function startBarePeer (options: { peers?: string[], trust?: string[], p2p?: Record<string, unknown>, recentProtectionMs?: number } = {}): Promise<BarePeer> {
   const dataDir = await makeTempDir('peercas-peer-')
   const config = loadConfig({ env: {}, flags: { dataDir, p2p: { ...TEST_P2P, peers: options.peers ?? [], ...options.p2p }, trust: { peers: options.trust ?? [] } } })
   const logger = createLogger('peer', { level: process.env.PEERCAS_TEST_LOG === '1' ? 'debug' : 'error' })
   const store = await LocalStore.open({ dataDir, maxSizeBytes: config.maxSize, logger, recentProtectionMs: options.recentProtectionMs })
-  const p2p = await startP2p({ config, store, logger, testHooks: options.hooks })
+  const p2p = await startP2p({ config, store, logger })
   if (p2p === undefined) throw new Error('p2p did not start')
   return {
     store,

@@ -11,6 +11,8 @@ import type { TestNode } from '../helpers/node.js'
 import type { P2pService } from '../../node/p2p/index.js'
 import { encodeMeta, type IndexDb } from '../../node/store/index-db.js'
 import { actionResultName } from '../../node/domain/names.js'
+import type { P2pNode as P2pImplementation } from '../../node/p2p/p2p-node.js'
+import { LIST_NAMES_PROTOCOL } from '../../node/p2p/constants.js'
 
 type P2pNode = TestNode & { p2p: P2pService }
 
@@ -134,6 +136,44 @@ describe('action-cache lookups from peers', () => {
       expect(await have()).toBe(3)
     } finally {
       await laptop.stop()
+    }
+  })
+
+  it('syncs an output directory: the tree and every file in it, before the result', async () => {
+    // Its own holder: A has just accepted many connections (libp2p limits inbound connections per host per second).
+    const holder = await startP2pTestNode()
+    const files = [randomBytes(2000), randomBytes(40_000)]
+    for (const f of files) await holder.store.put(digestOf(f), f)
+    const tree = Buffer.from(reapi.Tree.serialize({ root: { files: files.map((f, i) => ({ name: `f${i}`, digest: digestOf(f) })) }, children: [] }))
+    await holder.store.put(digestOf(tree), tree)
+    const action = digestOf(randomBytes(64))
+    await holder.store.names.put(actionResultName('tree', action), reapi.ActionResult.serialize({ outputDirectories: [{ path: 'out', treeDigest: digestOf(tree) }], exitCode: 0 }))
+    const laptop = await startP2pTestNode({ trust: [holder.p2p.peerId] })
+    try {
+      let last: SyncProgress | undefined
+      for await (const p of laptop.p2p.sync({ peer: holder.p2p.addresses[0]!, sinceMs: 0, acOnly: true, signal: AbortSignal.timeout(30_000) })) last = p
+      expect(last).toMatchObject({ done: true, failedItems: 0, message: '' })
+      expect(await laptop.store.names.get(actionResultName('tree', action))).toBeDefined()
+      for (const blob of [tree, ...files]) expect(await laptop.store.has(digestOf(blob))).toBe(true)
+    } finally {
+      await Promise.all([holder.stop(), laptop.stop()])
+    }
+  })
+
+  it('syncs action results from a node that lists only with /peercas/list/1.0.0', async () => {
+    const old = await startP2pTestNode()
+    const laptop = await startP2pTestNode({ trust: [old.p2p.peerId] })
+    try {
+      await (old.p2p as P2pImplementation).libp2p.unhandle(LIST_NAMES_PROTOCOL)
+      const seeded = await seedAction(old, 'old-list')
+      let last: SyncProgress | undefined
+      for await (const p of laptop.p2p.sync({ peer: old.p2p.addresses[0]!, sinceMs: 0, acOnly: true, signal: AbortSignal.timeout(30_000) })) last = p
+      expect(last!.done).toBe(true)
+      expect(last!.doneItems).toBe(1)
+      expect(await laptop.store.names.get(actionResultName('old-list', seeded.action))).toBeDefined()
+      expect(await laptop.store.has(digestOf(seeded.output))).toBe(true)
+    } finally {
+      await Promise.all([old.stop(), laptop.stop()])
     }
   })
 })

@@ -5,7 +5,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Stream } from '@libp2p/interface'
 import { digestOf } from '../../node/store/digest.js'
 import { createHost, type Host } from '../../node/p2p/host.js'
-import { AVAILABILITY_PROTOCOL, FETCH_PROTOCOL } from '../../node/p2p/constants.js'
+import { AVAILABILITY_PROTOCOL, FETCH_PROTOCOL, MAX_NAME_KEY_CHARS, NAMED_RESULT_PROTOCOL } from '../../node/p2p/constants.js'
+import { StreamReader, sendFrame } from '../../node/p2p/framing.js'
+import { actionResultName } from '../../node/domain/names.js'
+import { reapi } from '../../node/reapi/protos.js'
 import { frame } from '../../node/p2p/framing.js'
 import { messages } from '../../node/p2p/messages.js'
 import { toBlobRef } from '../../node/p2p/cid.js'
@@ -150,6 +153,32 @@ describe('bad input from a peer', () => {
     const tooBig = Array.from({ length: 8193 }, () => toBlobRef(digest))
     stream.send(frame(messages.availability.encode({ delta: { generation: 1, added: tooBig } })))
     expect((await drain(stream)).error).toBeDefined()
+    await stillServes()
+  })
+
+  it('answers "not found" to a lookup of a kind it does not know, and keeps the stream for the next lookup', async () => {
+    const action = digestOf(randomBytes(64))
+    const name = actionResultName('', action)
+    await node.store.names.put(name, reapi.ActionResult.serialize({ exitCode: 0 }))
+    const stream = await open(NAMED_RESULT_PROTOCOL)
+    const reader = new StreamReader(stream, { stallTimeoutMs: 5000 })
+    await sendFrame(stream, messages.namedResultRequest.encode({ kind: 'kind-from-the-future', instanceName: '', key: name.key }))
+    expect(messages.namedResultResponse.decode((await reader.readFrame(1 << 20))!).found).toBe(false)
+    await sendFrame(stream, messages.namedResultRequest.encode({ kind: name.kind, instanceName: '', key: name.key }))
+    const answer = messages.namedResultResponse.decode((await reader.readFrame(1 << 20))!)
+    expect(answer.found).toBe(true)
+    expect(reapi.ActionResult.deserialize(Buffer.from(answer.value)).exitCode).toBe(0)
+    await stream.close()
+    await stillServes()
+  })
+
+  it('resets a lookup stream whose key is longer than the cap', async () => {
+    const stream = await open(NAMED_RESULT_PROTOCOL)
+    const done = drain(stream)
+    await sendFrame(stream, messages.namedResultRequest.encode({ kind: 'action-result', instanceName: '', key: 'k'.repeat(MAX_NAME_KEY_CHARS + 1) }))
+    const { bytes, error } = await done
+    expect(bytes).toBe(0)
+    expect(error).toBeDefined()
     await stillServes()
   })
 })

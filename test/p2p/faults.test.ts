@@ -3,45 +3,45 @@ import { randomBytes } from 'node:crypto'
 import { unary } from '../../node/reapi/clients.js'
 import { digestOf } from '../../node/store/digest.js'
 import { startBarePeer, startP2pTestNode, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
+import { startRawPeer } from '../helpers/raw-peer.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()!().catch(() => {}) })
 
 describe('a peer that lies about content', () => {
   it('is banned, and the blob still arrives from an honest peer', async () => {
-    const liar = await startBarePeer({ hooks: { serveTransform: (_d, _o, chunk) => { const c = Uint8Array.from(chunk); c[0]! ^= 0xff; return c } } })
+    const liar = await startRawPeer({ corrupt: (_d, _o, chunk) => { const c = Uint8Array.from(chunk); c[0]! ^= 0xff; return c } })
     cleanups.push(liar.stop)
     const honest = await startBarePeer()
     cleanups.push(honest.stop)
     const data = randomBytes(200_000)
-    const digest = digestOf(data)
-    await liar.store.put(digest, data)
+    const { digest } = await liar.put(data)
     await honest.store.put(digest, data)
     // Connect to the liar first: with nothing measured yet, candidates keep arrival order, so
     // the liar is tried first.
-    const node = await startP2pTestNode({ peers: [liar.p2p.addresses[0]!] })
+    const node = await startP2pTestNode({ peers: [liar.addresses[0]!] })
     cleanups.push(node.stop)
     await waitFor(() => node.p2p.candidates(digest).length === 1, 'the liar to announce the blob')
     await node.p2p.dial(honest.p2p.addresses[0]!)
     await waitFor(() => node.p2p.candidates(digest).length === 2, 'both peers to announce the blob')
-    expect(node.p2p.candidates(digest)).toEqual([liar.p2p.peerId, honest.p2p.peerId])
+    expect(node.p2p.candidates(digest)).toEqual([liar.peerId, honest.p2p.peerId])
     const read = await unary(node.clients.cas.BatchReadBlobs.bind(node.clients.cas), { digests: [digest] })
     expect(read.responses[0]!.status!.code).toBe(0)
     expect(Buffer.compare(read.responses[0]!.data, data)).toBe(0)
-    const status = node.p2p.peers().find((p) => p.peerId === liar.p2p.peerId)!
+    expect(liar.served.length).toBe(1)
+    const status = node.p2p.peers().find((p) => p.peerId === liar.peerId)!
     expect(status.banned).toBe(true)
     expect(status.bannedUntilMs).toBeGreaterThan(Date.now())
     expect(status.bytesFetchedFrom).toBe(0)
     expect(node.p2p.peers().find((p) => p.peerId === honest.p2p.peerId)!.bytesFetchedFrom).toBe(data.byteLength)
-    // A blob only the banned liar has is not fetched from it.
-    const only = randomBytes(1000)
-    const onlyDigest = digestOf(only)
-    await liar.store.put(onlyDigest, only)
-    await waitFor(() => liar.p2p.peers().length > 0, 'liar to see the node')
+    // A blob only the banned liar has (and announces) is not fetched from it.
+    const { digest: onlyDigest } = await liar.put(randomBytes(1000))
+    await waitFor(() => node.p2p.peers().find((p) => p.peerId === liar.peerId)!.blobsAdvertised === 2, 'the liar to announce the second blob')
     const again = await unary(node.clients.cas.BatchReadBlobs.bind(node.clients.cas), { digests: [onlyDigest] })
     expect(again.responses[0]!.status!.code).toBe(5)
     expect(await node.store.has(onlyDigest)).toBe(false)
-    expect(node.p2p.peers().find((p) => p.peerId === liar.p2p.peerId)!.banned).toBe(true)
+    expect(liar.served.length).toBe(1)
+    expect(node.p2p.peers().find((p) => p.peerId === liar.peerId)!.banned).toBe(true)
   })
 })
 

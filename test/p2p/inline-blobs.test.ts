@@ -1,17 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Libp2p } from 'libp2p'
 import { randomBytes } from 'node:crypto'
-import { rm } from 'node:fs/promises'
 import { unary } from '../../node/reapi/clients.js'
 import { reapi } from '../../node/reapi/protos.js'
 import { digestOf, type Digest } from '../../node/store/digest.js'
-import { loadConfig } from '../../node/config/load.js'
-import { createLogger } from '../../node/log/logger.js'
-import { LocalStore } from '../../node/store/local-store.js'
-import { startP2p, type P2pService, type P2pTestHooks } from '../../node/p2p/index.js'
-import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL } from '../../node/p2p/constants.js'
-import { makeTempDir } from '../helpers/node.js'
-import { TEST_P2P, startBarePeer, startP2pTestNode, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
+import type { P2pNode } from '../../node/p2p/p2p-node.js'
+import type { P2pService } from '../../node/p2p/index.js'
+import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, NAMED_RESULT_PROTOCOL } from '../../node/p2p/constants.js'
+import { fromBlobRef } from '../../node/p2p/cid.js'
+import { startBarePeer, startP2pTestNode, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
+import { startRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { actionResultName } from '../../node/domain/names.js'
 
 const cleanups: Array<() => Promise<void>> = []
@@ -19,21 +16,22 @@ afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()!().catc
 
 const lie = (_d: Digest, _o: number, chunk: Uint8Array): Uint8Array => { const c = Uint8Array.from(chunk); c[0]! ^= 0xff; return c }
 
-/** A bare peer (no gRPC) that trusts `trust` for action results, with test hooks. */
-async function startTrustingPeer (options: { peers: string[], trust: string[], hooks?: P2pTestHooks }): Promise<BarePeer> {
-  const dataDir = await makeTempDir('peercas-peer-')
-  const config = loadConfig({ env: {}, flags: { dataDir, p2p: { ...TEST_P2P, peers: options.peers }, trust: { peers: options.trust } } })
-  const logger = createLogger('peer', { level: process.env.PEERCAS_TEST_LOG === '1' ? 'debug' : 'error' })
-  const store = await LocalStore.open({ dataDir, maxSizeBytes: config.maxSize, logger })
-  const p2p = await startP2p({ config, store, logger, testHooks: options.hooks })
-  if (p2p === undefined) throw new Error('p2p did not start')
-  const peer = { store, p2p, async stop () { await p2p.stop(); await store.close(); await rm(dataDir, { recursive: true, force: true }) } }
+/** A bare peer (no gRPC) that trusts `trust` for action results. */
+async function startTrustingPeer (options: { peers: string[], trust: string[] }): Promise<BarePeer> {
+  const peer = await startBarePeer(options)
   cleanups.push(peer.stop)
   return peer
 }
 
-async function holder (hooks?: P2pTestHooks, p2p?: Record<string, unknown>): Promise<BarePeer> {
-  const peer = await startBarePeer({ hooks, p2p })
+async function holder (p2p?: Record<string, unknown>): Promise<BarePeer> {
+  const peer = await startBarePeer({ p2p })
+  cleanups.push(peer.stop)
+  return peer
+}
+
+/** A raw peer that answers lookups with inline blobs whose bytes do not match their digests. */
+async function liar (): Promise<RawPeer> {
+  const peer = await startRawPeer({ corrupt: lie })
   cleanups.push(peer.stop)
   return peer
 }
@@ -86,60 +84,67 @@ describe('blobs inlined in action-result answers', () => {
   })
 
   it('bans a trusted peer whose inline bytes do not match their digest and stores nothing from it', async () => {
-    const liar = await holder({ serveTransform: lie })
-    const output = randomBytes(4000)
-    const [outputD] = await put(liar, output)
-    const action = await putResult(liar, [outputD!])
-    const b = await startTrustingPeer({ peers: [liar.p2p.addresses[0]!], trust: [liar.p2p.peerId] })
-    await connected(b, liar)
+    const cheat = await liar()
+    const output = await cheat.put(randomBytes(4000))
+    const action = digestOf(randomBytes(64))
+    cheat.putActionResult('', action, reapi.ActionResult.serialize({ outputFiles: [{ path: 'out0', digest: output.digest }], exitCode: 0 }), [output])
+    const b = await startTrustingPeer({ peers: [cheat.addresses[0]!], trust: [cheat.peerId] })
+    await waitFor(() => b.p2p.peers().some((p) => p.peerId === cheat.peerId && p.connected), 'the peers to connect')
     expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', action), AbortSignal.timeout(5000))).toBeUndefined()
-    expect(await b.store.has(outputD!)).toBe(false)
-    const status = b.p2p.peers().find((p) => p.peerId === liar.p2p.peerId)!
+    expect(await b.store.has(output.digest)).toBe(false)
+    const status = b.p2p.peers().find((p) => p.peerId === cheat.peerId)!
     expect(status.banned).toBe(true)
     expect(status.bytesFetchedFrom).toBe(0)
-    // Banned: not asked again.
-    const again = await putResult(liar, [outputD!])
+    // Banned: not asked again (it would answer this one honestly: nothing inline).
+    const again = digestOf(randomBytes(64))
+    cheat.putActionResult('', again, reapi.ActionResult.serialize({ outputFiles: [{ path: 'out0', digest: output.digest }], exitCode: 0 }))
     expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', again), AbortSignal.timeout(5000))).toBeUndefined()
   })
 
   it('answers GetActionResult from an honest trusted peer when another trusted peer lies', async () => {
-    const liar = await holder({ serveTransform: lie })
+    const cheat = await liar()
     const honest = await holder()
     const output = randomBytes(4000)
-    const [outputD] = await put(liar, output)
+    const { digest: outputD } = await cheat.put(output)
     await put(honest, output)
     const action = digestOf(randomBytes(64))
     const result = reapi.ActionResult.serialize({ outputFiles: [{ path: 'o', digest: outputD }], exitCode: 0 })
-    await liar.store.names.put(actionResultName('', action), result)
+    cheat.putActionResult('', action, result, [{ digest: outputD, data: output }])
     await honest.store.names.put(actionResultName('', action), result)
-    const node = await startP2pTestNode({ peers: [liar.p2p.addresses[0]!, honest.p2p.addresses[0]!], trust: [liar.p2p.peerId, honest.p2p.peerId] })
+    const node = await startP2pTestNode({ peers: [cheat.addresses[0]!, honest.p2p.addresses[0]!], trust: [cheat.peerId, honest.p2p.peerId] })
     cleanups.push(node.stop)
     await waitFor(() => node.p2p.peers().filter((p) => p.connected).length === 2, 'both peers to connect')
     const answer = await unary(node.clients.actionCache.GetActionResult.bind(node.clients.actionCache), { instanceName: '', actionDigest: action })
-    expect(answer.outputFiles[0]!.digest!.hash).toBe(outputD!.hash)
-    expect(Buffer.compare((await node.store.read(outputD!))!, output)).toBe(0)
-    await waitFor(() => node.p2p.peers().find((p) => p.peerId === liar.p2p.peerId)!.banned, 'the liar to be banned')
+    expect(answer.outputFiles[0]!.digest!.hash).toBe(outputD.hash)
+    expect(Buffer.compare((await node.store.read(outputD))!, output)).toBe(0)
+    await waitFor(() => node.p2p.peers().find((p) => p.peerId === cheat.peerId)!.banned, 'the liar to be banned')
   })
 
   it('sends nothing inline to a node that does not ask for it (as a node before this field)', async () => {
     const a = await holder()
     const [outputD] = await put(a, randomBytes(2000))
     const action = await putResult(a, [outputD!])
-    const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId], hooks: { maxInlineBytes: 0 } })
-    await connected(b, a)
-    expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', action), AbortSignal.timeout(5000))).toBeDefined()
-    expect(await b.store.has(outputD!)).toBe(false)
+    const old = await startRawPeer()
+    cleanups.push(old.stop)
+    await old.dial(a.p2p.addresses[0]!)
+    const answer = await old.lookup(a.p2p.peerId, '', action)
+    expect(answer.found).toBe(true)
+    expect(answer.inlineBlobs ?? []).toEqual([])
+    // The same lookup asking for inline blobs gets the output with it.
+    const asking = await old.lookup(a.p2p.peerId, '', action, 1024 * 1024)
+    expect((asking.inlineBlobs ?? []).map((b) => fromBlobRef(b.blob).hash)).toEqual([outputD!.hash])
   })
 
   it('inlines only what the asker asked for, and nothing the serve rate cannot cover now', async () => {
-    const a = await holder(undefined, { maxServeRatePerPeer: 3000 })
+    const a = await holder({ maxServeRatePerPeer: 3000 })
     const [smallD, largeD] = await put(a, randomBytes(1000), randomBytes(2500))
-    const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId], hooks: { maxInlineBytes: 2000 } })
-    await connected(b, a)
+    const b = await startRawPeer()
+    cleanups.push(b.stop)
+    await b.dial(a.p2p.addresses[0]!)
     // 2000 bytes asked: the 1000-byte blob fits, the 2500-byte one does not.
-    expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [largeD!, smallD!])), AbortSignal.timeout(5000))).toBeDefined()
-    expect(await b.store.has(smallD!)).toBe(true)
-    expect(await b.store.has(largeD!)).toBe(false)
+    const answer = await b.lookup(a.p2p.peerId, '', await putResult(a, [largeD!, smallD!]), 2000)
+    expect(answer.found).toBe(true)
+    expect((answer.inlineBlobs ?? []).map((blob) => fromBlobRef(blob.blob).hash)).toEqual([smallD!.hash])
     // A paces what it serves each peer at 3000 bytes/s (1 s burst): 3200 bytes for a new peer at
     // once is more than that, so nothing is inlined and the blobs are left to the paced fetch.
     const c = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
@@ -151,9 +156,9 @@ describe('blobs inlined in action-result answers', () => {
   })
 })
 
-/** The libp2p host inside a p2p service (tests only: to count streams or drop a handler). */
-function libp2pOf (p2p: P2pService): Libp2p {
-  return (p2p as unknown as { host: { libp2p: Libp2p } }).host.libp2p
+/** The libp2p node inside a p2p service (to count streams or drop a handler). */
+function libp2pOf (p2p: P2pService): P2pNode['libp2p'] {
+  return (p2p as P2pNode).libp2p
 }
 
 function streamsOf (from: BarePeer, to: BarePeer, protocol: string): number {
@@ -161,7 +166,7 @@ function streamsOf (from: BarePeer, to: BarePeer, protocol: string): number {
     .flatMap((c) => c.streams).filter((s) => s.protocol === protocol && s.status === 'open').length
 }
 
-describe('reused action-result streams (/peercas/ac/1.1.0)', () => {
+describe('reused lookup streams (/peercas/ac/2.0.0, and 1.x with older nodes)', () => {
   it('answers many lookups one after another on one stream', async () => {
     const a = await holder()
     const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
@@ -171,26 +176,27 @@ describe('reused action-result streams (/peercas/ac/1.1.0)', () => {
       expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d!])), AbortSignal.timeout(5000))).toBeDefined()
       expect(await b.store.has(d!)).toBe(true)
     }
-    expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL)).toBe(1)
+    expect(streamsOf(b, a, NAMED_RESULT_PROTOCOL)).toBe(1)
     // A miss keeps the stream too.
     expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', digestOf(randomBytes(10))), AbortSignal.timeout(5000))).toBeUndefined()
-    expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL)).toBe(1)
+    expect(streamsOf(b, a, NAMED_RESULT_PROTOCOL)).toBe(1)
   })
 
   it('opens a new stream, without penalising the peer, after the peer closed an idle one', async () => {
     // A cuts off streams on which nothing arrives for 300 ms; B would keep them idle longer.
-    const a = await holder(undefined, { fetchTimeout: '300ms' })
+    const a = await holder({ fetchTimeout: '300ms' })
     const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
     await connected(b, a)
     const [d1, d2] = await put(a, randomBytes(500), randomBytes(600))
     expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d1!])), AbortSignal.timeout(5000))).toBeDefined()
-    await waitFor(() => streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL) === 0, 'A to close the idle stream')
+    await waitFor(() => streamsOf(b, a, NAMED_RESULT_PROTOCOL) === 0, 'A to close the idle stream')
     expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d2!])), AbortSignal.timeout(5000))).toBeDefined()
     expect(await b.store.has(d2!)).toBe(true)
   })
 
   it('falls back to one lookup per stream with a node that speaks only /peercas/ac/1.0.0', async () => {
     const a = await holder()
+    await libp2pOf(a.p2p).unhandle(NAMED_RESULT_PROTOCOL)
     await libp2pOf(a.p2p).unhandle(ACTION_RESULT_STREAM_PROTOCOL)
     const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
     await connected(b, a)
@@ -200,6 +206,20 @@ describe('reused action-result streams (/peercas/ac/1.1.0)', () => {
       expect(await b.store.has(d!)).toBe(true)
     }
     expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL) + streamsOf(b, a, ACTION_RESULT_PROTOCOL)).toBe(0)
+  })
+
+  it('asks a node that speaks only /peercas/ac/1.1.0 for action results on one reused stream', async () => {
+    const a = await holder()
+    await libp2pOf(a.p2p).unhandle(NAMED_RESULT_PROTOCOL)
+    const b = await startTrustingPeer({ peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
+    await connected(b, a)
+    for (let i = 0; i < 3; i++) {
+      const [d] = await put(a, randomBytes(800 + i))
+      expect(await b.p2p.nameFetcher.fetchNamed(actionResultName('', await putResult(a, [d!])), AbortSignal.timeout(5000))).toBeDefined()
+      expect(await b.store.has(d!)).toBe(true)
+    }
+    expect(streamsOf(b, a, ACTION_RESULT_STREAM_PROTOCOL)).toBe(1)
+    expect(streamsOf(b, a, NAMED_RESULT_PROTOCOL)).toBe(0)
   })
 })
 

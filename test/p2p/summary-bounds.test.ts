@@ -143,7 +143,7 @@ describe('a node with more peers than summary slots', () => {
     peers.push(a, b)
     await a.store.put(digest, data)
     await b.store.put(digest, data)
-    const c = await startBarePeer({ peers: [a.p2p.addresses[0]!, b.p2p.addresses[0]!], hooks: { maxSummaryPeers: 1 } })
+    const c = await startBarePeer({ peers: [a.p2p.addresses[0]!, b.p2p.addresses[0]!], p2p: { maxSummaryPeers: 1 } })
     peers.push(c)
     await waitFor(() => c.p2p.peers().filter((p) => p.connected && p.blobsAdvertised > 0).length === 2, 'both summaries to arrive')
     expect(c.p2p.candidates(digest)).toHaveLength(1)
@@ -155,7 +155,7 @@ describe('a node with more peers than summary slots', () => {
     const a = await startBarePeer()
     const b = await startBarePeer()
     peers.push(a, b)
-    const c = await startBarePeer({ peers: [a.p2p.addresses[0]!, b.p2p.addresses[0]!], hooks: { maxSummaryPeers: 1 } })
+    const c = await startBarePeer({ peers: [a.p2p.addresses[0]!, b.p2p.addresses[0]!], p2p: { maxSummaryPeers: 1 } })
     peers.push(c)
     const status = (node: BarePeer, peerId: string): PeerStatus => node.p2p.peers().find((p) => p.peerId === peerId)!
     const ids = new Map<BarePeer, string>([[a, a.p2p.peerId], [b, b.p2p.peerId]])

@@ -9,21 +9,19 @@ import type { BlobReader, BlobSink } from '../store/index.js'
 import type { NameIndex } from '../store/name-index.js'
 import { referencedDigests } from '../domain/action-result.js'
 import type { NameFetcher } from '../resolve/named-results.js'
-import { actionDigestOf, type ResultName } from '../domain/names.js'
+import { actionDigestOf, actionResultName, describeName, isNameKind, type ResultName } from '../domain/names.js'
 import { reapiMessages } from '../domain/messages.js'
-import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, INLINE_BLOB_OVERHEAD_BYTES, LOOKUP_IDLE_STREAMS_PER_PEER, LOOKUP_STREAM_IDLE_MS, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, MAX_INLINE_BLOBS, MAX_INLINE_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
+import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, MAX_NAME_KEY_CHARS, NAMED_RESULT_PROTOCOL, INLINE_BLOB_OVERHEAD_BYTES, LOOKUP_IDLE_STREAMS_PER_PEER, LOOKUP_STREAM_IDLE_MS, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, MAX_INLINE_BLOBS, MAX_INLINE_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
 import { fromBlobRef, toBlobRef } from './cid.js'
 import { MalformedFrameError, PeerMisbehavedError, UnexpectedEndError, isTransportError } from './errors.js'
-import type { ServeTransform } from './fetch-server.js'
 import { StreamReader, sendFrame } from './framing.js'
-import { ReusableStreamPool, type PooledStream } from './stream-pool.js'
-import { messages, type InlineBlobMessage } from './messages.js'
+import { ReusableStreamPool, type PooledStream, type PoolProtocol } from './stream-pool.js'
+import { messages, type ActionResultResponseMessage, type InlineBlobMessage, type NamedResultResponseMessage } from './messages.js'
 import { TokenBucket } from '../limits/index.js'
 import type { PeerBook, PeerRecord } from './peer-book.js'
-import { actionResultName } from '../domain/names.js'
 
-/** What {@link ActionResultProtocol} needs. */
-export interface ActionResultProtocolInit {
+/** What {@link NameLookupProtocol} needs. */
+export interface NameLookupProtocolInit {
   libp2p: Libp2p
   store: BlobReader & BlobSink & { readonly names: NameIndex }
   logger: Logger
@@ -41,10 +39,6 @@ export interface ActionResultProtocolInit {
   maxInlineBytes?: number
   /** Paces blob bytes we serve inline, shared with the fetch server (`maxServeRate`). @default unlimited */
   serveRate?: TokenBucket
-  /** Test hook: rewrites inline blob bytes we serve (to make a node lie). */
-  transform?: ServeTransform
-  /** Test hook: accept lookups and never answer. */
-  stall?: boolean
 }
 
 /** Longest instance name accepted in a request. */
@@ -52,16 +46,27 @@ const MAX_INSTANCE_NAME = 1024
 /** Concurrent lookups served per connection. */
 const MAX_LOOKUP_STREAMS = 32
 
+/** The lookup protocols, newest first (see {@link NameLookupProtocol}). */
+const LOOKUP_PROTOCOLS: readonly PoolProtocol[] = [
+  { id: NAMED_RESULT_PROTOCOL, reusable: true },
+  { id: ACTION_RESULT_STREAM_PROTOCOL, reusable: true },
+  { id: ACTION_RESULT_PROTOCOL, reusable: false }
+]
+
 /**
- * /peercas/ac/1.1.0: ActionResultRequest → ActionResultResponse, repeated on one stream, which
- * the asker keeps in a small idle pool per peer; /peercas/ac/1.0.0 (older nodes): one of each per
- * stream. Any peer may ask; only answers from peers in `trust.peers` are used (the peer ID is
- * authenticated by Noise).
- * An answer may carry the small blobs the result references (`inline_blobs`), so the asker needs
- * no fetch stream for them; each is verified (SHA-256 and size) before it is stored, and a peer
- * that sends wrong bytes is banned like a fetch liar.
+ * Named-result lookups at peers: the peer tier of {@link NamedResultResolver}.
+ * - /peercas/ac/2.0.0: NamedResultRequest (kind, instance, key) → NamedResultResponse, repeated on
+ *   one stream, which the asker keeps in a small idle pool per peer.
+ * - /peercas/ac/1.1.0 (reusable) and 1.0.0 (one per stream), spoken by older nodes:
+ *   ActionResultRequest → ActionResultResponse; they are asked for action results only.
+ * Any peer may ask; only answers from peers in `trust.peers` are used (the peer ID is
+ * authenticated by Noise). An answer for an action result may carry the small blobs it references
+ * (`inline_blobs`), so the asker needs no fetch stream for them; each is verified (SHA-256 and
+ * size) before it is stored, and a peer that sends wrong bytes is banned like a fetch liar.
+ *
+ * @see NamedResultResolver in node/resolve/named-results.ts
  */
-export class ActionResultProtocol implements NameFetcher {
+export class NameLookupProtocol implements NameFetcher {
   readonly tier = 'peer'
   private readonly trusted: Set<string>
   private readonly log: Logger
@@ -73,7 +78,7 @@ export class ActionResultProtocol implements NameFetcher {
   private readonly maxInlineBytes: number
   private readonly serveRate: TokenBucket
 
-  constructor (private readonly init: ActionResultProtocolInit) {
+  constructor (private readonly init: NameLookupProtocolInit) {
     this.trusted = new Set(init.trustedPeers)
     this.log = init.logger
     this.maxInlineBytes = init.maxInlineBytes ?? MAX_INLINE_BYTES
@@ -84,7 +89,7 @@ export class ActionResultProtocol implements NameFetcher {
     this.pool = new ReusableStreamPool({
       libp2p: init.libp2p,
       logger: init.logger,
-      protocols: { reusable: ACTION_RESULT_STREAM_PROTOCOL, oneShot: ACTION_RESULT_PROTOCOL },
+      protocols: LOOKUP_PROTOCOLS,
       stallTimeoutMs: init.stallTimeoutMs,
       maxStreamsPerPeer: MAX_LOOKUP_STREAMS,
       maxIdlePerPeer: LOOKUP_IDLE_STREAMS_PER_PEER,
@@ -95,22 +100,16 @@ export class ActionResultProtocol implements NameFetcher {
   /** Closes idle lookup streams (at shutdown). */
   close (): void { this.pool.close() }
 
-  /** Registers the protocol handlers (1.1.0 and, for older nodes, 1.0.0). */
+  /** Registers the protocol handlers (2.0.0 and, for older nodes, 1.1.0 and 1.0.0). */
   async start (): Promise<void> {
-    for (const protocol of [ACTION_RESULT_STREAM_PROTOCOL, ACTION_RESULT_PROTOCOL]) {
-      await this.init.libp2p.handle(protocol, (stream, connection) => {
-        void this.serve(stream, connection, protocol === ACTION_RESULT_STREAM_PROTOCOL).catch((error) => {
-          this.log.debug('action-result stream failed', { peer: connection.remotePeer.toString(), error })
+    for (const protocol of LOOKUP_PROTOCOLS) {
+      await this.init.libp2p.handle(protocol.id, (stream, connection) => {
+        void this.serve(stream, connection, protocol).catch((error) => {
+          this.log.debug('lookup stream failed', { peer: connection.remotePeer.toString(), protocol: protocol.id, error })
           stream.abort(error as Error)
         })
       }, { maxInboundStreams: MAX_LOOKUP_STREAMS, maxOutboundStreams: MAX_LOOKUP_STREAMS })
     }
-  }
-
-  /** Looks a named result up at trusted peers (see {@link fetchActionResult}); action results only. */
-  async fetchNamed (name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
-    if (name.kind !== 'action-result') return undefined
-    return await this.fetchActionResult(name.instanceName, actionDigestOf(name), signal)
   }
 
   /** True if `peer` may answer action-cache lookups. */
@@ -122,7 +121,7 @@ export class ActionResultProtocol implements NameFetcher {
    * within the budget ({@link PEER_TIER_BUDGET_MS}): a peer that failed or did not answer in
    * time is penalised (skipped for a while), so a hung peer costs one bounded wait.
    */
-  async fetchActionResult (instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
+  async fetchNamed (name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
     const { book } = this.init
     const peers = [...this.trusted].filter((peer) => {
       if (book.isBanned(peer) || book.isCoolingDown(peer)) return false
@@ -138,7 +137,7 @@ export class ActionResultProtocol implements NameFetcher {
       return await new Promise<Buffer | undefined>((resolve) => {
         let pending = peers.length
         for (const peer of peers) {
-          this.lookup(peer, instanceName, actionDigest, combined).then((result) => {
+          this.lookup(peer, name, combined).then((result) => {
             book.recordAnswer(peer, performance.now() - started)
             if (result !== undefined) resolve(result)
           }, (error) => {
@@ -147,7 +146,7 @@ export class ActionResultProtocol implements NameFetcher {
             // A liar is already banned (in lookupNow); that is not a slow peer.
             if (error instanceof DigestMismatchError) return
             const until = book.penalize(peer, Math.max(performance.now() - started, budgetMs))
-            this.log.info('trusted peer failed or did not answer an action-result lookup in time; cooling it down', { peer, action: actionDigest.hash, coolingUntil: new Date(until).toISOString(), error })
+            this.log.info('trusted peer failed or did not answer a lookup in time; cooling it down', { peer, name: describeName(name), coolingUntil: new Date(until).toISOString(), error })
           }).finally(() => { if (--pending === 0) resolve(undefined) })
         }
       })
@@ -161,43 +160,51 @@ export class ActionResultProtocol implements NameFetcher {
    * answer carries inline are verified and stored before this resolves; wrong bytes ban the peer
    * and reject with {@link DigestMismatchError} (the answer is not used).
    */
-  async lookup (peer: string, instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
+  async lookup (peer: string, name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
     const opening = AbortSignal.any([signal, AbortSignal.timeout(this.init.stallTimeoutMs)])
     const { stream, reused } = await this.pool.acquire(peer, opening)
     try {
-      return await this.ask(peer, stream, instanceName, actionDigest, signal)
+      return await this.ask(peer, stream, name, signal)
     } catch (error) {
       // An idle stream that the peer closed (idle timeout, restart) just as we reused it: that
       // says nothing about the peer, so ask once more on another stream.
       if (!reused || signal.aborted || !isTransportError(error)) throw error
-      this.log.debug('idle action-result stream failed on reuse; asking on another one', { peer, error })
-      return await this.ask(peer, (await this.pool.acquire(peer, opening)).stream, instanceName, actionDigest, signal)
+      this.log.debug('idle lookup stream failed on reuse; asking on another one', { peer, error })
+      return await this.ask(peer, (await this.pool.acquire(peer, opening)).stream, name, signal)
     }
   }
 
   /** One request and its answer on `lookup`; the stream goes back to the pool if it can. */
-  private async ask (peer: string, lookup: PooledStream, instanceName: string, actionDigest: Digest, signal: AbortSignal): Promise<Buffer | undefined> {
+  private async ask (peer: string, lookup: PooledStream, name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
     const { stream, reader } = lookup
+    const named = lookup.protocol === NAMED_RESULT_PROTOCOL
+    // A 1.x peer knows action results only: any other kind is a miss there (the stream stays usable).
+    if (!named && name.kind !== 'action-result') { this.pool.release(lookup, true); return undefined }
     const onAbort = (): void => { stream.abort(new Error('lookup aborted')) }
     signal.addEventListener('abort', onAbort, { once: true })
     let answered = false
     try {
-      const maxInlineBytes = this.maxInlineBytes
-      await sendFrame(stream, messages.actionResultRequest.encode({ instanceName, action: toBlobRef(actionDigest), maxInlineBytes }), { signal, stallTimeoutMs: this.init.stallTimeoutMs })
+      // Inline blobs are defined for action results (the blobs they reference).
+      const maxInlineBytes = name.kind === 'action-result' ? this.maxInlineBytes : 0
+      const request = named
+        ? messages.namedResultRequest.encode({ kind: name.kind, instanceName: name.instanceName, key: name.key, maxInlineBytes })
+        : messages.actionResultRequest.encode({ instanceName: name.instanceName, action: toBlobRef(actionDigestOf(name)), maxInlineBytes })
+      await sendFrame(stream, request, { signal, stallTimeoutMs: this.init.stallTimeoutMs })
       if (!lookup.reusable) await stream.close({ signal })
       const inlineCap = maxInlineBytes === 0 ? 0 : maxInlineBytes + MAX_INLINE_BLOBS * INLINE_BLOB_OVERHEAD_BYTES
       const bytes = await reader.readFrame(MAX_ACTION_RESULT_BYTES + 64 + inlineCap)
-      if (bytes === undefined) throw new UnexpectedEndError(`peer ${peer} closed the action-result stream without answering`)
-      const response = messages.actionResultResponse.decode(bytes)
+      if (bytes === undefined) throw new UnexpectedEndError(`peer ${peer} closed the lookup stream without answering`)
+      const response = named ? messages.namedResultResponse.decode(bytes) : toNamedResponse(messages.actionResultResponse.decode(bytes))
       if (!response.found) { answered = true; return undefined }
-      if (response.actionResult.byteLength > MAX_ACTION_RESULT_BYTES) throw new PeerMisbehavedError(`peer ${peer} sent an action result of ${response.actionResult.byteLength} bytes`)
-      const result = Buffer.from(response.actionResult)
+      if (response.value.byteLength > MAX_ACTION_RESULT_BYTES) throw new PeerMisbehavedError(`peer ${peer} sent a value of ${response.value.byteLength} bytes for ${describeName(name)}`)
+      const result = Buffer.from(response.value)
+      if ((response.inlineBlobs ?? []).length > 0 && maxInlineBytes === 0) throw new PeerMisbehavedError(`peer ${peer} sent inline blobs nobody asked for with ${describeName(name)}`)
       try {
         await this.storeInline(peer, result, response.inlineBlobs ?? [], maxInlineBytes)
       } catch (error) {
         if (error instanceof DigestMismatchError) {
           const until = this.init.book.ban(peer)
-          this.log.warn('peer sent inline blob bytes that do not match their digest; banned', { peer, action: actionDigest.hash, bannedUntil: new Date(until).toISOString(), error })
+          this.log.warn('peer sent inline blob bytes that do not match their digest; banned', { peer, name: describeName(name), bannedUntil: new Date(until).toISOString(), error })
         }
         throw error
       }
@@ -309,33 +316,30 @@ export class ActionResultProtocol implements NameFetcher {
     if (!this.serveRate.tryTake(total)) return []
     if (!record.serveRate.tryTake(total)) { this.serveRate.refund(total); return [] }
     record.bytesServedTo += total
-    const transform = this.init.transform
-    return chosen.map(({ digest, data }) => ({ blob: toBlobRef(digest), data: transform === undefined ? data : transform(digest, 0, data) }))
+    return chosen.map(({ digest, data }) => ({ blob: toBlobRef(digest), data }))
   }
 
   /**
    * Answers lookups on one stream: one (1.0.0), or one after another until the asker closes its
-   * side (1.1.0). Between requests the asker may stay silent at most the stall timeout.
+   * side (1.1.0, 2.0.0). Between requests the asker may stay silent at most the stall timeout.
    */
-  private async serve (stream: Stream, connection: Connection, reusable: boolean): Promise<void> {
+  private async serve (stream: Stream, connection: Connection, protocol: PoolProtocol): Promise<void> {
     const peer = connection.remotePeer.toString()
     const reader = new StreamReader(stream, { stallTimeoutMs: this.init.stallTimeoutMs })
+    const named = protocol.id === NAMED_RESULT_PROTOCOL
     for (;;) {
       const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
       if (bytes === undefined) { await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) }); return }
-      const request = messages.actionResultRequest.decode(bytes)
-      if (this.init.stall === true) {
-        await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
-        return
-      }
-      if (request.instanceName.length > MAX_INSTANCE_NAME) throw new MalformedFrameError(`instance name of ${request.instanceName.length} characters`)
-      const action = fromBlobRef(request.action)
-      const result = await this.init.store.names.get(actionResultName(request.instanceName, action))
-      const found = result !== undefined && result.byteLength <= MAX_ACTION_RESULT_BYTES
-      const inlineBlobs = found ? await this.inlineBlobs(this.init.book.get(peer), result, request.maxInlineBytes ?? 0) : []
-      await sendFrame(stream, messages.actionResultResponse.encode({ found, actionResult: found ? result : new Uint8Array(0), inlineBlobs }), { stallTimeoutMs: this.init.stallTimeoutMs })
-      this.log.debug('answered an action-result lookup', { peer, action: action.hash, found, inlineBlobs: inlineBlobs.length })
-      if (!reusable) {
+      const { name, maxInlineBytes } = named ? parseNamedRequest(bytes) : parseActionResultRequest(bytes)
+      const value = name === undefined ? undefined : await this.init.store.names.get(name)
+      const found = value !== undefined && value.byteLength <= MAX_ACTION_RESULT_BYTES
+      const inlineBlobs = found && name?.kind === 'action-result' ? await this.inlineBlobs(this.init.book.get(peer), value, maxInlineBytes) : []
+      const answer = found ? value : new Uint8Array(0)
+      await sendFrame(stream, named
+        ? messages.namedResultResponse.encode({ found, value: answer, inlineBlobs })
+        : messages.actionResultResponse.encode({ found, actionResult: answer, inlineBlobs }), { stallTimeoutMs: this.init.stallTimeoutMs })
+      this.log.debug('answered a lookup', { peer, name: name === undefined ? 'unknown kind' : describeName(name), found, inlineBlobs: inlineBlobs.length })
+      if (!protocol.reusable) {
         await stream.close({ signal: AbortSignal.timeout(this.init.stallTimeoutMs) })
         return
       }
@@ -348,3 +352,32 @@ interface InlineBlob { digest: Digest, data: Buffer }
 
 
 function bySize (a: Digest, b: Digest): number { return a.sizeBytes - b.sizeBytes }
+
+/** A lookup request as the server reads it: the name (undefined for a kind this node does not know) and the inline budget asked. */
+interface ParsedLookup { name: ResultName | undefined, maxInlineBytes: number }
+
+/** Reads a /peercas/ac/2.0.0 request; a malformed one throws {@link MalformedFrameError} (the stream is aborted). */
+function parseNamedRequest (bytes: Uint8Array): ParsedLookup {
+  const request = messages.namedResultRequest.decode(bytes)
+  checkInstanceName(request.instanceName)
+  if (request.key.length === 0 || request.key.length > MAX_NAME_KEY_CHARS) throw new MalformedFrameError(`named-result key of ${request.key.length} characters`)
+  // A kind from a newer node: not here (found = false), not an error.
+  const name = isNameKind(request.kind) ? { kind: request.kind, instanceName: request.instanceName, key: request.key } : undefined
+  return { name, maxInlineBytes: request.maxInlineBytes ?? 0 }
+}
+
+/** Reads a /peercas/ac/1.x request (an action result by action digest). */
+function parseActionResultRequest (bytes: Uint8Array): ParsedLookup {
+  const request = messages.actionResultRequest.decode(bytes)
+  checkInstanceName(request.instanceName)
+  return { name: actionResultName(request.instanceName, fromBlobRef(request.action)), maxInlineBytes: request.maxInlineBytes ?? 0 }
+}
+
+function checkInstanceName (instanceName: string): void {
+  if (instanceName.length > MAX_INSTANCE_NAME) throw new MalformedFrameError(`instance name of ${instanceName.length} characters`)
+}
+
+/** A 1.x answer in the shape of a 2.0.0 one. */
+function toNamedResponse (response: ActionResultResponseMessage): NamedResultResponseMessage {
+  return { found: response.found, value: response.actionResult, inlineBlobs: response.inlineBlobs }
+}

@@ -1,0 +1,13 @@
+// Original file: protos/peercas/p2p/v1/p2p.proto
+
+import type { BlobRef as _peercas_p2p_v1_BlobRef, BlobRef__Output as _peercas_p2p_v1_BlobRef__Output } from '../../../peercas/p2p/v1/BlobRef.js';
+
+export interface ActionEntry {
+  'instanceName'?: (string);
+  'action'?: (_peercas_p2p_v1_BlobRef | null);
+}
+
+export interface ActionEntry__Output {
+  'instanceName': (string);
+  'action': (_peercas_p2p_v1_BlobRef__Output | null);
+}

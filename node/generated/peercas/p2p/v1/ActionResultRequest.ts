@@ -1,0 +1,16 @@
+// Original file: protos/peercas/p2p/v1/p2p.proto
+
+import type { BlobRef as _peercas_p2p_v1_BlobRef, BlobRef__Output as _peercas_p2p_v1_BlobRef__Output } from '../../../peercas/p2p/v1/BlobRef.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface ActionResultRequest {
+  'instanceName'?: (string);
+  'action'?: (_peercas_p2p_v1_BlobRef | null);
+  'maxInlineBytes'?: (number | string | Long);
+}
+
+export interface ActionResultRequest__Output {
+  'instanceName': (string);
+  'action': (_peercas_p2p_v1_BlobRef__Output | null);
+  'maxInlineBytes': (number);
+}

@@ -1,0 +1,217 @@
+import type { PeerId, Stream } from '@libp2p/interface'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createHost, type Host } from '../../node/p2p/host.js'
+import {
+  ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL, FETCH_PROTOCOL,
+  FETCH_STREAM_PROTOCOL, MAX_CONTROL_FRAME_BYTES, SEND_CHUNK_BYTES, SUMMARY_HEADROOM
+} from '../../node/p2p/constants.js'
+import { fromBlobRef, toBlobRef } from '../../node/p2p/cid.js'
+import { StreamReader, send, sendFrame } from '../../node/p2p/framing.js'
+import { messages, type ActionResultResponseMessage, type BlobHeaderMessage } from '../../node/p2p/messages.js'
+import { BloomFilter, bloomParamsFor, SUMMARY_VERSION } from '../../node/p2p/summary.js'
+import { silentLogger } from '../../node/log/logger.js'
+import { digestOf, type Digest } from '../../node/store/digest.js'
+
+/** How a {@link RawPeer} misbehaves; by default it is an honest (if minimal) peer. */
+export interface RawPeerInit {
+  /**
+   * Rewrites what it serves — fetch bodies, chunk by chunk, and inline blobs in action-result
+   * answers: a liar. `offset` is the position of `chunk` in the blob.
+   */
+  corrupt?: (digest: Digest, offset: number, chunk: Uint8Array) => Uint8Array
+  /** Reads each fetch request and action-result lookup, then never answers (a hung peer). */
+  stall?: boolean
+  /** Announces a summary with every bit set: claims to hold every blob. */
+  advertiseEverything?: boolean
+  /**
+   * Fetch protocols it serves. @default both; `[FETCH_PROTOCOL]` is a node from before
+   * /peercas/fetch/1.1.0.
+   */
+  fetchProtocols?: string[]
+}
+
+/** A blob a raw peer holds. */
+export interface RawBlob { digest: Digest, data: Buffer }
+
+/**
+ * A bare libp2p host that speaks the peercas wire protocols by hand (frames from
+ * node/p2p/framing.ts, messages from node/p2p/messages.ts), with none of the node's checks, caps
+ * or pacing: the misbehaving peer of a test. It announces what it holds over
+ * /peercas/avail/1.0.0 to every peer that connects, serves the fetch protocols and action-result
+ * lookups from memory, and can ask as an old node would.
+ */
+export interface RawPeer {
+  readonly host: Host
+  readonly peerId: string
+  /** Multiaddrs it listens on, with /p2p/ID. */
+  readonly addresses: string[]
+  /** Every fetch stream other peers opened to it, in order. */
+  readonly served: Stream[]
+  /** Holds a blob; announces it (a delta) to connected peers. */
+  put(data: Buffer): Promise<RawBlob>
+  /** Holds an action result; a lookup that asks for inline blobs gets `inline` with it. */
+  putActionResult(instanceName: string, action: Digest, result: Uint8Array, inline?: RawBlob[]): void
+  /** Dials a peer by multiaddr; resolves its peer ID. */
+  dial(address: string): Promise<string>
+  /**
+   * Looks up an action result at `peer` over /peercas/ac/1.0.0. Without `maxInlineBytes` the
+   * request carries no such field, as from a node from before it.
+   */
+  lookup(peer: string, instanceName: string, action: Digest, maxInlineBytes?: number): Promise<ActionResultResponseMessage>
+  /** Fetches a whole blob from `peer` over /peercas/fetch/1.0.0, one request per stream. */
+  fetchOnce(peer: string, digest: Digest): Promise<{ header: BlobHeaderMessage, data: Buffer, protocol: string }>
+  stop(): Promise<void>
+}
+
+/** Largest frame a raw peer reads as an asker. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024
+/** Generation of every summary a raw peer sends (it sends one per connection). */
+const GENERATION = 1
+
+/** Starts a {@link RawPeer} on 127.0.0.1 (mDNS off). */
+export async function startRawPeer (init: RawPeerInit = {}): Promise<RawPeer> {
+  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger: silentLogger })
+  const libp2p = host.libp2p
+  const blobs = new Map<string, RawBlob>()
+  const results = new Map<string, { result: Uint8Array, inline: RawBlob[] }>()
+  const served: Stream[] = []
+  /** Our announcement stream to each peer, once its summary is sent. */
+  const announcing = new Map<string, Promise<Stream | undefined>>()
+
+  const closed = async (stream: Stream): Promise<void> => {
+    if (stream.status !== 'open') return
+    await new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true }) })
+  }
+  const handle = async (protocol: string, serve: (stream: Stream, reusable: boolean) => Promise<void>, reusable: boolean): Promise<void> => {
+    await libp2p.handle(protocol, (stream) => {
+      void serve(stream, reusable).catch((error: Error) => { stream.abort(error) })
+    }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+  }
+
+  const serveFetch = async (stream: Stream, reusable: boolean): Promise<void> => {
+    served.push(stream)
+    const reader = new StreamReader(stream, { stallTimeoutMs: 0 })
+    for (;;) {
+      const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+      if (bytes === undefined) { await stream.close(); return }
+      const request = messages.fetchRequest.decode(bytes)
+      if (init.stall === true) { await closed(stream); return }
+      for (const want of request.wants) {
+        const digest = fromBlobRef(want.blob)
+        const blob = blobs.get(digest.hash)
+        if (blob === undefined) {
+          await sendFrame(stream, messages.blobHeader.encode({ status: 'NOT_FOUND', offset: want.offset, length: 0, message: '' }))
+          continue
+        }
+        const length = want.length === 0 ? digest.sizeBytes - want.offset : want.length
+        await sendFrame(stream, messages.blobHeader.encode({ status: 'OK', offset: want.offset, length, message: '' }))
+        for (let at = want.offset; at < want.offset + length; at += SEND_CHUNK_BYTES) {
+          const chunk = blob.data.subarray(at, Math.min(at + SEND_CHUNK_BYTES, want.offset + length))
+          await send(stream, init.corrupt === undefined ? chunk : init.corrupt(digest, at, chunk))
+        }
+      }
+      if (!reusable) { await stream.close(); return }
+    }
+  }
+
+  const serveLookups = async (stream: Stream, reusable: boolean): Promise<void> => {
+    const reader = new StreamReader(stream, { stallTimeoutMs: 0 })
+    for (;;) {
+      const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+      if (bytes === undefined) { await stream.close(); return }
+      const request = messages.actionResultRequest.decode(bytes)
+      if (init.stall === true) { await closed(stream); return }
+      const entry = results.get(`${request.instanceName}/${fromBlobRef(request.action).hash}`)
+      const inline = entry === undefined || (request.maxInlineBytes ?? 0) === 0
+        ? []
+        : entry.inline.map(({ digest, data }) => ({ blob: toBlobRef(digest), data: init.corrupt === undefined ? data : init.corrupt(digest, 0, data) }))
+      await sendFrame(stream, messages.actionResultResponse.encode({ found: entry !== undefined, actionResult: entry?.result ?? new Uint8Array(0), inlineBlobs: inline }))
+      if (!reusable) { await stream.close(); return }
+    }
+  }
+
+  /** Reads and drops what a peer announces to us. */
+  const ignore = async (stream: Stream): Promise<void> => {
+    const reader = new StreamReader(stream, { stallTimeoutMs: 0 })
+    while (await reader.readFrame(MAX_ANSWER_BYTES) !== undefined) { /* dropped */ }
+  }
+
+  /** Sends our summary to a peer that just connected, over /peercas/avail/1.0.0. */
+  const announce = async (peer: PeerId): Promise<Stream | undefined> => {
+    try {
+      const stream = await libp2p.dialProtocol(peer, AVAILABILITY_PROTOCOL)
+      const filter = new BloomFilter(bloomParamsFor(blobs.size * SUMMARY_HEADROOM))
+      for (const hash of blobs.keys()) filter.add(hash)
+      if (init.advertiseEverything === true) filter.data.fill(0xff)
+      await sendFrame(stream, messages.availability.encode({ summaryStart: { version: SUMMARY_VERSION, generation: GENERATION, bits: filter.bits, hashes: filter.hashes, blobCount: blobs.size } }))
+      await sendFrame(stream, messages.availability.encode({ summaryPart: { generation: GENERATION, offset: 0, data: filter.data } }))
+      return stream
+    } catch {
+      return undefined
+    }
+  }
+
+  await handle(FETCH_STREAM_PROTOCOL, serveFetch, true)
+  await handle(FETCH_PROTOCOL, serveFetch, false)
+  for (const protocol of [FETCH_STREAM_PROTOCOL, FETCH_PROTOCOL]) {
+    if (init.fetchProtocols !== undefined && !init.fetchProtocols.includes(protocol)) await libp2p.unhandle(protocol)
+  }
+  await handle(ACTION_RESULT_STREAM_PROTOCOL, serveLookups, true)
+  await handle(ACTION_RESULT_PROTOCOL, serveLookups, false)
+  await libp2p.handle([AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL], (stream) => { void ignore(stream).catch(() => {}) })
+  libp2p.addEventListener('peer:connect', (event) => {
+    const peer = event.detail
+    announcing.set(peer.toString(), announce(peer))
+  })
+  libp2p.addEventListener('peer:disconnect', (event) => { announcing.delete(event.detail.toString()) })
+  await host.start()
+
+  return {
+    host,
+    peerId: libp2p.peerId.toString(),
+    addresses: libp2p.getMultiaddrs().map((a) => a.toString()),
+    served,
+    async put (data) {
+      const blob = { digest: digestOf(data), data }
+      blobs.set(blob.digest.hash, blob)
+      const delta = messages.availability.encode({ delta: { generation: GENERATION, added: [toBlobRef(blob.digest)] } })
+      for (const opening of announcing.values()) {
+        const stream = await opening
+        if (stream?.status === 'open') await sendFrame(stream, delta)
+      }
+      return blob
+    },
+    putActionResult (instanceName, action, result, inline = []) {
+      results.set(`${instanceName}/${action.hash}`, { result, inline })
+    },
+    async dial (address) {
+      return (await libp2p.dial(multiaddr(address))).remotePeer.toString()
+    },
+    async lookup (peer, instanceName, action, maxInlineBytes) {
+      const stream = await libp2p.dialProtocol(peerIdFromString(peer), ACTION_RESULT_PROTOCOL)
+      const reader = new StreamReader(stream, { stallTimeoutMs: 5000 })
+      await sendFrame(stream, messages.actionResultRequest.encode({ instanceName, action: toBlobRef(action), ...(maxInlineBytes === undefined ? {} : { maxInlineBytes }) }))
+      const bytes = await reader.readFrame(MAX_ANSWER_BYTES)
+      await stream.close()
+      if (bytes === undefined) throw new Error(`peer ${peer} closed the lookup without an answer`)
+      return messages.actionResultResponse.decode(bytes)
+    },
+    async fetchOnce (peer, digest) {
+      const stream = await libp2p.dialProtocol(peerIdFromString(peer), FETCH_PROTOCOL)
+      const reader = new StreamReader(stream, { stallTimeoutMs: 5000 })
+      await sendFrame(stream, messages.fetchRequest.encode({ wants: [{ blob: toBlobRef(digest), offset: 0, length: 0 }] }))
+      await stream.close()
+      const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+      if (bytes === undefined) throw new Error(`peer ${peer} closed the fetch without an answer`)
+      const header = messages.blobHeader.decode(bytes)
+      const pieces: Uint8Array[] = []
+      if (header.status === 'OK') for await (const piece of reader.readBytes(header.length)) pieces.push(Uint8Array.from(piece))
+      return { header, data: Buffer.concat(pieces), protocol: stream.protocol }
+    },
+    async stop () {
+      await host.stop()
+    }
+  }
+}
