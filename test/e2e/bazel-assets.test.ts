@@ -1,16 +1,13 @@
 // End-to-end: a real Bazel (Debian's bazel-bootstrap 4.2.3) downloads its external
 // repositories (`http_file`, `http_archive`) through a peercas node with
-// `--experimental_remote_downloader`. The node fetches them from a local HTTP server once;
-// with that server stopped, a fresh output base and repository cache still build through
-// the node. A corrupted origin is refused with a clear error and nothing is stored.
+// `--experimental_remote_downloader`. Node A fetches them from a local HTTP server once;
+// with that server stopped, a fresh output base and repository cache build through node B,
+// a peer of A that has never seen the URLs and may not reach the internet itself. A
+// corrupted origin is refused with a clear error and nothing is stored.
 //
 // Bazel 4.2.3 needs `--remote_cache` next to the downloader (it reads the blob from the CAS),
 // sends `checksum.sri` (and `bazel.canonical_id` when set) as qualifiers, and does not fall
 // back to a direct download when the downloader fails, so the node is the only way in.
-//
-// Through a second node (a peer of A): asset mappings travel between peers only once the p2p
-// named-result lookup carries kinds other than action results (issue 9); until then this file
-// checks the offline rebuild through node A alone.
 
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -19,7 +16,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestNode, type TestNode } from '../helpers/node.js'
+import type { TestNode } from '../helpers/node.js'
+import { startP2pTestNode, waitFor } from '../helpers/p2p-nodes.js'
 import { startTestOrigin, type TestOrigin } from '../helpers/assets.js'
 import { digestOf } from '../../node/store/digest.js'
 import {
@@ -80,7 +78,7 @@ describe.skipIf(!bazelAvailable)(`Bazel 4 downloading external repositories thro
     origin = await startTestOrigin()
     origin.serve('/files/hello.txt', hello)
     origin.serve('/archives/lib.tar.gz', lib)
-    node = await startTestNode({ listen: ['127.0.0.1:0'] })
+    node = await startP2pTestNode({ flags: { listen: ['127.0.0.1:0'] } })
   }, 60_000)
 
   afterAll(async () => {
@@ -96,7 +94,7 @@ describe.skipIf(!bazelAvailable)(`Bazel 4 downloading external repositories thro
     return ws
   }
 
-  it('builds through the node, which fetches each asset from its origin once; then builds offline from the node alone', async () => {
+  it('builds through node A, which fetches each asset from its origin once; then offline through node B, a peer of A', async () => {
     const contents = workspaceFile(origin.url, hello, lib)
     const first = await workspace(contents)
     const cold = await bazelBuild(first.workspaceDir, { remoteCache: node.tcpAddresses[0], extraArgs: downloaderArgs(node) })
@@ -109,12 +107,20 @@ describe.skipIf(!bazelAvailable)(`Bazel 4 downloading external repositories thro
     expect(await node.store.names.count('asset')).toBe(2)
 
     // The origin goes away; a fresh checkout with its own output base and repository cache
-    // still gets both repositories, from the node.
+    // gets both repositories through node B, which trusts A and never reaches the internet.
     await origin.stop()
-    const offline = await workspace(contents)
-    const warm = await bazelBuild(offline.workspaceDir, { remoteCache: node.tcpAddresses[0], extraArgs: downloaderArgs(node) })
-    expect(warm.exitCode, describeBazelResult(warm)).toBe(0)
-    expect(await readFile(path.join(offline.workspaceDir, 'bazel-bin', 'combined.txt'), 'utf8')).toBe('hello from an http_file\ndata from the archive\n')
+    const b = await startP2pTestNode({ peers: [node.p2p!.addresses[0]!], trust: [node.p2p!.peerId], flags: { listen: ['127.0.0.1:0'], assets: { originFetch: false } } })
+    try {
+      await waitFor(() => b.p2p.peers().some((p) => p.peerId === node.p2p!.peerId && p.connected === true), 'B connected to A', 15_000)
+      const offline = await workspace(contents)
+      const warm = await bazelBuild(offline.workspaceDir, { remoteCache: b.tcpAddresses[0], extraArgs: downloaderArgs(b) })
+      expect(warm.exitCode, describeBazelResult(warm)).toBe(0)
+      expect(await readFile(path.join(offline.workspaceDir, 'bazel-bin', 'combined.txt'), 'utf8')).toBe('hello from an http_file\ndata from the archive\n')
+      expect(await b.store.names.count('asset')).toBe(2)
+      expect(await b.store.findMissing([digestOf(hello), digestOf(lib)])).toEqual([])
+    } finally {
+      await b.stop()
+    }
   }, TEST_TIMEOUT_MS)
 
   it('refuses a corrupted origin with a clear error and stores nothing', async () => {

@@ -1,6 +1,7 @@
 // End-to-end: BuildStream 1.6.8 (Debian's `buildstream`) uses a peercas node as its artifact
-// cache. `bst build` of import elements pushes the artifacts; a fresh cache (new
-// XDG_CACHE_HOME) pulls them through the node and `bst checkout` gives identical files.
+// cache. `bst build` of import elements pushes the artifacts to node A; a fresh cache (new
+// XDG_CACHE_HOME) pulls them through node B, a peer that trusts A, and `bst checkout` gives
+// identical files; through node C, a peer that does not trust A, there is nothing to pull.
 //
 // What BuildStream 1.6.8 calls (measured): GetCapabilities, BatchReadBlobs and BatchUpdateBlobs
 // (empty, to probe), Remote Asset FetchDirectory/PushDirectory (an empty request, expecting
@@ -16,7 +17,9 @@ import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestNode, type TestNode } from '../helpers/node.js'
+import type { TestNode } from '../helpers/node.js'
+import { startP2pTestNode, waitFor } from '../helpers/p2p-nodes.js'
+import type { P2pService } from '../../node/p2p/index.js'
 
 const BST = process.env.PEERCAS_BST ?? '/usr/bin/bst'
 const PYTHON = '/usr/bin/python3'
@@ -67,12 +70,12 @@ async function snapshot (dir: string): Promise<Map<string, string>> {
 }
 
 describe.skipIf(!available)(`BuildStream 1.6.8 with a peercas node as its artifact cache${available ? '' : ` (skipped: ${BST} missing)`}`, () => {
-  let node: TestNode
+  let node: TestNode & { p2p: P2pService }
   let root: string
   let project: string
 
   beforeAll(async () => {
-    node = await startTestNode({ listen: ['127.0.0.1:0'] })
+    node = await startP2pTestNode({ flags: { listen: ['127.0.0.1:0'] } })
     root = await mkdtemp(path.join(tmpdir(), 'peercas-bst-'))
     project = path.join(root, 'project')
     await mkdir(path.join(project, 'elements'), { recursive: true })
@@ -96,7 +99,18 @@ describe.skipIf(!available)(`BuildStream 1.6.8 with a peercas node as its artifa
     if (root !== undefined) await rm(root, { recursive: true, force: true })
   }, 60_000)
 
-  it('pushes built artifacts, and a fresh cache pulls and checks them out identically', async () => {
+  /** A peer of A on loopback TCP, trusting A or not; `project-NAME` points BuildStream at it. */
+  async function peerProject (name: string, trustA: boolean): Promise<{ peer: TestNode & { p2p: P2pService }, dir: string }> {
+    const peer = await startP2pTestNode({ peers: [node.p2p.addresses[0]!], trust: trustA ? [node.p2p.peerId] : [], flags: { listen: ['127.0.0.1:0'] } })
+    await waitFor(() => peer.p2p.peers().some((p) => p.peerId === node.p2p.peerId && p.connected === true), `${name} connected to A`, 15_000)
+    const dir = path.join(root, `project-${name}`)
+    await mkdir(dir)
+    for (const entry of ['elements', 'files', 'project.conf']) await cp(path.join(project, entry), path.join(dir, entry), { recursive: true })
+    await writeFile(path.join(dir, 'user.conf'), `artifacts:\n  url: http://${peer.tcpAddresses[0]!}\n  push: false\n`)
+    return { peer, dir }
+  }
+
+  it('pushes built artifacts to A; a fresh cache pulls them through B, a peer of A, and checks them out identically', async () => {
     const built = await bst(project, path.join(root, 'home1', 'cache'), ['build', 'hello.bst', 'data.bst'])
     expect(built.code, built.output).toBe(0)
     expect(built.output).toMatch(/Push Queue:\s+processed 2, skipped 0, failed 0/)
@@ -105,33 +119,34 @@ describe.skipIf(!available)(`BuildStream 1.6.8 with a peercas node as its artifa
     const pushed = await bst(project, path.join(root, 'home1', 'cache'), ['push', 'hello.bst', 'data.bst'])
     expect(pushed.code, pushed.output).toBe(0)
 
-    const fresh = path.join(root, 'home2', 'cache')
-    const pulled = await bst(project, fresh, ['pull', 'hello.bst', 'data.bst'])
-    expect(pulled.code, pulled.output).toBe(0)
-    expect(pulled.output).toMatch(/Pull Queue:\s+processed 2, skipped 0, failed 0/)
-    for (const name of ['hello', 'data']) {
-      const out = path.join(root, `checkout-${name}`)
-      const checkout = await bst(project, fresh, ['checkout', `${name}.bst`, out])
-      expect(checkout.code, checkout.output).toBe(0)
-      expect(await snapshot(out)).toEqual(await snapshot(path.join(project, 'files', name)))
+    const { peer: b, dir } = await peerProject('b', true)
+    try {
+      const fresh = path.join(root, 'home2', 'cache')
+      const pulled = await bst(dir, fresh, ['pull', 'hello.bst', 'data.bst'])
+      expect(pulled.code, pulled.output).toBe(0)
+      expect(pulled.output).toMatch(/Pull Queue:\s+processed 2, skipped 0, failed 0/)
+      for (const name of ['hello', 'data']) {
+        const out = path.join(root, `checkout-${name}`)
+        const checkout = await bst(dir, fresh, ['checkout', `${name}.bst`, out])
+        expect(checkout.code, checkout.output).toBe(0)
+        expect(await snapshot(out)).toEqual(await snapshot(path.join(project, 'files', name)))
+      }
+      expect(await b.store.names.count('ref')).toBeGreaterThanOrEqual(2)
+    } finally {
+      await b.stop()
     }
   }, 300_000)
 
-  it('finds nothing to pull from a node that never saw the artifacts', async () => {
-    const other = await startTestNode({ listen: ['127.0.0.1:0'] })
+  it('gets no artifact through C, a peer of A that does not trust it', async () => {
+    const { peer: c, dir } = await peerProject('c', false)
     try {
-      const otherProject = path.join(root, 'project-other')
-      await mkdir(otherProject)
-      for (const entry of ['elements', 'files', 'project.conf']) {
-        await cp(path.join(project, entry), path.join(otherProject, entry), { recursive: true })
-      }
-      await writeFile(path.join(otherProject, 'user.conf'), `artifacts:\n  url: http://${other.tcpAddresses[0]!}\n  push: false\n`)
-      const pulled = await bst(otherProject, path.join(root, 'home3', 'cache'), ['pull', 'hello.bst'])
+      const pulled = await bst(dir, path.join(root, 'home3', 'cache'), ['pull', 'hello.bst'])
       expect(pulled.code, pulled.output).toBe(0)
       expect(pulled.output).toMatch(/Remote \(http:\/\/127\.0\.0\.1:\d+\) does not have \w+ cached/)
       expect(pulled.output).toMatch(/Pull Queue:\s+processed 0, skipped 1, failed 0/)
+      expect(await c.store.names.count('ref')).toBe(0)
     } finally {
-      await other.stop()
+      await c.stop()
     }
   }, 120_000)
 })
