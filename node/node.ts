@@ -9,6 +9,12 @@ import { LocalStore } from './store/local-store.js'
 import { TieredResolver } from './resolve/tiered-resolver.js'
 import { NamedResultResolver } from './resolve/named-results.js'
 import { actionResultRule } from './resolve/named-result-rules.js'
+import { assetRule } from './resolve/asset-rule.js'
+import { refRule } from './resolve/ref-rule.js'
+import { AssetResolver } from './resolve/assets.js'
+import { HttpOrigin } from './origin/http-origin.js'
+import { createAssetServices } from './reapi/asset-service.js'
+import { createReferenceStorageService } from './reapi/reference-storage-service.js'
 import { actionDigestOf } from './domain/names.js'
 import { ResultSigner } from './trust/signatures.js'
 import { TrustPolicy, type TrustPolicyInit } from './trust/policy.js'
@@ -74,6 +80,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
   const store = await openStore(config, log)
   let p2p: P2pService | undefined
   let remote: RemoteService | undefined
+  let origin: HttpOrigin | undefined
   try {
     // Named results are signed with the node's peer key (also its libp2p identity), whether or
     // not p2p is on: a result written here stays this node's when it travels later.
@@ -97,7 +104,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
     const names = new NamedResultResolver({
       index: store.names,
       blobs: resolver,
-      rules: [actionResultRule],
+      rules: [actionResultRule, assetRule, refRule],
       policy,
       signer,
       fetchers: [p2p?.nameFetcher, remote?.nameFetcher].filter((f) => f !== undefined),
@@ -107,6 +114,13 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       },
       logger: log.child('names')
     })
+    // Remote Asset and BuildStream refs: named results, then (FetchBlob only) the origin.
+    await rm(join(config.dataDir, 'origin-tmp'), { recursive: true, force: true })
+    origin = config.assets.originFetch
+      ? new HttpOrigin({ sink: store, tempDir: join(config.dataDir, 'origin-tmp'), timeoutMs: config.assets.fetchTimeout, maxBytes: config.assets.maxDownloadSize, logger: log.child('origin') })
+      : undefined
+    const assets = new AssetResolver({ names, blobs: resolver, origin, logger: log.child('assets') })
+    const assetServices = createAssetServices({ assets })
 
     const status = async (): Promise<GetStatusResponse> => {
       const s = store.stats()
@@ -125,12 +139,18 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
           lowWatermark: s.lowWatermark,
           inlineBlobCount: s.inlineBlobCount,
           fileBlobCount: s.fileBlobCount,
-          actionResultCount: await store.names.count('action-result')
+          actionResultCount: await store.names.count('action-result'),
+          assetCount: await store.names.count('asset'),
+          refCount: await store.names.count('ref')
         },
         hits: {
           ...resolver.counters,
           actionCacheHits: names.countersOf('action-result').hits,
-          actionCacheMisses: names.countersOf('action-result').misses
+          actionCacheMisses: names.countersOf('action-result').misses,
+          assetHits: names.countersOf('asset').hits,
+          assetMisses: names.countersOf('asset').misses,
+          refHits: names.countersOf('ref').hits,
+          refMisses: names.countersOf('ref').misses
         },
         peerId: p2p?.peerId ?? '',
         p2pAddresses: p2p?.addresses ?? [],
@@ -139,12 +159,15 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       }
     }
 
-    // Blob services are shared by every endpoint; the action cache is per build environment.
+    // Blob and asset services are shared by every endpoint; the action cache is per build environment.
     const blobServices = {
       cas: createCasService({ store, resolver, onBlobsWritten }),
       byteStream: byteStream.handlers,
       capabilities: createCapabilitiesService(),
-      execution: createExecutionService()
+      execution: createExecutionService(),
+      assetFetch: assetServices.fetch,
+      assetPush: assetServices.push,
+      referenceStorage: createReferenceStorageService({ assets })
     }
     const endpoints = new EndpointSet({
       handlersFor: (environment, instance) => ({ ...blobServices, actionCache: createActionCacheService({ names, environment, instance }) }),
@@ -217,6 +240,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
           await Promise.all([server.shutdown(graceMs), endpoints.closeAll(graceMs)])
           shutdown.abort(new Error('the node is stopping'))
           await byteStream.abortAll()
+          origin?.close()
           await p2p?.stop()
           await remote?.stop()
           await store.close()

@@ -36,10 +36,10 @@ export function formatStatus (s: GetStatusResponse__Output): string {
   ]
   if (store != null) {
     const pct = store.quotaBytes > 0 ? (100 * store.totalBytes / store.quotaBytes).toFixed(1) : '0'
-    lines.push(`  store:     ${store.blobCount} blobs, ${formatBytes(store.totalBytes)} of ${formatBytes(store.quotaBytes)} (${pct}%), ${store.inlineBlobCount} inline, ${store.actionResultCount} action results`)
+    lines.push(`  store:     ${store.blobCount} blobs, ${formatBytes(store.totalBytes)} of ${formatBytes(store.quotaBytes)} (${pct}%), ${store.inlineBlobCount} inline, ${store.actionResultCount} action results, ${store.assetCount} assets, ${store.refCount} BuildStream refs`)
   }
   if (hits != null) {
-    lines.push(`  hits:      local ${hits.localHits}, peer ${hits.peerHits}, central ${hits.remoteHits}, miss ${hits.misses}; action cache ${hits.actionCacheHits} hits / ${hits.actionCacheMisses} misses`)
+    lines.push(`  hits:      local ${hits.localHits}, peer ${hits.peerHits}, central ${hits.remoteHits}, miss ${hits.misses}; action cache ${hits.actionCacheHits} hits / ${hits.actionCacheMisses} misses; assets ${hits.assetHits} / ${hits.assetMisses}; refs ${hits.refHits} / ${hits.refMisses}`)
   }
   if (s.peerId !== '') lines.push(`  peer id:   ${s.peerId}`)
   for (const peer of s.peers) {

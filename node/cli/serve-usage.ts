@@ -30,4 +30,8 @@ Central CAS:
   --remote-cert FILE      client certificate for mTLS
   --remote-key FILE       client key for mTLS
   --upload all|ac-only|none  what the write-behind queue uploads (default all)
+
+Remote Asset API (Bazel's remote downloader):
+  --no-origin-fetch       never download assets from their URLs; serve only what a tier has
+  --max-download-size SIZE  largest asset downloaded from an origin (default 4GiB)
 `

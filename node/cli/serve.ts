@@ -34,6 +34,8 @@ export async function serve (argv: string[]): Promise<number> {
       'remote-cert': { type: 'string' },
       'remote-key': { type: 'string' },
       upload: { type: 'string' },
+      'no-origin-fetch': { type: 'boolean' },
+      'max-download-size': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -60,6 +62,10 @@ export async function serve (argv: string[]): Promise<number> {
       tlsCert: values['remote-cert'],
       tlsKey: values['remote-key'],
       upload: values.upload
+    },
+    assets: {
+      originFetch: values['no-origin-fetch'] === true ? false : undefined,
+      maxDownloadSize: values['max-download-size']
     }
   }
   const config = loadConfig({ file: values.config, flags })

@@ -49,6 +49,11 @@ export const DEFAULT_CONFIG: ConfigInput = {
     uploadConcurrency: 4,
     uploadRate: '0',
     findMissingCacheTtl: '60s'
+  },
+  assets: {
+    originFetch: true,
+    fetchTimeout: '5m',
+    maxDownloadSize: '4GiB'
   }
 }
 

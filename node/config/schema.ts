@@ -92,6 +92,14 @@ export const configSchema = z.strictObject({
     uploadConcurrency: z.number().int().positive(),
     uploadRate: byteSize,
     findMissingCacheTtl: duration
+  }),
+  assets: z.strictObject({
+    /** Download Remote Asset requests from their origin when no tier has them. */
+    originFetch: z.boolean(),
+    /** Longest one origin download may take. */
+    fetchTimeout: duration,
+    /** Largest asset downloaded from an origin. */
+    maxDownloadSize: byteSize
   })
 }).superRefine((config, ctx) => {
   for (const [path, environment] of [[['environment'], config.environment], ...config.endpoints.map((e, i) => [['endpoints', i, 'environment'], e.environment] as const)] as const) {

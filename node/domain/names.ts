@@ -4,10 +4,12 @@ import { InvalidRequestError } from './errors.js'
 
 /**
  * The kinds of named result the node keeps. Each maps a name to value bytes and has its own
- * completeness rule (node/resolve/named-result-rules.ts). Later kinds (Remote Asset mappings,
- * BuildStream refs) are added here and as a rule; nothing else changes.
+ * completeness rule (node/resolve/named-result-rules.ts, asset-rule.ts, ref-rule.ts):
+ * - `action-result`: action digest → ActionResult;
+ * - `asset`: one URI and its qualifiers (Remote Asset API) → AssetMapping (domain/assets.ts);
+ * - `ref`: a BuildStream artifact ref name → RefTarget, the artifact's root Directory.
  */
-export const NAME_KINDS = ['action-result'] as const
+export const NAME_KINDS = ['action-result', 'asset', 'ref'] as const
 
 /** One kind of named result (see {@link NAME_KINDS}). */
 export type NameKind = typeof NAME_KINDS[number]
@@ -54,6 +56,23 @@ export function actionResultName (instanceName: string, actionDigest: Digest, en
 /** The action digest an action-result name's key holds (throws InvalidDigestError on a malformed key). */
 export function actionDigestOf (name: ResultName): Digest {
   return parseDigestString(name.key)
+}
+
+/**
+ * The name of a Remote Asset mapping: `key` is `assetKey` (domain/assets.ts) of one URI and its qualifiers
+ * (validated by the caller). A URI's content does not depend on the build environment: assets
+ * live in the default one.
+ */
+export function assetName (instanceName: string, key: string): ResultName {
+  return { kind: 'asset', instanceName, environment: '', key }
+}
+
+/**
+ * The name of a BuildStream artifact ref (`ref` validated by the caller; see domain/refs.ts).
+ * BuildStream's cache keys already cover the sandbox: refs live in the default environment.
+ */
+export function refName (instanceName: string, ref: string): ResultName {
+  return { kind: 'ref', instanceName, environment: '', key: ref }
 }
 
 /** `kind instance key`, for log lines and error messages. */

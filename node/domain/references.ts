@@ -4,6 +4,9 @@ import type { NameKind } from './names.js'
 import { checkTreeSize, treeFileDigests } from './tree.js'
 import type { Digest } from '../store/digest.js'
 import { InvalidRequestError } from './errors.js'
+import { decodeAssetMapping } from './assets.js'
+import { decodeRefTarget } from './refs.js'
+import { digestFromMessage } from './resource-names.js'
 
 /** A named result's value that does not decode as what its kind says it is. */
 export class MalformedValueError extends InvalidRequestError {
@@ -13,8 +16,8 @@ export class MalformedValueError extends InvalidRequestError {
 /**
  * The blobs a named result's value needs, as a walk: the digests it names directly, and for
  * those that hold more digests (an output Tree, a Directory) how to list what is inside once
- * their bytes are here. `peercas sync` pulls a value's blobs with it; later kinds (asset
- * mappings, BuildStream refs) describe their own walk here.
+ * their bytes are here. `peercas sync` pulls a value's blobs with it; asset mappings walk their
+ * blob or directory tree, BuildStream refs their directory tree.
  */
 export interface ValueReferences {
   /** Digests the value names directly. */
@@ -47,6 +50,35 @@ export function referencesOf (kind: NameKind, value: Buffer): ValueReferences {
         isContainer: (digest) => trees.has(digest.hash),
         childrenOf: (tree, bytes) => treeFileDigests(tree, bytes)
       }
+    }
+    case 'asset': {
+      const { target } = decode(() => decodeAssetMapping(value), 'an AssetMapping')
+      return 'blob' in target ? { direct: [target.blob], isContainer: () => false, childrenOf: () => [] } : directoryReferences(target.directory)
+    }
+    case 'ref':
+      return directoryReferences(decode(() => decodeRefTarget(value), 'a RefTarget'))
+  }
+}
+
+/**
+ * The walk of a Directory tree: the root, then each Directory's files and subdirectories (a
+ * subdirectory is a container in turn). Used by asset mappings of directories and BuildStream refs.
+ */
+export function directoryReferences (root: Digest): ValueReferences {
+  const directories = new Set<string>([root.hash])
+  return {
+    direct: [root],
+    isContainer: (digest) => directories.has(digest.hash),
+    childrenOf (directory, bytes) {
+      const message = decode(() => reapiMessages.Directory.deserialize(bytes), `a Directory (blob ${directory.hash})`)
+      const children: Digest[] = []
+      for (const file of message.files) children.push(digestFromMessage(file.digest, `file ${JSON.stringify(file.name)} of directory ${directory.hash}`))
+      for (const child of message.directories) {
+        const digest = digestFromMessage(child.digest, `directory ${JSON.stringify(child.name)} of directory ${directory.hash}`)
+        directories.add(digest.hash)
+        children.push(digest)
+      }
+      return children
     }
   }
 }

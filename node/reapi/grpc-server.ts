@@ -5,13 +5,16 @@ import type { Logger } from '../log/logger.js'
 import { MAX_GRPC_MESSAGE_BYTES } from './constants.js'
 import { prepareSocketPath } from './socket-path.js'
 import { installInPlaceFraming } from './in-place-framing.js'
-import { admin, bytestream, reapi } from './protos.js'
+import { admin, buildstream, bytestream, reapi, remoteAsset } from './protos.js'
 import type { ContentAddressableStorageHandlers } from '../generated/build/bazel/remote/execution/v2/ContentAddressableStorage.js'
 import type { ByteStreamHandlers } from '../generated/google/bytestream/ByteStream.js'
 import type { ActionCacheHandlers } from '../generated/build/bazel/remote/execution/v2/ActionCache.js'
 import type { CapabilitiesHandlers } from '../generated/build/bazel/remote/execution/v2/Capabilities.js'
 import type { ExecutionHandlers } from '../generated/build/bazel/remote/execution/v2/Execution.js'
 import type { AdminHandlers } from '../generated/peercas/admin/v1/Admin.js'
+import type { FetchHandlers } from '../generated/build/bazel/remote/asset/v1/Fetch.js'
+import type { PushHandlers } from '../generated/build/bazel/remote/asset/v1/Push.js'
+import type { ReferenceStorageHandlers } from '../generated/buildstream/v2/ReferenceStorage.js'
 
 /** The handlers the server exposes. */
 export interface ServiceHandlers {
@@ -22,6 +25,11 @@ export interface ServiceHandlers {
   execution: ExecutionHandlers
   /** Only on the node's own endpoints: a sandbox's endpoint gets no administration. */
   admin?: AdminHandlers
+  /** Remote Asset API v1 (not served when absent). */
+  assetFetch?: FetchHandlers
+  assetPush?: PushHandlers
+  /** BuildStream 1.x artifact refs (not served when absent). */
+  referenceStorage?: ReferenceStorageHandlers
 }
 
 /** Where to listen. */
@@ -62,6 +70,9 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
   server.addService(reapi.Capabilities.service, init.handlers.capabilities)
   server.addService(reapi.Execution.service, init.handlers.execution)
   if (init.handlers.admin !== undefined) server.addService(admin.Admin.service, init.handlers.admin)
+  if (init.handlers.assetFetch !== undefined) server.addService(remoteAsset.Fetch.service, init.handlers.assetFetch)
+  if (init.handlers.assetPush !== undefined) server.addService(remoteAsset.Push.service, init.handlers.assetPush)
+  if (init.handlers.referenceStorage !== undefined) server.addService(buildstream.ReferenceStorage.service, init.handlers.referenceStorage)
 
   if (init.socketPath !== undefined) {
     await prepareSocketPath(init.socketPath)

@@ -8,6 +8,9 @@ import { runPeercas, peercas, type PeercasProcess } from '../helpers/process.js'
 import { createClients, unary } from '../../node/reapi/clients.js'
 import { uploadResourceName } from '../../node/domain/resource-names.js'
 import { digestOf } from '../../node/store/digest.js'
+import { status } from '@grpc/grpc-js'
+import { createAssetClients, startTestOrigin } from '../helpers/assets.js'
+import { expectRpcError } from '../helpers/grpc.js'
 
 const running: PeercasProcess[] = []
 const dirs: string[] = []
@@ -174,6 +177,24 @@ describe('peercas serve and the client commands', () => {
       }
     } finally {
       after.close()
+    }
+  })
+})
+
+describe('peercas serve --no-origin-fetch', () => {
+  it('never downloads a Remote Asset from its URL', async () => {
+    const origin = await startTestOrigin()
+    origin.serve('/dep', Buffer.from('dependency'))
+    const dir = await tempDir()
+    const node = serve(dir, ['--no-origin-fetch'])
+    await node.ready
+    const assets = createAssetClients(`unix:${join(dir, 'cas.sock')}`)
+    try {
+      await expectRpcError(unary(assets.fetch.FetchBlob.bind(assets.fetch), { uris: [`${origin.url}/dep`] }), status.NOT_FOUND, /assets\.originFetch is off/)
+      expect(origin.hits('/dep')).toBe(0)
+    } finally {
+      assets.close()
+      await origin.stop()
     }
   })
 })

@@ -38,6 +38,13 @@ describe('configuration', () => {
     expect(fromFlags.maxSize).toBe(3 * 2 ** 30)
   })
 
+  it('turns origin downloads of the Remote Asset API off by environment or flag, and sizes the cap', () => {
+    expect(loadConfig({ env: {} }).assets).toEqual({ originFetch: true, fetchTimeout: 300_000, maxDownloadSize: 4 * 2 ** 30 })
+    expect(loadConfig({ env: { PEERCAS_ASSETS_ORIGIN_FETCH: 'false' } }).assets.originFetch).toBe(false)
+    expect(loadConfig({ env: {}, flags: { assets: { originFetch: false, maxDownloadSize: '512MiB' } } }).assets).toMatchObject({ originFetch: false, maxDownloadSize: 512 * 2 ** 20 })
+    expect(() => loadConfig({ env: { PEERCAS_ASSETS_MAX_DOWNLOAD_SIZE: 'lots' } })).toThrow(/assets\.maxDownloadSize = "lots" \(from environment\)/)
+  })
+
   it('reads the config file path from PEERCAS_CONFIG', async () => {
     const dir = await makeTempDir(); dirs.push(dir)
     await writeFile(join(dir, 'c.yaml'), 'maxSize: 5MB\n')

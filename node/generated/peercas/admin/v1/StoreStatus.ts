@@ -11,6 +11,8 @@ export interface StoreStatus {
   'inlineBlobCount'?: (number | string | Long);
   'fileBlobCount'?: (number | string | Long);
   'actionResultCount'?: (number | string | Long);
+  'assetCount'?: (number | string | Long);
+  'refCount'?: (number | string | Long);
 }
 
 export interface StoreStatus__Output {
@@ -22,4 +24,6 @@ export interface StoreStatus__Output {
   'inlineBlobCount': (number);
   'fileBlobCount': (number);
   'actionResultCount': (number);
+  'assetCount': (number);
+  'refCount': (number);
 }

@@ -9,6 +9,10 @@ export interface TierCounters {
   'misses'?: (number | string | Long);
   'actionCacheHits'?: (number | string | Long);
   'actionCacheMisses'?: (number | string | Long);
+  'assetHits'?: (number | string | Long);
+  'assetMisses'?: (number | string | Long);
+  'refHits'?: (number | string | Long);
+  'refMisses'?: (number | string | Long);
 }
 
 export interface TierCounters__Output {
@@ -18,4 +22,8 @@ export interface TierCounters__Output {
   'misses': (number);
   'actionCacheHits': (number);
   'actionCacheMisses': (number);
+  'assetHits': (number);
+  'assetMisses': (number);
+  'refHits': (number);
+  'refMisses': (number);
 }
