@@ -1,6 +1,7 @@
 import { SERVE_USAGE } from './serve-usage.js'
 import { get, gc, put, status, UsageError } from './client-commands.js'
 import { flush, sync } from './stream-commands.js'
+import { socket } from './socket-commands.js'
 
 const USAGE = `Usage: peercas <command> [options]
 
@@ -13,6 +14,9 @@ Commands:
   flush [--timeout D]   wait until every queued upload has reached the central CAS
   sync PEER [--since D] [--ac-only]
                         pull a peer's action cache and blobs into this node (laptops)
+  socket open --environment ID [--path P]
+                        a socket for one build environment (a sandbox); prints its path
+  socket close PATH     stop serving it and remove it
 
 Client commands find the node through --socket PATH or --data-dir DIR.
 `
@@ -20,7 +24,7 @@ Client commands find the node through --socket PATH or --data-dir DIR.
 /** `serve` loads the whole node (libp2p, gRPC server, store): only when it is the command. */
 const serve = async (argv: string[]): Promise<number> => await (await import('./serve.js')).serve(argv)
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, status, put, get, gc, flush, sync }
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, status, put, get, gc, flush, sync, socket }
 
 /** Entry point of the `peercas` command. Exits the process with the command's status. */
 export async function main (argv: string[]): Promise<void> {

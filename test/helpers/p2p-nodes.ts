@@ -15,8 +15,12 @@ export const TEST_P2P = { enabled: true, listen: ['/ip4/127.0.0.1/tcp/0'], mdns:
 export interface P2pTestNodeOptions {
   /** Static peers (multiaddrs). */
   peers?: string[]
-  /** Peer IDs trusted for action results. */
+  /** Peer IDs trusted for named results (`trust.peers`). */
   trust?: string[]
+  /** `trust.results`. @default 'listed' */
+  results?: 'none' | 'listed' | 'team'
+  /** `trust.revoked`. */
+  revoked?: string[]
   /** Other `p2p` config keys. */
   p2p?: Record<string, unknown>
   /** Other top-level config keys. */
@@ -30,7 +34,7 @@ export async function startP2pTestNode (options: P2pTestNodeOptions = {}): Promi
   const node = await startTestNode({
     ...options.flags,
     p2p: { ...TEST_P2P, peers: options.peers ?? [], ...options.p2p },
-    trust: { peers: options.trust ?? [] }
+    trust: { peers: options.trust ?? [], results: options.results, revoked: options.revoked }
   }, { dataDir: options.dataDir, keepData: options.keepData })
   if (node.p2p === undefined) throw new Error('p2p did not start')
   return node as TestNode & { p2p: P2pService }
