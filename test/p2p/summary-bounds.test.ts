@@ -146,6 +146,8 @@ describe('a node with more peers than summary slots', () => {
     const c = await startBarePeer({ peers: [a.p2p.addresses[0]!, b.p2p.addresses[0]!], p2p: { maxSummaryPeers: 1 } })
     peers.push(c)
     await waitFor(() => c.p2p.peers().filter((p) => p.connected && p.blobsAdvertised > 0).length === 2, 'both summaries to arrive')
+    // A summary's count arrives with its first frame, its bits with the last: wait for those of the kept one.
+    await waitFor(() => c.p2p.candidates(digest).length > 0, 'the kept summary to be complete')
     expect(c.p2p.candidates(digest)).toHaveLength(1)
     expect(await c.p2p.blobFetcher.fetchInto(digest, AbortSignal.timeout(10_000))).toBe(true)
     expect(await c.store.read(digest)).toEqual(data)
