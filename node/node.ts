@@ -152,7 +152,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
           refHits: names.countersOf('ref').hits,
           refMisses: names.countersOf('ref').misses
         },
-        peerId: p2p?.peerId ?? '',
+        peerId: signer.peerId,
         p2pAddresses: p2p?.addresses ?? [],
         peers: p2p?.peers() ?? [],
         remote: remote?.status() ?? { configured: false, endpoint: '', online: false }

@@ -90,6 +90,16 @@ export async function serve (argv: string[]): Promise<number> {
   const node = await startNode(config, { logger })
   process.stdout.write(`peercas ready: socket ${node.info.socket}${node.info.tcp.length > 0 ? `, tcp ${node.info.tcp.join(' ')}` : ''}, data ${config.dataDir}\n`)
 
+  // SIGHUP re-reads the configuration and applies its `trust` section: revoked signers' entries
+  // go at once. Other settings need a restart (the log says so).
+  process.on('SIGHUP', () => {
+    void (async () => {
+      const reloaded = loadConfig({ file: values.config, flags })
+      const removed = await node.reloadTrust(reloaded.trust)
+      logger.info('configuration reloaded: trust settings applied (other settings take effect at the next start)', { results: reloaded.trust.results, revoked: reloaded.trust.revoked.length, removed })
+    })().catch((error) => { logger.error('configuration reload failed; the previous settings stay', { error }) })
+  })
+
   return await new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info('stopping', { signal })
