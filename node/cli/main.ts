@@ -1,6 +1,7 @@
 import { SERVE_USAGE } from './serve-usage.js'
 import { get, gc, put, status, UsageError } from './client-commands.js'
 import { flush, sync } from './stream-commands.js'
+import { genPsk } from './gen-psk.js'
 
 const USAGE = `Usage: peercas <command> [options]
 
@@ -13,6 +14,8 @@ Commands:
   flush [--timeout D]   wait until every queued upload has reached the central CAS
   sync PEER [--since D] [--ac-only]
                         pull a peer's action cache and blobs into this node (laptops)
+  gen-psk FILE [--force]
+                        write a new team key (p2p runs only with one: serve --psk FILE)
 
 Client commands find the node through --socket PATH or --data-dir DIR.
 `
@@ -20,7 +23,7 @@ Client commands find the node through --socket PATH or --data-dir DIR.
 /** `serve` loads the whole node (libp2p, gRPC server, store): only when it is the command. */
 const serve = async (argv: string[]): Promise<number> => await (await import('./serve.js')).serve(argv)
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, status, put, get, gc, flush, sync }
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, status, put, get, gc, flush, sync, 'gen-psk': genPsk }
 
 /** Entry point of the `peercas` command. Exits the process with the command's status. */
 export async function main (argv: string[]): Promise<void> {

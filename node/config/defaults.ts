@@ -10,6 +10,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
   dataDir: '',
   socket: '',
   listen: [],
+  listenTokenFile: '',
   maxSize: '10GiB',
   store: {
     inlineThreshold: '16KiB',
@@ -20,6 +21,8 @@ export const DEFAULT_CONFIG: ConfigInput = {
   log: { level: 'info', file: '' },
   p2p: {
     enabled: true,
+    psk: '',
+    open: false,
     listen: ['/ip4/0.0.0.0/tcp/0'],
     peers: [],
     mdns: true,

@@ -5,7 +5,8 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { mdns } from '@libp2p/mdns'
-import type { PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
+import { preSharedKey } from '@libp2p/pnet'
+import type { ConnectionGater, MultiaddrConnection, PeerDiscovery, PeerId, PrivateKey, Transport, Upgrader } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '../log/logger.js'
 import { DIAL_TIMEOUT_MS, REDIAL_JITTER, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
@@ -20,6 +21,13 @@ export interface HostInit {
   mdns: boolean
   /** Static / bootstrap peers, redialled with backoff when they drop. */
   staticPeers: string[]
+  /**
+   * The team key (a libp2p private network, `@libp2p/pnet`): only hosts holding the same key
+   * can complete a connection. Without it the network is open to any host that reaches the port.
+   */
+  teamKey?: Uint8Array
+  /** When given, connections to and from any other peer ID are refused (`trust.peers`). */
+  allowedPeers?: string[]
   logger: Logger
 }
 
@@ -34,7 +42,9 @@ export interface Host {
 /**
  * Starts libp2p with TCP, Noise, Yamux, identify and ping (and mDNS when asked), dials
  * discovered peers, and keeps static peers connected, redialling with exponential backoff
- * ({@link REDIAL_MIN_MS} → {@link REDIAL_MAX_MS}).
+ * ({@link REDIAL_MIN_MS} → {@link REDIAL_MAX_MS}). With a team key, every connection is wrapped
+ * in the private network first; with allowed peers, a connection gater refuses all others.
+ * Refused connections are logged with the reason.
  */
 export async function createHost (init: HostInit): Promise<Host> {
   const log = init.logger
@@ -43,8 +53,10 @@ export async function createHost (init: HostInit): Promise<Host> {
   const libp2p = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
-    transports: [tcp()],
+    transports: [loggedTcp(init.teamKey !== undefined, log)],
+    ...(init.teamKey !== undefined ? { connectionProtector: preSharedKey({ psk: init.teamKey }) } : {}),
     connectionEncrypters: [noise()],
+    ...(init.allowedPeers !== undefined ? { connectionGater: allowlistGater(init.allowedPeers, log) } : {}),
     streamMuxers: [yamux()],
     peerDiscovery,
     services: { identify: identify(), ping: ping() },
@@ -60,7 +72,8 @@ export async function createHost (init: HostInit): Promise<Host> {
     if (peer.equals(libp2p.peerId) || libp2p.getConnections(peer).length > 0) return
     log.info('discovered peer; dialling', { peer: peer.toString() })
     libp2p.dial(peer, { signal: AbortSignal.any([stopped, AbortSignal.timeout(DIAL_TIMEOUT_MS)]) }).catch((error) => {
-      log.debug('dialling a discovered peer failed', { peer: peer.toString(), error })
+      if ((error as Error).name === 'EncryptionFailedError') log.info(`could not connect to a discovered peer: ${refusalReason(error, init.teamKey !== undefined)}`, { peer: peer.toString(), error })
+      else log.debug('dialling a discovered peer failed', { peer: peer.toString(), error })
     })
   })
 
@@ -70,12 +83,85 @@ export async function createHost (init: HostInit): Promise<Host> {
     libp2p,
     async start () {
       await libp2p.start()
-      loops = init.staticPeers.map(async (address) => { await keepConnected(libp2p, address, log, stopped) })
+      loops = init.staticPeers.map(async (address) => { await keepConnected(libp2p, address, init.teamKey !== undefined, log, stopped) })
     },
     async stop () {
       controller.abort()
       await Promise.allSettled(loops)
       await libp2p.stop()
+    }
+  }
+}
+
+/**
+ * Why an upgrade failed, in words for the log. Behind a team key, a host without the same key
+ * sends bytes that decrypt to garbage, so the protocol negotiation or the Noise handshake fails.
+ */
+function refusalReason (error: unknown, teamKey: boolean): string {
+  const name = (error as Error | undefined)?.name
+  if (name === 'EncryptionFailedError') {
+    return teamKey
+      ? 'the handshake failed: the other host does not hold our team key (p2p.psk), or is not a peercas node'
+      : 'the handshake failed: the other host is not a peercas node, or uses a team key (p2p.psk) while this node has none'
+  }
+  if (name === 'AbortError' || name === 'TimeoutError') return 'the other host did not complete the handshake in time'
+  return 'the connection upgrade failed'
+}
+
+/**
+ * TCP, logging every inbound connection the upgrade refuses and why (libp2p itself only
+ * traces it). Refusals by the connection gater are logged by the gater.
+ */
+function loggedTcp (teamKey: boolean, log: Logger): (components: any) => Transport {
+  const factory = tcp()
+  return (components) => {
+    const transport = factory(components)
+    const createListener = transport.createListener.bind(transport)
+    transport.createListener = (options) => createListener({ ...options, upgrader: loggedUpgrader(options.upgrader, teamKey, log) })
+    return transport
+  }
+}
+
+function loggedUpgrader (upgrader: Upgrader, teamKey: boolean, log: Logger): Upgrader {
+  return new Proxy(upgrader, {
+    get (target, property) {
+      if (property === 'upgradeInbound') {
+        return async (connection: MultiaddrConnection, options: any) => {
+          try {
+            await target.upgradeInbound(connection, options)
+          } catch (error) {
+            if ((error as Error).name !== 'ConnectionInterceptedError') {
+              log.warn(`refused an inbound connection: ${refusalReason(error, teamKey)}`, { address: connection.remoteAddr.toString(), error })
+            }
+            throw error
+          }
+        }
+      }
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+}
+
+/** Refuses connections with peers whose IDs are not listed; logs each refusal. */
+function allowlistGater (peers: string[], log: Logger): ConnectionGater {
+  const allowed = new Set(peers)
+  const denied = (peer: PeerId): boolean => !allowed.has(peer.toString())
+  return {
+    denyDialPeer: (peer) => {
+      if (!denied(peer)) return false
+      log.debug('not dialling a peer that is not in trust.peers', { peer: peer.toString() })
+      return true
+    },
+    denyInboundEncryptedConnection: (peer, connection) => {
+      if (!denied(peer)) return false
+      log.warn('refused an inbound connection: the peer is not in trust.peers', { peer: peer.toString(), address: connection.remoteAddr.toString() })
+      return true
+    },
+    denyOutboundEncryptedConnection: (peer, connection) => {
+      if (!denied(peer)) return false
+      log.warn('refused an outbound connection: the peer is not in trust.peers', { peer: peer.toString(), address: connection.remoteAddr.toString() })
+      return true
     }
   }
 }
@@ -90,7 +176,7 @@ export function peerIdOf (address: Multiaddr): string | undefined {
   return undefined
 }
 
-async function keepConnected (libp2p: Libp2p, address: string, log: Logger, stopped: AbortSignal): Promise<void> {
+async function keepConnected (libp2p: Libp2p, address: string, teamKey: boolean, log: Logger, stopped: AbortSignal): Promise<void> {
   let target: Multiaddr
   try {
     target = multiaddr(address)
@@ -113,7 +199,8 @@ async function keepConnected (libp2p: Libp2p, address: string, log: Logger, stop
     } catch (error) {
       if (stopped.aborted) return
       const retryMs = backoff.next()
-      log.debug('dialling a static peer failed; retrying', { address, retryMs, error })
+      if ((error as Error).name === 'EncryptionFailedError') log.info(`could not connect to a static peer: ${refusalReason(error, teamKey)}; retrying`, { address, retryMs, error })
+      else log.debug('dialling a static peer failed; retrying', { address, retryMs, error })
       await sleep(retryMs, stopped).catch(() => {})
     }
   }

@@ -54,7 +54,15 @@ export class P2pNode implements P2pService {
     const { config, store, logger } = components
     const p2p = config.p2p
     const privateKey = await loadOrCreateIdentity(config.dataDir)
-    const host = await createHost({ privateKey, listen: p2p.listen, mdns: p2p.mdns, staticPeers: p2p.peers, logger: logger.child('host') })
+    const host = await createHost({
+      privateKey,
+      listen: p2p.listen,
+      mdns: p2p.mdns,
+      staticPeers: p2p.peers,
+      teamKey: components.teamKey?.psk,
+      allowedPeers: config.trust.peers.length > 0 ? config.trust.peers : undefined,
+      logger: logger.child('host')
+    })
     try {
       const libp2p = host.libp2p
       const stallTimeoutMs = p2p.fetchTimeout
