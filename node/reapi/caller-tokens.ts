@@ -32,19 +32,20 @@ export async function readCallerToken (path: string): Promise<string> {
 /**
  * A server interceptor that ends every call arriving on a listed TCP port with UNAUTHENTICATED
  * unless it carries `authorization: Bearer <that port's token>`. Calls on other ports and on
- * the unix socket (no local port) pass untouched.
+ * the unix socket (no local port) pass untouched. `tokensByPort` may be filled after this is
+ * created, as long as it is before the port is bound.
  */
 export function callerTokenInterceptor (tokensByPort: ReadonlyMap<number, { address: string, token: string }>): grpc.ServerInterceptor {
-  const expected = new Map([...tokensByPort].map(([port, { address, token }]) => [port, { address, hash: sha256(token) }]))
   return (_method, call) => {
     const port = call.getConnectionInfo().localPort
-    const listener = port === undefined ? undefined : expected.get(port)
+    // Looked up per call: the server fills the map as it binds its listeners.
+    const listener = port === undefined ? undefined : tokensByPort.get(port)
     if (listener === undefined) return new grpc.ServerInterceptingCall(call)
     return new grpc.ServerInterceptingCall(call, {
       start: (next) => {
         next({
           onReceiveMetadata: (metadata, pass) => {
-            const problem = bearerProblem(metadata.get('authorization'), listener.hash, listener.address)
+            const problem = bearerProblem(metadata.get('authorization'), sha256(listener.token), listener.address)
             if (problem === undefined) pass(metadata)
             else call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: problem })
           }
