@@ -6,7 +6,7 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { mdns } from '@libp2p/mdns'
 import { preSharedKey } from '@libp2p/pnet'
-import type { ConnectionGater, MultiaddrConnection, PeerDiscovery, PeerId, PrivateKey, Transport, Upgrader } from '@libp2p/interface'
+import type { ConnectionGater, ConnectionProtector, MultiaddrConnection, PeerDiscovery, PeerId, PrivateKey, Transport, Upgrader } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '../log/logger.js'
 import { DIAL_TIMEOUT_MS, REDIAL_JITTER, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
@@ -54,7 +54,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
     transports: [loggedTcp(init.teamKey !== undefined, log)],
-    ...(init.teamKey !== undefined ? { connectionProtector: preSharedKey({ psk: init.teamKey }) } : {}),
+    ...(init.teamKey !== undefined ? { connectionProtector: cappedPreSharedKey(init.teamKey) } : {}),
     connectionEncrypters: [noise()],
     ...(init.allowedPeers !== undefined ? { connectionGater: allowlistGater(init.allowedPeers, log) } : {}),
     streamMuxers: [yamux()],
@@ -89,6 +89,30 @@ export async function createHost (init: HostInit): Promise<Host> {
       controller.abort()
       await Promise.allSettled(loops)
       await libp2p.stop()
+    }
+  }
+}
+
+/** Largest piece of a connection's outgoing bytes the team-key layer encrypts in one call. */
+export const PNET_MAX_SEND_BYTES = 256 * 1024
+
+/**
+ * `@libp2p/pnet`, each send capped at {@link PNET_MAX_SEND_BYTES}. pnet encrypts a send in one
+ * call to xsalsa20, whose WebAssembly memory grows to the size of that send, is never given back,
+ * and cannot pass 64 MiB; while the socket is full, sends queue up and then go out as one, so a
+ * 200 MB transfer aborted the connection (`WebAssembly.Memory.grow(): Maximum memory size
+ * exceeded`). `maxMessageSize` is the message stream's own cap on what one send may carry.
+ */
+export function cappedPreSharedKey (psk: Uint8Array): () => ConnectionProtector {
+  const factory = preSharedKey({ psk })
+  return () => {
+    const inner = factory()
+    return {
+      async protect (connection, options) {
+        const stream = await inner.protect(connection, options)
+        if ('maxMessageSize' in stream) (stream as { maxMessageSize?: number }).maxMessageSize = PNET_MAX_SEND_BYTES
+        return stream
+      }
     }
   }
 }

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { existsSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { createLogger, type Logger } from '../../node/log/logger.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createLogger, silentLogger, type Logger } from '../../node/log/logger.js'
+import { createHost, type Host } from '../../node/p2p/host.js'
+import { TEST_TEAM_KEY } from '../helpers/team-key.js'
 import { digestOf } from '../../node/store/digest.js'
 import { NO_TEAM_KEY_HINT, OPEN_NETWORK_WARNING, readTeamKey, TeamKeyError } from '../../node/p2p/index.js'
 import { makeTempDir, startTestNode, type TestNode } from '../helpers/node.js'
@@ -100,6 +103,24 @@ describe('team network (p2p.psk)', () => {
     expect(lines.some((l) => l.level === 'warn' && l.msg === OPEN_NETWORK_WARNING)).toBe(true)
     const stranger = await rawPeer(null)
     expect(await stranger.dial(node.p2p!.addresses[0]!)).toBe(node.p2p!.peerId)
+  })
+
+  it('carries a send far larger than the team-key layer takes at once (no 64 MiB WebAssembly limit)', async () => {
+    const hosts = await Promise.all([0, 1].map(async () => await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], teamKey: TEST_TEAM_KEY, logger: silentLogger })))
+    cleanup.push(async () => { await Promise.all(hosts.map(async (h) => { await h.stop() })) })
+    const [sender, receiver] = hosts as [Host, Host]
+    const bytes = 80 * 1024 * 1024
+    await sender.libp2p.handle('/peercas-test/bulk/1.0.0', async (stream) => {
+      // One send: everything the socket cannot take at once queues up in the layers below.
+      if (!stream.send(Buffer.alloc(bytes, 7))) await stream.onDrain()
+      await stream.close()
+    })
+    await sender.start()
+    await receiver.start()
+    const stream = await receiver.libp2p.dialProtocol(sender.libp2p.getMultiaddrs()[0]!, '/peercas-test/bulk/1.0.0')
+    let received = 0
+    for await (const chunk of stream) received += chunk.byteLength
+    expect(received).toBe(bytes)
   })
 
   it('refuses to start with a team key file that is missing, malformed or of the wrong length, naming the file', async () => {
