@@ -30,7 +30,8 @@ import { startGrpcServer } from './reapi/grpc-server.js'
 import { EndpointSet } from './reapi/endpoints.js'
 import type { GetStatusResponse } from './generated/peercas/admin/v1/GetStatusResponse.js'
 import { DataDirLockedError } from './store/errors.js'
-import { P2pDisabledError, startP2p, type P2pService } from './p2p/index.js'
+import { NO_TEAM_KEY_HINT, OPEN_NETWORK_WARNING, P2pDisabledError, p2pModeOf, readTeamKey, startP2p, type P2pService } from './p2p/index.js'
+import { readCallerToken } from './reapi/caller-tokens.js'
 import { RemoteNotConfiguredError, startRemote, type RemoteService } from './remote/index.js'
 
 /** The version in package.json. */
@@ -76,6 +77,11 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
   // One shutdown signal for the whole node: every long wait (tier fetches, probes, dials)
   // combines it with its own timeout, so `stop()` ends them all.
   const shutdown = new AbortController()
+  // Key and token files are read before anything starts: a bad one is a start-up error naming it.
+  const p2pMode = p2pModeOf(config)
+  const teamKey = p2pMode === 'team' ? await readTeamKey(config.p2p.psk) : undefined
+  const listen = await readListeners(config)
+  const endpointToken = config.listenTokenFile === '' ? undefined : await readCallerToken(config.listenTokenFile)
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const store = await openStore(config, log)
   let p2p: P2pService | undefined
@@ -88,7 +94,9 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
     const policy = new TrustPolicy({ ...trustOf(config), self: signer.peerId })
     await removeRevokedEntries(store.names, policy, log.child('trust'))
     // Read order: local → peers → central. Peers first: they are near and free.
-    p2p = await startP2p({ config, store, shutdown: shutdown.signal, policy, signer, logger: log.child('p2p') })
+    p2p = await startP2p({ config, store, shutdown: shutdown.signal, policy, signer, logger: log.child('p2p'), teamKey })
+    if (teamKey?.readableByOthers === true) log.warn('the team key file is readable by other users; chmod 600 it', { file: teamKey.path })
+    if (p2pMode === 'open') log.warn(OPEN_NETWORK_WARNING)
     remote = await startRemote({ config, store, shutdown: shutdown.signal, logger: log.child('remote') })
     const resolver = new TieredResolver({
       store,
@@ -172,11 +180,12 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
     const endpoints = new EndpointSet({
       handlersFor: (environment, instance) => ({ ...blobServices, actionCache: createActionCacheService({ names, environment, instance }) }),
       socketDir: join(dirname(config.socket), 'sandboxes'),
+      listenToken: endpointToken,
       logger: log.child('endpoints')
     })
     const server = await startGrpcServer({
       socketPath: config.socket,
-      listen: config.listen,
+      listen,
       logger: log.child('grpc'),
       handlers: {
         ...blobServices,
@@ -189,7 +198,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
             return remote.flush(signal)
           },
           sync: (options) => {
-            if (p2p === undefined) throw new P2pDisabledError('p2p is disabled on this node (--no-p2p); cannot sync from a peer')
+            if (p2p === undefined) throw new P2pDisabledError(`p2p is disabled on this node (${p2pMode === 'disabled' ? '--no-p2p' : 'no team key; start it with --psk FILE'}); cannot sync from a peer`)
             return p2p.sync(options)
           },
           openSocket: async ({ environment, path, instance }) => (await endpoints.add({ environment, socket: path === '' ? undefined : path, instance: instance === '' ? undefined : instance })).address,
@@ -219,7 +228,10 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
     // Entries from before signatures become this node's own, once, without delaying the start.
     void signUnsignedEntries(store.names, signer, store.sublevel('trust'), log.child('trust'), shutdown.signal)
       .catch((error) => { if (!shutdown.signal.aborted) log.warn('could not sign older named results', { error }) })
-    log.info('peercas ready', { socket: config.socket, tcp: info.tcp, dataDir: config.dataDir, blobs: store.stats().blobCount, peerId: info.peerId, p2p: info.p2p, remote: config.remote.endpoint, ms: Date.now() - startedAt })
+    listen.forEach((listener, i) => {
+      if (listener.token === undefined) log.warn('TCP listener without a token: every local user can read and write results through it; give it a tokenFile (or --listen-token FILE)', { address: info.tcp[i] })
+    })
+    log.info('peercas ready', { socket: config.socket, tcp: info.tcp, dataDir: config.dataDir, blobs: store.stats().blobCount, peerId: info.peerId, p2p: p2pMode === 'no-team-key' ? NO_TEAM_KEY_HINT : p2pMode === 'disabled' ? 'off (--no-p2p)' : info.p2p, remote: config.remote.endpoint, ms: Date.now() - startedAt })
 
     let stopping: Promise<void> | undefined
     return {
@@ -258,6 +270,15 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
     await store.close()
     throw error
   }
+}
+
+/** The TCP listeners with their tokens: an entry's own tokenFile, else `listenTokenFile`. */
+async function readListeners (config: PeercasConfig): Promise<Array<{ address: string, token?: string }>> {
+  return await Promise.all(config.listen.map(async (entry) => {
+    const { address, tokenFile } = typeof entry === 'string' ? { address: entry, tokenFile: undefined } : entry
+    const file = tokenFile ?? config.listenTokenFile
+    return file === '' ? { address } : { address, token: await readCallerToken(file) }
+  }))
 }
 
 async function openStore (config: PeercasConfig, log: Logger): Promise<LocalStore> {

@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { profileArgs, type BenchCase, type Figure } from '../lib/case.js'
 import { startPeercas, type PeercasProcess } from '../lib/peercas-process.js'
+import { benchTeamKey } from '../lib/team-key.js'
 import { round } from '../lib/stats.js'
 import { createClients, unary } from '../../node/reapi/clients.js'
 import { waitFor } from '../../test/helpers/wait.js'
@@ -66,7 +67,8 @@ export const bazelCase: BenchCase = {
     const diskCache = join(ctx.tmpDir, 'disk-cache')
     const dataDir = join(ctx.tmpDir, 'node')
     await mkdir(dataDir, { recursive: true })
-    const node = await startPeercas({ dataDir, args: ['--listen', '127.0.0.1:0'], p2p: true, execArgv: profileArgs(ctx, 'bazel-node-a') })
+    const key = await benchTeamKey(ctx.tmpDir)
+    const node = await startPeercas({ dataDir, args: ['--listen', '127.0.0.1:0'], p2p: true, psk: key.file, execArgv: profileArgs(ctx, 'bazel-node-a') })
     try {
       const remoteCache = `grpc://${node.tcp[0]!}`
       const cold = await bazelBuild(ws.workspaceDir, { remoteCache, diskCache })
@@ -98,7 +100,7 @@ export const bazelCase: BenchCase = {
         local.push(l.durationMs)
         const peerDir = join(ctx.tmpDir, `node-b-${r}`)
         await mkdir(peerDir, { recursive: true })
-        const b = await startPeercas({ dataDir: peerDir, args: ['--listen', '127.0.0.1:0', '--peer', node.p2p[0]!, '--trust-peer', node.peerId!], p2p: true })
+        const b = await startPeercas({ dataDir: peerDir, args: ['--listen', '127.0.0.1:0', '--peer', node.p2p[0]!, '--trust-peer', node.peerId!], p2p: true, psk: key.file })
         try {
           await waitForSummary(b, node.peerId!)
           await bazelClean(ws.workspaceDir, { expunge: true })

@@ -5,6 +5,7 @@ import { profileArgs, type BenchCase, type BenchContext, type Figure } from '../
 import { startPeercas, type PeercasProcess } from '../lib/peercas-process.js'
 import { startWorker, type WorkerHandle } from '../lib/worker.js'
 import { best, mbPerSecond, round } from '../lib/stats.js'
+import { benchTeamKey } from '../lib/team-key.js'
 import { BloomFilter, bloomParamsFor } from '../../node/p2p/summary.js'
 import { SUMMARY_FALSE_POSITIVE_RATE, SUMMARY_HEADROOM } from '../../node/p2p/constants.js'
 import type { Digest } from '../../node/store/digest.js'
@@ -14,11 +15,14 @@ const BLOB_BYTES = 200_000_000
 /** Per-peer serve cap of the secondary two-peer line (full mode). */
 const CAPPED_RATE = '40MB'
 
-/** Starts `count` `peercas serve` processes with p2p on 127.0.0.1, on data dirs seeded first. */
-async function startServingPeers (ctx: BenchContext, dirs: string[], env?: NodeJS.ProcessEnv): Promise<PeercasProcess[]> {
+/**
+ * Starts `count` `peercas serve` processes with p2p on 127.0.0.1, on data dirs seeded first,
+ * behind the team key file `psk` (open without one).
+ */
+async function startServingPeers (ctx: BenchContext, dirs: string[], psk: string | undefined, env?: NodeJS.ProcessEnv): Promise<PeercasProcess[]> {
   const peers: PeercasProcess[] = []
   try {
-    for (const dataDir of dirs) peers.push(await startPeercas({ dataDir, p2p: true, env, maxSize: '8GiB' }))
+    for (const dataDir of dirs) peers.push(await startPeercas({ dataDir, p2p: true, psk, env, maxSize: '8GiB' }))
   } catch (error) {
     for (const p of peers) await p.stop()
     throw error
@@ -28,8 +32,9 @@ async function startServingPeers (ctx: BenchContext, dirs: string[], env?: NodeJ
   return peers
 }
 
-async function timeFetch (fetcher: WorkerHandle, peers: PeercasProcess[], digest: Digest): Promise<number> {
-  const { ms } = await fetcher.call<{ ms: number[] }>('fetch', { peers: peers.map((p) => p.p2p[0]!), digests: [digest] })
+async function timeFetch (fetcher: WorkerHandle, peers: PeercasProcess[], digest: Digest, psk: string | undefined): Promise<number> {
+  const p2p = psk !== undefined ? { psk } : { open: true }
+  const { ms } = await fetcher.call<{ ms: number[] }>('fetch', { peers: peers.map((p) => p.p2p[0]!), digests: [digest], p2p })
   return ms[0]!
 }
 
@@ -43,6 +48,8 @@ async function timeFetch (fetcher: WorkerHandle, peers: PeercasProcess[], digest
  *   while receiving, write to disk, commit), not a gRPC read.
  * - Baseline: a raw libp2p stream (TCP + Noise + Yamux) of the same size between two worker
  *   processes (bench/workers/libp2p-raw.ts), bytes from memory, dropped on arrival.
+ * - Every host runs behind one team key (pnet), as users run p2p; each run also measures the
+ *   1-peer fetch and the baseline without a key (`p2p.open`), which shows what the key costs.
  * Runs are interleaved and the best of each kind kept.
  */
 export const peerFetchCase: BenchCase = {
@@ -53,32 +60,56 @@ export const peerFetchCase: BenchCase = {
     const runs = ctx.quick ? 2 : 4
     const sizeNote = `${bytes / 1e6} MB blob`
     const dirs = [join(ctx.tmpDir, 'peer-a'), join(ctx.tmpDir, 'peer-b')]
-    for (const dir of dirs) await mkdir(dir, { recursive: true })
+    const openDir = join(ctx.tmpDir, 'peer-open')
+    for (const dir of [...dirs, openDir]) await mkdir(dir, { recursive: true })
     const fetcher = await startWorker('p2p-fetcher', { execArgv: profileArgs(ctx, 'p2p-fetcher') })
+    // Headline: the configuration users run, every host behind one team key (pnet), the raw
+    // baseline too. Interleaved with the same without a key (p2p.open, a third serving peer and a
+    // second raw pair), so both see the same machine load: that difference is what the key costs.
     const sender = await startWorker('libp2p-raw')
     const receiver = await startWorker('libp2p-raw')
+    const openSender = await startWorker('libp2p-raw')
+    const openReceiver = await startWorker('libp2p-raw')
+    const key = await benchTeamKey(ctx.tmpDir)
+    const psk = Array.from(key.psk)
     let peers: PeercasProcess[] = []
+    let openPeers: PeercasProcess[] = []
     try {
-      const { digests } = await fetcher.call<{ digests: Digest[] }>('seed', { dirs, sizes: [bytes] })
+      const { digests } = await fetcher.call<{ digests: Digest[] }>('seed', { dirs: [...dirs, openDir], sizes: [bytes] })
       const digest = digests[0]!
-      peers = await startServingPeers(ctx, dirs)
-      const { address } = await sender.call<{ address: string }>('listen', { prefill: bytes })
+      peers = await startServingPeers(ctx, dirs, key.file)
+      openPeers = await startServingPeers(ctx, [openDir], undefined)
+      const { address } = await sender.call<{ address: string }>('listen', { prefill: bytes, psk })
+      const open = await openSender.call<{ address: string }>('listen', { prefill: bytes })
       const raw: number[] = []
       const one: number[] = []
       const two: number[] = []
+      const rawOpen: number[] = []
+      const oneOpen: number[] = []
       for (let r = 0; r < runs; r++) {
-        raw.push(mbPerSecond(bytes, (await receiver.call<{ ms: number }>('fetch', { address, bytes })).ms))
-        one.push(mbPerSecond(bytes, await timeFetch(fetcher, peers.slice(0, 1), digest)))
-        two.push(mbPerSecond(bytes, await timeFetch(fetcher, peers, digest)))
-        ctx.log(`  run ${r + 1}/${runs}: raw libp2p ${round(raw.at(-1)!, 1)} MB/s, peer fetch from 1 peer ${round(one.at(-1)!, 1)} MB/s, from 2 peers ${round(two.at(-1)!, 1)} MB/s`)
+        raw.push(mbPerSecond(bytes, (await receiver.call<{ ms: number }>('fetch', { address, bytes, psk })).ms))
+        rawOpen.push(mbPerSecond(bytes, (await openReceiver.call<{ ms: number }>('fetch', { address: open.address, bytes })).ms))
+        one.push(mbPerSecond(bytes, await timeFetch(fetcher, peers.slice(0, 1), digest, key.file)))
+        oneOpen.push(mbPerSecond(bytes, await timeFetch(fetcher, openPeers, digest, undefined)))
+        two.push(mbPerSecond(bytes, await timeFetch(fetcher, peers, digest, key.file)))
+        ctx.log(`  run ${r + 1}/${runs}: raw libp2p ${round(raw.at(-1)!, 1)} MB/s (open: ${round(rawOpen.at(-1)!, 1)}), peer fetch from 1 peer ${round(one.at(-1)!, 1)} MB/s (open: ${round(oneOpen.at(-1)!, 1)}), from 2 peers ${round(two.at(-1)!, 1)} MB/s`)
       }
-      const detail: Record<string, unknown> = { bytes, runs, rawMBps: raw.map((x) => round(x, 1)), onePeerMBps: one.map((x) => round(x, 1)), twoPeersMBps: two.map((x) => round(x, 1)) }
+      for (const p of openPeers.splice(0)) await p.stop()
+      const detail: Record<string, unknown> = {
+        bytes,
+        runs,
+        rawMBps: raw.map((x) => round(x, 1)),
+        onePeerMBps: one.map((x) => round(x, 1)),
+        twoPeersMBps: two.map((x) => round(x, 1)),
+        openRawMBps: rawOpen.map((x) => round(x, 1)),
+        openOnePeerMBps: oneOpen.map((x) => round(x, 1))
+      }
       let cappedLine = ''
       if (!ctx.quick) {
         for (const p of peers) await p.stop()
-        peers = await startServingPeers(ctx, dirs, { PEERCAS_P2P_MAX_SERVE_RATE_PER_PEER: CAPPED_RATE })
-        const cappedOne = mbPerSecond(bytes, await timeFetch(fetcher, peers.slice(0, 1), digest))
-        const cappedTwo = mbPerSecond(bytes, await timeFetch(fetcher, peers, digest))
+        peers = await startServingPeers(ctx, dirs, key.file, { PEERCAS_P2P_MAX_SERVE_RATE_PER_PEER: CAPPED_RATE })
+        const cappedOne = mbPerSecond(bytes, await timeFetch(fetcher, peers.slice(0, 1), digest, key.file))
+        const cappedTwo = mbPerSecond(bytes, await timeFetch(fetcher, peers, digest, key.file))
         ctx.log(`  each peer capped at ${CAPPED_RATE}/s: from 1 peer ${round(cappedOne, 1)} MB/s, from 2 peers ${round(cappedTwo, 1)} MB/s (speed-up ${round(cappedTwo / cappedOne, 2)})`)
         detail.cappedRate = CAPPED_RATE
         detail.cappedOnePeerMBps = round(cappedOne, 1)
@@ -89,14 +120,15 @@ export const peerFetchCase: BenchCase = {
       const bestRaw = best(raw)
       const bestOne = best(one)
       const bestTwo = best(two)
-      ctx.log(`  best: raw ${round(bestRaw, 1)}, 1 peer ${round(bestOne, 1)}, 2 peers ${round(bestTwo, 1)} MB/s`)
+      const keyLine = `interleaved without a team key (p2p.open): ${round(best(oneOpen), 0)} vs ${round(best(rawOpen), 0)} MB/s (${round(best(oneOpen) / best(rawOpen))}); the key costs ${round(100 * (1 - bestOne / best(oneOpen)), 0)} % of peer-fetch throughput`
+      ctx.log(`  best (team key): raw ${round(bestRaw, 1)}, 1 peer ${round(bestOne, 1)}, 2 peers ${round(bestTwo, 1)} MB/s; ${keyLine}`)
       return {
-        peer_fetch_vs_libp2p: { value: round(bestOne / bestRaw), note: `${sizeNote}; fetch timed in the fetching process (verify + store), not a gRPC read; ${round(bestOne, 0)} vs ${round(bestRaw, 0)} MB/s, best of ${runs}` },
+        peer_fetch_vs_libp2p: { value: round(bestOne / bestRaw), note: `${sizeNote}; every host behind one team key (pnet), as users run; fetch timed in the fetching process (verify + store), not a gRPC read; ${round(bestOne, 0)} vs ${round(bestRaw, 0)} MB/s, best of ${runs}; ${keyLine}` },
         two_peer_speedup: { value: round(bestTwo / bestOne), note: `${sizeNote}, unlimited peers: ${round(bestOne, 0)} → ${round(bestTwo, 0)} MB/s; 2 cores, 3 processes: the receiver is CPU-bound${cappedLine}` }
       }
     } finally {
-      for (const p of peers) await p.stop()
-      for (const w of [fetcher, sender, receiver]) {
+      for (const p of [...peers, ...openPeers]) await p.stop()
+      for (const w of [fetcher, sender, receiver, openSender, openReceiver]) {
         await w.call('close').catch(() => {})
         await w.stop()
       }

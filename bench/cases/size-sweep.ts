@@ -5,6 +5,7 @@ import { startPeercas } from '../lib/peercas-process.js'
 import { startWorker } from '../lib/worker.js'
 import type { Digest } from '../../node/store/digest.js'
 import { formatSize, KiB, MiB, mbPerSecond, round } from '../lib/stats.js'
+import { benchTeamKey } from '../lib/team-key.js'
 
 /** One point of the throughput-vs-size chart. */
 export interface SweepPoint { sizeBytes: number, writeMBps: number, readMBps: number, peerFetchMBps: number | null }
@@ -47,9 +48,10 @@ export const sizeSweepCase: BenchCase = {
       const peerPlan = plan.map(([size, count]) => [size, Math.max(1, Math.min(count, 100, Math.floor(256 * MiB / size)))] as const)
       const sizes = peerPlan.flatMap(([size, count]) => Array.from({ length: count }, () => size))
       const { digests } = await fetcher.call<{ digests: Digest[] }>('seed', { dirs: [peerDir], sizes })
-      const peer = await startPeercas({ dataDir: peerDir, p2p: true })
+      const key = await benchTeamKey(ctx.tmpDir)
+      const peer = await startPeercas({ dataDir: peerDir, p2p: true, psk: key.file })
       try {
-        const { ms } = await fetcher.call<{ ms: number[] }>('fetch', { peers: [peer.p2p[0]!], digests })
+        const { ms } = await fetcher.call<{ ms: number[] }>('fetch', { peers: [peer.p2p[0]!], digests, p2p: { psk: key.file } })
         let at = 0
         for (const [i, [size, count]] of peerPlan.entries()) {
           const total = ms.slice(at, at + count).reduce((a, b) => a + b, 0)

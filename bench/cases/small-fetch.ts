@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { BenchCase, Figure } from '../lib/case.js'
+import { benchTeamKey } from '../lib/team-key.js'
 import { median, round } from '../lib/stats.js'
 import { randomBuffer } from '../lib/random.js'
 import { loadConfig } from '../../node/config/load.js'
@@ -30,8 +31,8 @@ const FAN_OUT = 16
 /** A p2p node without gRPC, in this process, on 127.0.0.1. */
 interface BarePeer { store: LocalStore, p2p: P2pService, stop(): Promise<void> }
 
-async function startPeer (dataDir: string, peers: string[] = []): Promise<BarePeer> {
-  const config = loadConfig({ env: {}, flags: { dataDir, p2p: { enabled: true, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, peers, announceInterval: '50ms' } } })
+async function startPeer (dataDir: string, psk: string, peers: string[] = []): Promise<BarePeer> {
+  const config = loadConfig({ env: {}, flags: { dataDir, p2p: { enabled: true, psk, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, peers, announceInterval: '50ms' } } })
   const store = await LocalStore.open({ dataDir, maxSizeBytes: config.maxSize, logger })
   const p2p = await startP2p({ config, store, logger })
   if (p2p === undefined) throw new Error('p2p did not start')
@@ -67,9 +68,9 @@ async function putRandom (store: LocalStore, count: number): Promise<Digest[]> {
  * An asker of action results at `holder` with its own host and store: a NameLookupProtocol
  * asking for up to `maxInlineBytes` inline, and a FetchClient for outputs not carried inline.
  */
-async function startAsker (dataDir: string, holder: P2pService, maxInlineBytes: number): Promise<{ lookupAndFetch: (action: Digest, output: Digest) => Promise<void>, stop: () => Promise<void> }> {
+async function startAsker (dataDir: string, teamKey: Uint8Array, holder: P2pService, maxInlineBytes: number): Promise<{ lookupAndFetch: (action: Digest, output: Digest) => Promise<void>, stop: () => Promise<void> }> {
   const privateKey = await generateKeyPair('Ed25519')
-  const host: Host = await createHost({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger })
+  const host: Host = await createHost({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], teamKey, logger })
   const policy = new TrustPolicy({ mode: 'listed', listed: [holder.peerId], revoked: [], self: new ResultSigner(privateKey).peerId })
   const store = await LocalStore.open({ dataDir, maxSizeBytes: 1 << 30, logger })
   const book = new PeerBook({ maxStreamsPerPeer: 8, maxServeRatePerPeer: 0 })
@@ -106,13 +107,15 @@ export const smallFetchCase: BenchCase = {
   keys: ['small_fetch_ms', 'small_fetch_16_at_once_ms', 'small_fetch_16_per_request_ms', 'ac_lookup_inline_ms', 'ac_lookup_no_inline_ms'],
   async run (ctx): Promise<Record<string, Figure>> {
     const count = ctx.quick ? 200 : 400
+    // Every host behind one team key, as users run p2p.
+    const key = await benchTeamKey(ctx.tmpDir)
     const stops: Array<() => Promise<void>> = []
     try {
-      const holder = await startPeer(join(ctx.tmpDir, 'holder'))
+      const holder = await startPeer(join(ctx.tmpDir, 'holder'), key.file)
       stops.push(holder.stop)
       const single = await putRandom(holder.store, count)
       const burst = await putRandom(holder.store, 2 * count)
-      const node = await startPeer(join(ctx.tmpDir, 'node'), [holder.p2p.addresses[0]!])
+      const node = await startPeer(join(ctx.tmpDir, 'node'), key.file, [holder.p2p.addresses[0]!])
       stops.push(node.stop)
       await until(() => [...single, ...burst].every((d) => node.p2p.candidates(d).length === 1), 'the holder\'s announcements')
 
@@ -164,7 +167,7 @@ export const smallFetchCase: BenchCase = {
           await holder.store.names.put(actionResultName('', action), reapi.ActionResult.serialize({ outputFiles: [{ path: 'out', digest: output }], exitCode: 0 }))
           actions.push({ action, output })
         }
-        const asker = await startAsker(join(ctx.tmpDir, `asker-${maxInlineBytes}`), holder.p2p, maxInlineBytes)
+        const asker = await startAsker(join(ctx.tmpDir, `asker-${maxInlineBytes}`), key.psk, holder.p2p, maxInlineBytes)
         stops.push(asker.stop)
         const lookupTimes: number[] = []
         for (const { action, output } of actions) {

@@ -8,6 +8,7 @@ import { digestOf } from '../../node/store/digest.js'
 import { profileArgs, type BenchCase, type Figure } from '../lib/case.js'
 import { startPeercas } from '../lib/peercas-process.js'
 import { median, round } from '../lib/stats.js'
+import { benchTeamKey } from '../lib/team-key.js'
 
 const BLOBS = 1_000_000
 const BLOB_BYTES = 128
@@ -36,9 +37,9 @@ export const startupCase: BenchCase = {
     const ready: number[] = []
     const rss: number[] = []
     for (let r = 0; r < runs; r++) {
-      // As configured by default: p2p on (on 127.0.0.1, mDNS off), so the availability summary of
-      // the 1M blobs is built too — in the background, after "ready".
-      const node = await startPeercas({ dataDir: fixture, p2p: true, execArgv: r === 0 ? profileArgs(ctx, 'startup-server') : [] })
+      // As a team runs it: p2p on behind a team key (on 127.0.0.1, mDNS off), so the availability
+      // summary of the 1M blobs is built too — in the background, after "ready".
+      const node = await startPeercas({ dataDir: fixture, p2p: true, psk: (await benchTeamKey(ctx.tmpDir)).file, execArgv: r === 0 ? profileArgs(ctx, 'startup-server') : [] })
       try {
         ready.push(node.readyMs)
         // Memory in steady state: after the background summary build (~2–3 s for 1M blobs here).

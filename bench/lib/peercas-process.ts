@@ -39,6 +39,8 @@ export interface StartPeercasInit {
   timeoutMs?: number
   /** Run the p2p layer, listening on 127.0.0.1 only (mDNS stays off). @default false */
   p2p?: boolean
+  /** Team key file of the p2p layer (bench/lib/team-key.ts); without one, p2p runs open (`--p2p-open`). */
+  psk?: string
   /** Extra environment (e.g. `PEERCAS_P2P_MAX_SERVE_RATE_PER_PEER`). */
   env?: NodeJS.ProcessEnv
 }
@@ -52,7 +54,7 @@ export async function startPeercas (init: StartPeercasInit): Promise<PeercasProc
   const args = [
     ...PEERCAS_NODE_FLAGS, ...(init.execArgv ?? []), join(REPO_ROOT, 'bin', 'peercas.js'), 'serve',
     '--data-dir', init.dataDir, '--socket', socketPath, '--max-size', init.maxSize ?? '64GiB',
-    ...(init.p2p === true ? ['--p2p-listen', '/ip4/127.0.0.1/tcp/0'] : ['--no-p2p']), '--no-mdns', '--log-level', 'warn', ...(init.args ?? [])
+    ...(init.p2p === true ? ['--p2p-listen', '/ip4/127.0.0.1/tcp/0', ...(init.psk !== undefined ? ['--psk', init.psk] : ['--p2p-open'])] : ['--no-p2p']), '--no-mdns', '--log-level', 'warn', ...(init.args ?? [])
   ]
   const started = performance.now()
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...init.env } })

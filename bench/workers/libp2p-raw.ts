@@ -6,6 +6,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { cappedPreSharedKey } from '../../node/p2p/host.js'
 import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { SEND_CHUNK_BYTES } from '../../node/p2p/constants.js'
@@ -17,11 +18,13 @@ const PROTOCOL = '/peercas-bench/raw/1.0.0'
 let host: Libp2p | undefined
 let memory = Buffer.alloc(0)
 
-async function startHost (): Promise<Libp2p> {
+/** Starts the host, behind the team key `psk` when given (as peercas nodes run: node/p2p/host.ts). */
+async function startHost (psk?: Uint8Array): Promise<Libp2p> {
   // No discovery at all (no mDNS): only the address we are given is dialled.
   host ??= await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
+    ...(psk !== undefined ? { connectionProtector: cappedPreSharedKey(psk) } : {}),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()]
   })
@@ -41,10 +44,10 @@ async function serve (stream: Stream): Promise<void> {
 }
 
 serveWorker({
-  /** Starts a sender holding `prefill` random bytes; returns its multiaddr. */
-  async listen ({ prefill }: { prefill: number }) {
+  /** Starts a sender holding `prefill` random bytes (behind team key `psk`, if given); returns its multiaddr. */
+  async listen ({ prefill, psk }: { prefill: number, psk?: number[] }) {
     memory = randomBuffer(prefill)
-    const libp2p = await startHost()
+    const libp2p = await startHost(psk !== undefined ? Uint8Array.from(psk) : undefined)
     await libp2p.handle(PROTOCOL, (stream) => { void serve(stream).catch((error: Error) => { stream.abort(error) }) })
     return { address: libp2p.getMultiaddrs()[0]!.toString() }
   },
@@ -54,8 +57,8 @@ serveWorker({
    * clock starts (a peer fetch also runs on an open connection); the clock covers opening the
    * stream, the request and every byte.
    */
-  async fetch ({ address, bytes }: { address: string, bytes: number }) {
-    const libp2p = await startHost()
+  async fetch ({ address, bytes, psk }: { address: string, bytes: number, psk?: number[] }) {
+    const libp2p = await startHost(psk !== undefined ? Uint8Array.from(psk) : undefined)
     await libp2p.dial(multiaddr(address))
     const started = performance.now()
     const stream = await libp2p.dialProtocol(multiaddr(address), PROTOCOL)

@@ -40,6 +40,7 @@ serveWorker({
   /**
    * Starts a fresh node (empty store) peered with `peers`, waits until every digest has
    * `peers.length` candidates, then fetches the digests one at a time; returns ms per fetch.
+   * `p2p` holds other p2p settings, and must say `psk` (team key file) or `open: true`.
    */
   async fetch ({ peers, digests, p2p }: { peers: string[], digests: Digest[], p2p?: Record<string, unknown> }) {
     const dataDir = await mkdtemp(join(tmpdir(), 'peercas-bench-fetcher-'))

@@ -9,6 +9,7 @@ import { formatDigest, parseDigestString, type Digest } from '../store/digest.js
 import { DigestMismatchError } from '../store/errors.js'
 import { byteStreamRead, byteStreamUpload, unary } from '../reapi/clients.js'
 import { TARGET_OPTIONS, connectToNode, resolveTarget } from './target.js'
+import { NO_TEAM_KEY_HINT } from '../p2p/team-key.js'
 import type { GetStatusResponse__Output } from '../generated/peercas/admin/v1/GetStatusResponse.js'
 
 /** `peercas status [--json]`: what a running node holds and how it is doing. */
@@ -41,7 +42,9 @@ export function formatStatus (s: GetStatusResponse__Output): string {
   if (hits != null) {
     lines.push(`  hits:      local ${hits.localHits}, peer ${hits.peerHits}, central ${hits.remoteHits}, miss ${hits.misses}; action cache ${hits.actionCacheHits} hits / ${hits.actionCacheMisses} misses; assets ${hits.assetHits} / ${hits.assetMisses}; refs ${hits.refHits} / ${hits.refMisses}`)
   }
+  // The peer ID is also the key this node signs its named results with, so it exists with p2p off.
   if (s.peerId !== '') lines.push(`  peer id:   ${s.peerId}`)
+  if (s.p2pAddresses.length === 0) lines.push(`  p2p:       off (--no-p2p, or ${NO_TEAM_KEY_HINT.replace(/^p2p is off: /, '')})`)
   for (const peer of s.peers) {
     lines.push(`  peer ${peer.peerId}${peer.connected ? '' : ' (disconnected)'}${peer.banned ? ' BANNED' : ''}: ${peer.blobsAdvertised} blobs advertised${peer.connected && !peer.summaryKept ? ' (summary not kept' + (peer.announcementsPausedByUs ? ', announcements paused' : '') + ')' : ''}, fetched ${formatBytes(peer.bytesFetchedFrom)}, served ${formatBytes(peer.bytesServedTo)}; ${peer.addresses.join(' ')}`)
   }

@@ -2,6 +2,7 @@ import { SERVE_USAGE } from './serve-usage.js'
 import { get, gc, put, status, UsageError } from './client-commands.js'
 import { flush, sync } from './stream-commands.js'
 import { socket } from './socket-commands.js'
+import { genPsk } from './gen-psk.js'
 
 const USAGE = `Usage: peercas <command> [options]
 
@@ -17,6 +18,8 @@ Commands:
   socket open --environment ID [--path P]
                         a socket for one build environment (a sandbox); prints its path
   socket close PATH     stop serving it and remove it
+  gen-psk FILE [--force]
+                        write a new team key (p2p runs only with one: serve --psk FILE)
 
 Client commands find the node through --socket PATH or --data-dir DIR.
 `
@@ -24,7 +27,7 @@ Client commands find the node through --socket PATH or --data-dir DIR.
 /** `serve` loads the whole node (libp2p, gRPC server, store): only when it is the command. */
 const serve = async (argv: string[]): Promise<number> => await (await import('./serve.js')).serve(argv)
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, status, put, get, gc, flush, sync, socket }
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, status, put, get, gc, flush, sync, socket, 'gen-psk': genPsk }
 
 /** Entry point of the `peercas` command. Exits the process with the command's status. */
 export async function main (argv: string[]): Promise<void> {

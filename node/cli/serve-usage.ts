@@ -7,12 +7,16 @@ Options:
   --data-dir DIR        where blobs and the index live (default $XDG_CACHE_HOME/peercas)
   --socket PATH         unix socket path (default <data-dir>/cas.sock)
   --listen HOST:PORT    also serve on TCP, e.g. 127.0.0.1:8980 (repeatable)
+  --listen-token FILE   TCP callers must send authorization: Bearer <the token in FILE>
   --config FILE         YAML config file (see config/default.yaml)
   --max-size SIZE       store quota, e.g. 20GiB (default 10GiB)
   --log-level LEVEL     debug | info | warn | error (default info)
   --log-file FILE       write JSON log lines to FILE instead of stderr
 
-Peer-to-peer (libp2p):
+Peer-to-peer (libp2p; off unless --psk or --p2p-open):
+  --psk FILE              team key (make one with peercas gen-psk FILE): only hosts
+                          holding it can connect
+  --p2p-open              no team key: any host that reaches the port can read the cache
   --p2p-listen MULTIADDR  listen address, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable)
   --peer MULTIADDR        static/bootstrap peer with /p2p/ID (repeatable)
   --trust-peer PEERID     accept named results signed by this peer (repeatable)

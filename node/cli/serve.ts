@@ -4,6 +4,7 @@ import { createWriteStream } from 'node:fs'
 import { loadConfig } from '../config/load.js'
 import { createLogger } from '../log/logger.js'
 import { startNode } from '../node.js'
+import { NO_TEAM_KEY_HINT, p2pModeOf } from '../p2p/index.js'
 
 /** `peercas serve`: starts a node and runs until SIGTERM/SIGINT. */
 export async function serve (argv: string[]): Promise<number> {
@@ -27,6 +28,9 @@ export async function serve (argv: string[]): Promise<number> {
       mdns: { type: 'boolean' },
       'no-mdns': { type: 'boolean' },
       'no-p2p': { type: 'boolean' },
+      psk: { type: 'string' },
+      'p2p-open': { type: 'boolean' },
+      'listen-token': { type: 'string' },
       remote: { type: 'string' },
       'remote-instance': { type: 'string' },
       'remote-token-file': { type: 'string' },
@@ -45,10 +49,13 @@ export async function serve (argv: string[]): Promise<number> {
     socket: values.socket,
     listen: values.listen,
     environment: values.environment,
+    listenTokenFile: values['listen-token'],
     maxSize: values['max-size'],
     log: { level: values['log-level'], file: values['log-file'] },
     p2p: {
       enabled: values['no-p2p'] === true ? false : undefined,
+      psk: values.psk,
+      open: values['p2p-open'],
       listen: values['p2p-listen'],
       peers: values.peer,
       mdns: values['no-mdns'] === true ? false : values.mdns
@@ -89,6 +96,7 @@ export async function serve (argv: string[]): Promise<number> {
 
   const node = await startNode(config, { logger })
   process.stdout.write(`peercas ready: socket ${node.info.socket}${node.info.tcp.length > 0 ? `, tcp ${node.info.tcp.join(' ')}` : ''}, data ${config.dataDir}\n`)
+  if (p2pModeOf(config) === 'no-team-key') process.stdout.write(`${NO_TEAM_KEY_HINT}\n`)
 
   // SIGHUP re-reads the configuration and applies its `trust` section: revoked signers' entries
   // go at once. Other settings need a restart (the log says so).

@@ -12,6 +12,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
   listen: [],
   environment: '',
   endpoints: [],
+  listenTokenFile: '',
   maxSize: '10GiB',
   store: {
     inlineThreshold: '16KiB',
@@ -22,6 +23,8 @@ export const DEFAULT_CONFIG: ConfigInput = {
   log: { level: 'info', file: '' },
   p2p: {
     enabled: true,
+    psk: '',
+    open: false,
     listen: ['/ip4/0.0.0.0/tcp/0'],
     peers: [],
     mdns: true,

@@ -27,8 +27,13 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1),
   /** Unix socket path; empty means `<dataDir>/cas.sock`. */
   socket: z.string(),
-  /** Loopback TCP addresses to serve REAPI on, e.g. 127.0.0.1:8980. */
-  listen: z.array(z.string()),
+  /**
+   * Loopback TCP addresses to serve REAPI on: `127.0.0.1:8980`, or `{ address, tokenFile }` for a
+   * listener whose callers must send `authorization: Bearer <token>`.
+   */
+  listen: z.array(z.union([z.string(), z.strictObject({ address: z.string(), tokenFile: z.string().optional() })])),
+  /** Token file for every TCP listener that names none of its own; empty means no token. */
+  listenTokenFile: z.string(),
   /** Build environment of the default socket and `listen` addresses ('' = the default environment). */
   environment: z.string(),
   /**
@@ -56,6 +61,10 @@ export const configSchema = z.strictObject({
   }),
   p2p: z.strictObject({
     enabled: z.boolean(),
+    /** Team key file (a libp2p private network); empty means none, and then p2p is off unless `open`. */
+    psk: z.string(),
+    /** Without a team key, run an open network anyway (any host that reaches the port). */
+    open: z.boolean(),
     listen: z.array(z.string()),
     peers: z.array(z.string()),
     mdns: z.boolean(),

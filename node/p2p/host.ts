@@ -5,7 +5,8 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { mdns } from '@libp2p/mdns'
-import type { PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
+import { preSharedKey } from '@libp2p/pnet'
+import type { ConnectionGater, ConnectionProtector, MultiaddrConnection, PeerDiscovery, PeerId, PrivateKey, Transport, Upgrader } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '../log/logger.js'
 import { DIAL_TIMEOUT_MS, REDIAL_JITTER, REDIAL_MAX_MS, REDIAL_MIN_MS } from './constants.js'
@@ -22,6 +23,13 @@ export interface HostInit {
   staticPeers: string[]
   /** The node's shutdown signal: ends dials and redial loops. @default never */
   shutdown?: AbortSignal
+  /**
+   * The team key (a libp2p private network, `@libp2p/pnet`): only hosts holding the same key
+   * can complete a connection. Without it the network is open to any host that reaches the port.
+   */
+  teamKey?: Uint8Array
+  /** When given, connections to and from any other peer ID are refused (`trust.peers`). */
+  allowedPeers?: string[]
   logger: Logger
 }
 
@@ -36,7 +44,9 @@ export interface Host {
 /**
  * Starts libp2p with TCP, Noise, Yamux, identify and ping (and mDNS when asked), dials
  * discovered peers, and keeps static peers connected, redialling with exponential backoff
- * ({@link REDIAL_MIN_MS} → {@link REDIAL_MAX_MS}).
+ * ({@link REDIAL_MIN_MS} → {@link REDIAL_MAX_MS}). With a team key, every connection is wrapped
+ * in the private network first; with allowed peers, a connection gater refuses all others.
+ * Refused connections are logged with the reason.
  */
 export async function createHost (init: HostInit): Promise<Host> {
   const log = init.logger
@@ -45,8 +55,10 @@ export async function createHost (init: HostInit): Promise<Host> {
   const libp2p = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
-    transports: [tcp()],
+    transports: [loggedTcp(init.teamKey !== undefined, log)],
+    ...(init.teamKey !== undefined ? { connectionProtector: cappedPreSharedKey(init.teamKey) } : {}),
     connectionEncrypters: [noise()],
+    ...(init.allowedPeers !== undefined ? { connectionGater: allowlistGater(init.allowedPeers, log) } : {}),
     streamMuxers: [yamux()],
     peerDiscovery,
     services: { identify: identify(), ping: ping() },
@@ -63,7 +75,8 @@ export async function createHost (init: HostInit): Promise<Host> {
     if (peer.equals(libp2p.peerId) || libp2p.getConnections(peer).length > 0) return
     log.info('discovered peer; dialling', { peer: peer.toString() })
     libp2p.dial(peer, { signal: AbortSignal.any([stopped, AbortSignal.timeout(DIAL_TIMEOUT_MS)]) }).catch((error) => {
-      log.debug('dialling a discovered peer failed', { peer: peer.toString(), error })
+      if ((error as Error).name === 'EncryptionFailedError') log.info(`could not connect to a discovered peer: ${refusalReason(error, init.teamKey !== undefined)}`, { peer: peer.toString(), error })
+      else log.debug('dialling a discovered peer failed', { peer: peer.toString(), error })
     })
   })
 
@@ -73,12 +86,109 @@ export async function createHost (init: HostInit): Promise<Host> {
     libp2p,
     async start () {
       await libp2p.start()
-      loops = init.staticPeers.map(async (address) => { await keepConnected(libp2p, address, log, stopped) })
+      loops = init.staticPeers.map(async (address) => { await keepConnected(libp2p, address, init.teamKey !== undefined, log, stopped) })
     },
     async stop () {
       controller.abort()
       await Promise.allSettled(loops)
       await libp2p.stop()
+    }
+  }
+}
+
+/** Largest piece of a connection's outgoing bytes the team-key layer encrypts in one call. */
+export const PNET_MAX_SEND_BYTES = 256 * 1024
+
+/**
+ * `@libp2p/pnet`, each send capped at {@link PNET_MAX_SEND_BYTES}. pnet encrypts a send in one
+ * call to xsalsa20, whose WebAssembly memory grows to the size of that send, is never given back,
+ * and cannot pass 64 MiB; while the socket is full, sends queue up and then go out as one, so a
+ * 200 MB transfer aborted the connection (`WebAssembly.Memory.grow(): Maximum memory size
+ * exceeded`). `maxMessageSize` is the message stream's own cap on what one send may carry.
+ */
+export function cappedPreSharedKey (psk: Uint8Array): () => ConnectionProtector {
+  const factory = preSharedKey({ psk })
+  return () => {
+    const inner = factory()
+    return {
+      async protect (connection, options) {
+        const stream = await inner.protect(connection, options)
+        if ('maxMessageSize' in stream) (stream as { maxMessageSize?: number }).maxMessageSize = PNET_MAX_SEND_BYTES
+        return stream
+      }
+    }
+  }
+}
+
+/**
+ * Why an upgrade failed, in words for the log. Behind a team key, a host without the same key
+ * sends bytes that decrypt to garbage, so the protocol negotiation or the Noise handshake fails.
+ */
+function refusalReason (error: unknown, teamKey: boolean): string {
+  const name = (error as Error | undefined)?.name
+  if (name === 'EncryptionFailedError') {
+    return teamKey
+      ? 'the handshake failed: the other host does not hold our team key (p2p.psk), or is not a peercas node'
+      : 'the handshake failed: the other host is not a peercas node, or uses a team key (p2p.psk) while this node has none'
+  }
+  if (name === 'AbortError' || name === 'TimeoutError') return 'the other host did not complete the handshake in time'
+  return 'the connection upgrade failed'
+}
+
+/**
+ * TCP, logging every inbound connection the upgrade refuses and why (libp2p itself only
+ * traces it). Refusals by the connection gater are logged by the gater.
+ */
+function loggedTcp (teamKey: boolean, log: Logger): (components: any) => Transport {
+  const factory = tcp()
+  return (components) => {
+    const transport = factory(components)
+    const createListener = transport.createListener.bind(transport)
+    transport.createListener = (options) => createListener({ ...options, upgrader: loggedUpgrader(options.upgrader, teamKey, log) })
+    return transport
+  }
+}
+
+function loggedUpgrader (upgrader: Upgrader, teamKey: boolean, log: Logger): Upgrader {
+  return new Proxy(upgrader, {
+    get (target, property) {
+      if (property === 'upgradeInbound') {
+        return async (connection: MultiaddrConnection, options: any) => {
+          try {
+            await target.upgradeInbound(connection, options)
+          } catch (error) {
+            if ((error as Error).name !== 'ConnectionInterceptedError') {
+              log.warn(`refused an inbound connection: ${refusalReason(error, teamKey)}`, { address: connection.remoteAddr.toString(), error })
+            }
+            throw error
+          }
+        }
+      }
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+}
+
+/** Refuses connections with peers whose IDs are not listed; logs each refusal. */
+function allowlistGater (peers: string[], log: Logger): ConnectionGater {
+  const allowed = new Set(peers)
+  const denied = (peer: PeerId): boolean => !allowed.has(peer.toString())
+  return {
+    denyDialPeer: (peer) => {
+      if (!denied(peer)) return false
+      log.debug('not dialling a peer that is not in trust.peers', { peer: peer.toString() })
+      return true
+    },
+    denyInboundEncryptedConnection: (peer, connection) => {
+      if (!denied(peer)) return false
+      log.warn('refused an inbound connection: the peer is not in trust.peers', { peer: peer.toString(), address: connection.remoteAddr.toString() })
+      return true
+    },
+    denyOutboundEncryptedConnection: (peer, connection) => {
+      if (!denied(peer)) return false
+      log.warn('refused an outbound connection: the peer is not in trust.peers', { peer: peer.toString(), address: connection.remoteAddr.toString() })
+      return true
     }
   }
 }
@@ -93,7 +203,7 @@ export function peerIdOf (address: Multiaddr): string | undefined {
   return undefined
 }
 
-async function keepConnected (libp2p: Libp2p, address: string, log: Logger, stopped: AbortSignal): Promise<void> {
+async function keepConnected (libp2p: Libp2p, address: string, teamKey: boolean, log: Logger, stopped: AbortSignal): Promise<void> {
   let target: Multiaddr
   try {
     target = multiaddr(address)
@@ -116,7 +226,8 @@ async function keepConnected (libp2p: Libp2p, address: string, log: Logger, stop
     } catch (error) {
       if (stopped.aborted) return
       const retryMs = backoff.next()
-      log.debug('dialling a static peer failed; retrying', { address, retryMs, error })
+      if ((error as Error).name === 'EncryptionFailedError') log.info(`could not connect to a static peer: ${refusalReason(error, teamKey)}; retrying`, { address, retryMs, error })
+      else log.debug('dialling a static peer failed; retrying', { address, retryMs, error })
       await sleep(retryMs, stopped).catch(() => {})
     }
   }

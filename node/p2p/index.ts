@@ -11,6 +11,9 @@ import type { PeerStatus__Output as PeerStatus } from '../generated/peercas/admi
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import type { Digest } from '../store/digest.js'
 import { P2pNode } from './p2p-node.js'
+import { readTeamKey, type TeamKey } from './team-key.js'
+
+export { readTeamKey, writeTeamKeyFile, TeamKeyError, TeamKeyExistsError, NO_TEAM_KEY_HINT, OPEN_NETWORK_WARNING, type TeamKey } from './team-key.js'
 
 /** What the p2p layer needs from the node. */
 export interface P2pComponents {
@@ -23,6 +26,22 @@ export interface P2pComponents {
   policy?: TrustPolicy
   /** Signs what this node vouches for (sync of unsigned entries). @default one with the node's identity */
   signer?: ResultSigner
+  /** The team key, already read from `config.p2p.psk`; read here when not given. */
+  teamKey?: TeamKey
+}
+
+/**
+ * How the p2p layer runs: `team` (a private network behind the team key), `open` (any host that
+ * reaches the port; `p2p.open: true`), or off — `disabled` (`--no-p2p`) or `no-team-key` (the
+ * default: a node with no key never serves its cache to strangers).
+ */
+export type P2pMode = 'team' | 'open' | 'disabled' | 'no-team-key'
+
+/** The {@link P2pMode} a configuration asks for. A team key wins over `p2p.open`. */
+export function p2pModeOf (config: PeercasConfig): P2pMode {
+  if (!config.p2p.enabled) return 'disabled'
+  if (config.p2p.psk !== '') return 'team'
+  return config.p2p.open ? 'open' : 'no-team-key'
 }
 
 /** Options of one `peercas sync` run. */
@@ -67,9 +86,12 @@ export class P2pDisabledError extends PeercasError {
 
 /**
  * Starts the libp2p host, availability gossip and fetch protocols, or returns `undefined`
- * when `config.p2p.enabled` is false.
+ * when p2p is off ({@link p2pModeOf}: disabled, or no team key and not `p2p.open`).
+ * Throws {@link TeamKeyError} naming the file if the team key cannot be used.
  */
 export async function startP2p (components: P2pComponents): Promise<P2pService | undefined> {
-  if (!components.config.p2p.enabled) return undefined
-  return await P2pNode.start(components)
+  const mode = p2pModeOf(components.config)
+  if (mode === 'disabled' || mode === 'no-team-key') return undefined
+  const teamKey = mode === 'team' ? components.teamKey ?? await readTeamKey(components.config.p2p.psk) : undefined
+  return await P2pNode.start({ ...components, teamKey })
 }

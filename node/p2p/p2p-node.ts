@@ -59,7 +59,15 @@ export class P2pNode implements P2pService {
     const privateKey = await loadOrCreateIdentity(config.dataDir)
     const signer = components.signer ?? new ResultSigner(privateKey)
     const policy = components.policy ?? new TrustPolicy({ mode: config.trust.results, listed: config.trust.peers, revoked: config.trust.revoked, self: signer.peerId })
-    const host = await createHost({ privateKey, listen: p2p.listen, mdns: p2p.mdns, staticPeers: p2p.peers, shutdown: components.shutdown, logger: logger.child('host') })
+    const host = await createHost({
+      privateKey,
+      listen: p2p.listen,
+      mdns: p2p.mdns,
+      staticPeers: p2p.peers,
+      teamKey: components.teamKey?.psk,
+      allowedPeers: config.trust.peers.length > 0 ? config.trust.peers : undefined,
+      logger: logger.child('host')
+    })
     try {
       const libp2p = host.libp2p
       const stallTimeoutMs = p2p.fetchTimeout

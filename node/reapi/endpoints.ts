@@ -29,6 +29,8 @@ export interface EndpointSetInit {
   handlersFor: (environment: string, instance: string | undefined) => ServiceHandlers
   /** Where sockets opened without a path go. */
   socketDir: string
+  /** The token TCP endpoints require (`listenTokenFile`), if any. */
+  listenToken?: string
   logger: Logger
 }
 
@@ -51,7 +53,7 @@ export class EndpointSet {
     const handlers = this.init.handlersFor(spec.environment, spec.instance)
     const socketPath = spec.listen !== undefined ? undefined : resolve(spec.socket ?? this.newSocketPath(spec.environment))
     if (socketPath !== undefined) await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 })
-    const server = await startGrpcServer({ socketPath, listen: spec.listen !== undefined ? [spec.listen] : [], handlers, logger: this.init.logger })
+    const server = await startGrpcServer({ socketPath, listen: spec.listen !== undefined ? [{ address: spec.listen, token: this.init.listenToken }] : [], handlers, logger: this.init.logger })
     const address = socketPath ?? server.tcpAddresses[0]!
     const endpoint: OpenEndpoint = { spec, address }
     this.open.set(address, { endpoint, server })

@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js'
 import { MAX_GRPC_MESSAGE_BYTES } from './constants.js'
 import { prepareSocketPath } from './socket-path.js'
 import { installInPlaceFraming } from './in-place-framing.js'
+import { callerTokenInterceptor } from './caller-tokens.js'
 import { admin, buildstream, bytestream, reapi, remoteAsset } from './protos.js'
 import type { ContentAddressableStorageHandlers } from '../generated/build/bazel/remote/execution/v2/ContentAddressableStorage.js'
 import type { ByteStreamHandlers } from '../generated/google/bytestream/ByteStream.js'
@@ -36,8 +37,8 @@ export interface ServiceHandlers {
 export interface GrpcServerInit {
   /** Unix socket path; created with mode 0600. @default none (TCP only) */
   socketPath?: string
-  /** TCP `host:port` addresses (port 0 picks one). */
-  listen: string[]
+  /** TCP `host:port` addresses (port 0 picks one), each with the token its callers must send, if any. */
+  listen: Array<{ address: string, token?: string }>
   handlers: ServiceHandlers
   logger: Logger
 }
@@ -63,7 +64,10 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
 /** Starts the gRPC server on the unix socket and any TCP addresses. */
 export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrpcServer> {
   if (!installInPlaceFraming()) init.logger.debug('grpc-js has no serializeMessage hook; Read responses are framed by copy')
-  const server = new grpc.Server(SERVER_OPTIONS)
+  // Listeners with a token: by bound port, filled in as they are bound (before any call can arrive).
+  const tokensByPort = new Map<number, { address: string, token: string }>()
+  const tokenless = new Set<number>()
+  const server = new grpc.Server(init.listen.some((l) => l.token !== undefined) ? { ...SERVER_OPTIONS, interceptors: [callerTokenInterceptor(tokensByPort)] } : SERVER_OPTIONS)
   server.addService(reapi.ContentAddressableStorage.service, init.handlers.cas)
   server.addService(byteStreamServiceDefinition(), init.handlers.byteStream)
   server.addService(actionCacheServiceDefinition(), init.handlers.actionCache)
@@ -88,10 +92,16 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
 
   const tcpAddresses: string[] = []
   try {
-    for (const address of init.listen) {
+    for (const { address, token } of init.listen) {
       const { host } = splitHostPort(address)
       const port = await bind(server, address, grpc.ServerCredentials.createInsecure())
-      tcpAddresses.push(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)
+      const bound = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+      // Calls are told apart by local port: two listeners on one port must agree on the token.
+      if ((token === undefined ? tokensByPort.has(port) : tokenless.has(port) || (tokensByPort.has(port) && tokensByPort.get(port)!.token !== token))) {
+        throw new RangeError(`listen address ${address} shares port ${port} with another listener that has a different token`)
+      }
+      if (token === undefined) tokenless.add(port); else tokensByPort.set(port, { address: bound, token })
+      tcpAddresses.push(bound)
     }
   } catch (error) {
     server.forceShutdown()

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../node/config/load.js'
 import { startNode, type RunningNode } from '../../node/node.js'
-import { createLogger } from '../../node/log/logger.js'
+import { createLogger, type Logger } from '../../node/log/logger.js'
 import { createClients, type ReapiClients } from '../../node/reapi/clients.js'
 
 /** A node started for a test, with its clients and cleanup. */
@@ -24,15 +24,16 @@ export async function makeTempDir (prefix = 'peercas-test-'): Promise<string> {
 
 /**
  * Starts a real node on a temp data dir, with p2p and mDNS off unless asked for.
- * `flags` is shaped like the config (e.g. `{ maxSize: '1MiB', listen: ['127.0.0.1:0'] }`).
+ * `flags` is shaped like the config (e.g. `{ maxSize: '1MiB', listen: ['127.0.0.1:0'] }`);
+ * `opts.logger` receives the node's log lines (to check what it says).
  */
-export async function startTestNode (flags: Record<string, unknown> = {}, opts: { dataDir?: string, keepData?: boolean } = {}): Promise<TestNode> {
+export async function startTestNode (flags: Record<string, unknown> = {}, opts: { dataDir?: string, keepData?: boolean, logger?: Logger } = {}): Promise<TestNode> {
   const dataDir = opts.dataDir ?? await makeTempDir()
   const config = loadConfig({
     env: {},
     flags: { dataDir, ...flags, p2p: { enabled: false, mdns: false, ...(flags.p2p as object ?? {}) } }
   })
-  const logger = createLogger('peercas', { level: process.env.PEERCAS_TEST_LOG === '1' ? 'debug' : 'error' })
+  const logger = opts.logger ?? createLogger('peercas', { level: process.env.PEERCAS_TEST_LOG === '1' ? 'debug' : 'error' })
   const node = await startNode(config, { logger })
   const clients = createClients(`unix:${config.socket}`)
   return Object.assign(Object.create(node) as RunningNode, node, {

@@ -3,13 +3,16 @@ import { rm } from 'node:fs/promises'
 import { digestOf, type Digest } from '../../node/store/digest.js'
 import { byteStreamRead } from '../../node/reapi/clients.js'
 import { loadConfig } from '../../node/config/load.js'
-import { createLogger } from '../../node/log/logger.js'
+import { createLogger, type Logger } from '../../node/log/logger.js'
 import { LocalStore } from '../../node/store/local-store.js'
 import { startP2p, type P2pService } from '../../node/p2p/index.js'
 import { makeTempDir, startTestNode, type TestNode } from './node.js'
+import { TEST_PSK_FILE } from './team-key.js'
 
-/** p2p settings every test node gets: loopback only, mDNS off, fast announcements. */
-export const TEST_P2P = { enabled: true, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, announceInterval: '50ms' }
+export { TEST_PSK_FILE, TEST_TEAM_KEY, writeTestTeamKey } from './team-key.js'
+
+/** p2p settings every test node gets: the test team key, loopback only, mDNS off, fast announcements. */
+export const TEST_P2P = { enabled: true, psk: TEST_PSK_FILE, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, announceInterval: '50ms' }
 
 /** Options of {@link startP2pTestNode}. */
 export interface P2pTestNodeOptions {
@@ -27,6 +30,8 @@ export interface P2pTestNodeOptions {
   flags?: Record<string, unknown>
   dataDir?: string
   keepData?: boolean
+  /** Receives the node's log lines. */
+  logger?: Logger
 }
 
 /** Starts a full node (gRPC + p2p) on loopback. */
@@ -35,7 +40,7 @@ export async function startP2pTestNode (options: P2pTestNodeOptions = {}): Promi
     ...options.flags,
     p2p: { ...TEST_P2P, peers: options.peers ?? [], ...options.p2p },
     trust: { peers: options.trust ?? [], results: options.results, revoked: options.revoked }
-  }, { dataDir: options.dataDir, keepData: options.keepData })
+  }, { dataDir: options.dataDir, keepData: options.keepData, logger: options.logger })
   if (node.p2p === undefined) throw new Error('p2p did not start')
   return node as TestNode & { p2p: P2pService }
 }

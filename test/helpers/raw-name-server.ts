@@ -6,6 +6,7 @@ import { StreamReader, sendFrame } from '../../node/p2p/framing.js'
 import { messages, type NamedResultRequestMessage } from '../../node/p2p/messages.js'
 import { silentLogger } from '../../node/log/logger.js'
 import type { ResultSignature } from '../../node/trust/signatures.js'
+import { TEST_TEAM_KEY } from './team-key.js'
 
 /** What a {@link RawNameServer} answers to one request: a value and the signature fields to send with it. */
 export interface RawAnswer { value: Uint8Array, signature?: ResultSignature }
@@ -25,7 +26,7 @@ export interface RawNameServer {
 
 /** Starts a {@link RawNameServer} on 127.0.0.1 (mDNS off); `answer` returns `undefined` for "not found". */
 export async function startRawNameServer (answer: (request: NamedResultRequestMessage) => RawAnswer | undefined): Promise<RawNameServer> {
-  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger: silentLogger })
+  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], teamKey: TEST_TEAM_KEY, logger: silentLogger })
   const requests: NamedResultRequestMessage[] = []
   await host.libp2p.handle(NAMED_RESULT_PROTOCOL, (stream: Stream) => {
     void (async () => {

@@ -13,6 +13,7 @@ import { messages, type ActionResultResponseMessage, type BlobHeaderMessage } fr
 import { BloomFilter, bloomParamsFor, SUMMARY_VERSION } from '../../node/p2p/summary.js'
 import { silentLogger } from '../../node/log/logger.js'
 import { digestOf, type Digest } from '../../node/store/digest.js'
+import { TEST_TEAM_KEY } from './team-key.js'
 
 /** How a {@link RawPeer} misbehaves; by default it is an honest (if minimal) peer. */
 export interface RawPeerInit {
@@ -30,6 +31,8 @@ export interface RawPeerInit {
    * /peercas/fetch/1.1.0.
    */
   fetchProtocols?: string[]
+  /** The team key it holds. @default the test nodes' key; `null`: none (an outsider). */
+  teamKey?: Uint8Array | null
 }
 
 /** A blob a raw peer holds. */
@@ -72,7 +75,7 @@ const GENERATION = 1
 
 /** Starts a {@link RawPeer} on 127.0.0.1 (mDNS off). */
 export async function startRawPeer (init: RawPeerInit = {}): Promise<RawPeer> {
-  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger: silentLogger })
+  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], teamKey: init.teamKey === null ? undefined : init.teamKey ?? TEST_TEAM_KEY, logger: silentLogger })
   const libp2p = host.libp2p
   const blobs = new Map<string, RawBlob>()
   const results = new Map<string, { result: Uint8Array, inline: RawBlob[] }>()

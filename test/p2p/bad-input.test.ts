@@ -16,6 +16,7 @@ import { silentLogger } from '../../node/log/logger.js'
 import { readBlob, startP2pTestNode, waitFor } from '../helpers/p2p-nodes.js'
 import type { TestNode } from '../helpers/node.js'
 import type { P2pService } from '../../node/p2p/index.js'
+import { TEST_TEAM_KEY } from '../helpers/team-key.js'
 
 /** Everything the remote sends until it closes or resets the stream. */
 async function drain (stream: Stream): Promise<{ bytes: number, error?: Error }> {
@@ -47,7 +48,7 @@ describe('bad input from a peer', () => {
   beforeAll(async () => {
     node = await startP2pTestNode({ p2p: { fetchTimeout: '500ms', maxStreamsPerPeer: 4 } })
     await node.store.put(digest, blob)
-    attacker = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger: silentLogger })
+    attacker = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], teamKey: TEST_TEAM_KEY, logger: silentLogger })
     await attacker.start()
     await attacker.libp2p.dial(multiaddr(node.p2p.addresses[0]!))
   })

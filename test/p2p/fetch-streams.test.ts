@@ -15,6 +15,7 @@ import { PeerBook } from '../../node/p2p/peer-book.js'
 import type { P2pNode } from '../../node/p2p/p2p-node.js'
 import { putBlobs, startBarePeer, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
 import { startRawPeer, type RawBlob, type RawPeer } from '../helpers/raw-peer.js'
+import { TEST_TEAM_KEY } from '../helpers/team-key.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()!().catch(() => {}) })
@@ -159,7 +160,7 @@ describe('reusable fetch streams (/peercas/fetch/1.1.0)', () => {
     const holder = await peer()
     const blobs = await putBlobs(holder, 2, 4096)
     // A fetch client with a short idle timeout, on a host of its own.
-    const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger: silentLogger })
+    const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], teamKey: TEST_TEAM_KEY, logger: silentLogger })
     await host.start()
     cleanups.push(async () => { await host.stop() })
     const client = new FetchClient({ libp2p: host.libp2p, book: new PeerBook({ maxStreamsPerPeer: 8, maxServeRatePerPeer: 0 }), logger: silentLogger, stallTimeoutMs: 30_000, maxStreamsPerPeer: 8, streamIdleMs: 300 })
@@ -248,7 +249,7 @@ describe('reusable fetch streams (/peercas/fetch/1.1.0)', () => {
 describe('a peer misusing /peercas/fetch/1.1.0', () => {
   /** A raw libp2p host connected to `target`, speaking the fetch protocol by hand. */
   async function attackerOf (target: BarePeer): Promise<{ open: () => Promise<{ stream: Stream, reader: StreamReader }> }> {
-    const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], logger: silentLogger })
+    const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, staticPeers: [], teamKey: TEST_TEAM_KEY, logger: silentLogger })
     await host.start()
     cleanups.push(async () => { await host.stop() })
     const address = multiaddr(target.p2p.addresses[0]!)

@@ -6,7 +6,7 @@ import { digestOf } from '../../node/store/digest.js'
 import { LocalStore } from '../../node/store/local-store.js'
 import { runPeercas, type PeercasProcess } from '../helpers/process.js'
 import { makeTempDir } from '../helpers/node.js'
-import { readBlob, startBarePeer, startP2pTestNode, waitFor } from '../helpers/p2p-nodes.js'
+import { TEST_PSK_FILE, readBlob, startBarePeer, startP2pTestNode, waitFor } from '../helpers/p2p-nodes.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()!().catch(() => {}) })
@@ -23,7 +23,7 @@ describe('a peer killed in the middle of a transfer', () => {
     const seed = await LocalStore.open({ dataDir: dir, maxSizeBytes: 1 << 30 })
     await seed.put(digest, data)
     await seed.close()
-    const doomed: PeercasProcess = runPeercas(['serve', '--data-dir', dir, '--p2p-listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], { PEERCAS_P2P_MAX_SERVE_RATE_PER_PEER: '1MB' })
+    const doomed: PeercasProcess = runPeercas(['serve', '--data-dir', dir, '--p2p-listen', '/ip4/127.0.0.1/tcp/0', '--psk', TEST_PSK_FILE, '--no-mdns'], { PEERCAS_P2P_MAX_SERVE_RATE_PER_PEER: '1MB' })
     cleanups.push(async () => { doomed.child.kill('SIGKILL'); await doomed.exited })
     await doomed.ready
     const info = JSON.parse(await readFile(join(dir, 'node.json'), 'utf8')) as { peerId: string, p2p: string[] }

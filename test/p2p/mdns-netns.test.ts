@@ -11,7 +11,7 @@ import { once } from 'node:events'
 import { createClients, unary } from '../../node/reapi/clients.js'
 import { makeTempDir } from '../helpers/node.js'
 import { NODE_BIN, PEERCAS_ENTRY, REPO_ROOT } from '../helpers/process.js'
-import { waitFor } from '../helpers/p2p-nodes.js'
+import { TEST_PSK_FILE, waitFor } from '../helpers/p2p-nodes.js'
 
 const suffix = randomBytes(3).toString('hex')
 const namespaces = [`pcas-${suffix}-a`, `pcas-${suffix}-b`]
@@ -64,7 +64,7 @@ describe.skipIf(skipReason !== undefined)('mDNS discovery between two network na
     for (const [i, ns] of namespaces.entries()) {
       const dir = await makeTempDir('peercas-mdns-')
       dirs.push(dir)
-      const child = spawn('ip', ['netns', 'exec', ns, NODE_BIN, ...PEERCAS_ENTRY, 'serve', '--data-dir', dir, '--p2p-listen', `/ip4/${addresses[i]}/tcp/0`], {
+      const child = spawn('ip', ['netns', 'exec', ns, NODE_BIN, ...PEERCAS_ENTRY, 'serve', '--data-dir', dir, '--p2p-listen', `/ip4/${addresses[i]}/tcp/0`, '--psk', TEST_PSK_FILE], {
         cwd: REPO_ROOT, env: { ...process.env, PEERCAS_P2P_MDNS: 'true' }, stdio: 'ignore'
       })
       children.push(child)

@@ -30,7 +30,8 @@ describe('named results from peers are judged by their signer', () => {
     listed = new ResultSigner(await generateKeyPair('Ed25519'))
     stranger = new ResultSigner(await generateKeyPair('Ed25519'))
     raw = await startRawNameServer((request) => answers.get(request.key))
-    node = await startP2pTestNode({ peers: [raw.addresses[0]!], trust: [listed.peerId] })
+    // trust.peers is also a connection allowlist: the relay (the raw server) is listed too.
+    node = await startP2pTestNode({ peers: [raw.addresses[0]!], trust: [listed.peerId, raw.peerId] })
     await waitFor(() => node.p2p.peers().some((p) => p.peerId === raw.peerId && p.connected), 'the node to connect to the raw server')
   })
   afterAll(async () => { await node?.stop(); await raw?.stop() })
@@ -44,7 +45,7 @@ describe('named results from peers are judged by their signer', () => {
   const get = async (action: Digest, instanceName = ''): Promise<unknown> =>
     await unary(node.clients.actionCache.GetActionResult.bind(node.clients.actionCache), { instanceName, actionDigest: action })
 
-  it('uses an entry signed by a listed peer, relayed by a peer that is not listed, and keeps its signer', async () => {
+  it('uses an entry signed by a listed peer, relayed by another peer, and keeps its signer', async () => {
     const action = await serve(async (name) => ({ value: RESULT, signature: await listed.sign(name, RESULT) }))
     expect(await get(action)).toMatchObject({ exitCode: 0 })
     const record = await node.store.names.getRecord(actionResultName('', action))
@@ -67,7 +68,7 @@ describe('named results from peers are judged by their signer', () => {
     expect(await node.store.names.get(actionResultName('', action))).toBeUndefined()
   })
 
-  it('refuses a correctly signed entry whose signer is not listed (trust.results: listed)', async () => {
+  it('refuses a correctly signed entry whose signer is not listed, although the relay is (trust.results: listed)', async () => {
     const action = await serve(async (name) => ({ value: RESULT, signature: await stranger.sign(name, RESULT) }))
     await expectRpcError(get(action), status.NOT_FOUND)
   })
@@ -82,13 +83,15 @@ describe('named results from peers are judged by their signer', () => {
     await expectRpcError(get(action), status.NOT_FOUND)
   })
 
-  it('refuses an unsigned entry from a peer that is not listed', async () => {
+  it('uses an unsigned entry (a node from before signatures) only from a listed peer it asked, and vouches for it', async () => {
     const action = await serve(async () => ({ value: RESULT }))
-    await expectRpcError(get(action), status.NOT_FOUND)
+    expect(await get(action)).toMatchObject({ exitCode: 0 })
+    const record = await node.store.names.getRecord(actionResultName('', action))
+    expect(record?.signature?.signer).toBe(node.p2p.peerId)
   })
 
   it('refuses entries of a revoked signer, and asks with the kind and environment of the name', async () => {
-    const revoking = await startP2pTestNode({ peers: [raw.addresses[0]!], trust: [listed.peerId], revoked: [listed.peerId] })
+    const revoking = await startP2pTestNode({ peers: [raw.addresses[0]!], trust: [listed.peerId, raw.peerId], revoked: [listed.peerId] })
     try {
       await waitFor(() => revoking.p2p.peers().some((p) => p.peerId === raw.peerId && p.connected), 'the node to connect to the raw server')
       const action = await serve(async (name) => ({ value: RESULT, signature: await listed.sign(name, RESULT) }))
@@ -115,7 +118,7 @@ describe('named results from peers are judged by their signer', () => {
   })
 
   it('uses no entry from peers under trust.results: none', async () => {
-    const closed = await startP2pTestNode({ peers: [raw.addresses[0]!], trust: [listed.peerId], results: 'none' })
+    const closed = await startP2pTestNode({ peers: [raw.addresses[0]!], trust: [listed.peerId, raw.peerId], results: 'none' })
     try {
       await waitFor(() => closed.p2p.peers().some((p) => p.peerId === raw.peerId && p.connected), 'the node to connect to the raw server')
       const action = await serve(async (name) => ({ value: RESULT, signature: await listed.sign(name, RESULT) }))
@@ -129,13 +132,15 @@ describe('named results from peers are judged by their signer', () => {
 describe('signatures across real nodes', () => {
   it('verifies an entry relayed through a middle node against its original signer', async () => {
     const writer = await startP2pTestNode()
-    const middle = await startP2pTestNode({ peers: [writer.p2p.addresses[0]!], trust: [writer.p2p.peerId] })
-    const reader = await startP2pTestNode({ peers: [middle.p2p.addresses[0]!], trust: [writer.p2p.peerId] })
+    // The middle node lists nobody (no connection allowlist) and takes any team member's entries.
+    const middle = await startP2pTestNode({ peers: [writer.p2p.addresses[0]!], results: 'team' })
+    // The reader lists the writer (and the relay: trust.peers is also a connection allowlist), but never connects to the writer.
+    const reader = await startP2pTestNode({ peers: [middle.p2p.addresses[0]!], trust: [writer.p2p.peerId, middle.p2p.peerId] })
     const trustsOnlyMiddle = await startP2pTestNode({ peers: [middle.p2p.addresses[0]!], trust: [middle.p2p.peerId] })
     try {
       const action = digestOf(randomBytes(32))
       await unary(writer.clients.actionCache.UpdateActionResult.bind(writer.clients.actionCache), { actionDigest: action, actionResult: { exitCode: 0 } })
-      // The middle node gets it from the writer (which it trusts), signed by the writer.
+      // The middle node gets it from the writer, signed by the writer.
       expect(await unary(middle.clients.actionCache.GetActionResult.bind(middle.clients.actionCache), { actionDigest: action })).toMatchObject({ exitCode: 0 })
       expect((await middle.store.names.getRecord(actionResultName('', action)))?.signature?.signer).toBe(writer.p2p.peerId)
       await waitFor(() => reader.p2p.peers().some((p) => p.connected) && trustsOnlyMiddle.p2p.peers().some((p) => p.connected), 'the readers to connect to the middle node')
