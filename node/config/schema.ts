@@ -111,6 +111,9 @@ export const configSchema = z.strictObject({
     maxDownloadSize: byteSize
   })
 }).superRefine((config, ctx) => {
+  if (config.trust.results === 'team' && config.p2p.psk === '') {
+    ctx.addIssue({ code: 'custom', path: ['trust', 'results'], message: '"team" accepts results signed by any member of the team network, so it needs a team key (p2p.psk / --psk); use "listed" with trust.peers otherwise' })
+  }
   for (const [path, environment] of [[['environment'], config.environment], ...config.endpoints.map((e, i) => [['endpoints', i, 'environment'], e.environment] as const)] as const) {
     if (environment !== '' && !/^[A-Za-z0-9._:+=@-]{1,256}$/.test(environment)) {
       ctx.addIssue({ code: 'custom', path: [...path], message: 'an environment ID is 1-256 characters of A-Z a-z 0-9 . _ : + = @ -' })

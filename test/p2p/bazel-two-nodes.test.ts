@@ -1,6 +1,7 @@
 // Two teammates: a cold build through node A fills A's cache; after `bazel clean --expunge`
-// the rebuild goes through node B, which has nothing locally and trusts A for action results.
-// Every action must be a remote cache hit, served by B from A over libp2p.
+// the rebuild goes through node B, which has nothing locally. Both run as a team would: behind a
+// shared team key, with trust.results "team" (B accepts results signed by any team member; no
+// peer is listed). Every action must be a remote cache hit, served by B from A over libp2p.
 
 import { afterAll, describe, expect, it } from 'vitest'
 import {
@@ -21,10 +22,10 @@ describe.skipIf(!bazelAvailable)('Bazel rebuild through a second node that fetch
     await ws?.cleanup()
   }, 60_000)
 
-  it('serves every action of the rebuild from the peer', async () => {
-    const a = await startP2pTestNode({ flags: { listen: ['127.0.0.1:0'] } })
+  it('serves every action of the rebuild from the peer (team key, trust.results: team)', async () => {
+    const a = await startP2pTestNode({ flags: { listen: ['127.0.0.1:0'] }, results: 'team' })
     nodes.push(a)
-    const b = await startP2pTestNode({ flags: { listen: ['127.0.0.1:0'] }, peers: [a.p2p.addresses[0]!], trust: [a.p2p.peerId] })
+    const b = await startP2pTestNode({ flags: { listen: ['127.0.0.1:0'] }, peers: [a.p2p.addresses[0]!], results: 'team' })
     nodes.push(b)
     await waitFor(() => b.p2p.peers().some((p) => p.peerId === a.p2p.peerId && p.connected), 'B to connect to A')
     ws = await prepareBazelWorkspace()

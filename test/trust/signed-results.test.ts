@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import { status } from '@grpc/grpc-js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { unary } from '../../node/reapi/clients.js'
@@ -186,5 +187,32 @@ describe('signatures across real nodes', () => {
     } finally {
       await Promise.all([writer.stop(), restarted?.stop()])
     }
+  })
+})
+
+describe('entries from before signatures', () => {
+  it('are signed as the node\'s own on the first start that knows signatures, once', async () => {
+    const node = await startP2pTestNode({ keepData: true })
+    const action = digestOf(randomBytes(32))
+    // An entry as an older node stored it: no signature.
+    await node.store.names.put(actionResultName('', action), RESULT)
+    const dataDir = node.dataDir
+    await node.stop()
+    // The marker says the migration already ran for this data dir: remove it, as an older node's data dir lacks it.
+    const { Level } = await import('level')
+    const db = new Level<string, Buffer>(join(dataDir, 'index'), { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+    await db.sublevel<string, Buffer>('trust', { keyEncoding: 'utf8', valueEncoding: 'buffer' }).del('signed-entries-v1')
+    await db.close()
+    const again = await startP2pTestNode({ dataDir })
+    try {
+      await waitFor(async () => (await again.store.names.getRecord(actionResultName('', action)))?.signature !== undefined, 'the old entry to be signed')
+      expect((await again.store.names.getRecord(actionResultName('', action)))?.signature?.signer).toBe(again.p2p.peerId)
+    } finally {
+      await again.stop()
+    }
+  })
+
+  it('refuses trust.results: team without a team key, naming the setting', async () => {
+    await expect(startP2pTestNode({ results: 'team', p2p: { psk: '' } })).rejects.toThrow(/trust\.results.*needs a team key/)
   })
 })
