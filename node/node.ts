@@ -21,6 +21,8 @@ import type { GetStatusResponse } from './generated/peercas/admin/v1/GetStatusRe
 import { DataDirLockedError } from './store/errors.js'
 import { P2pDisabledError, startP2p, type P2pService } from './p2p/index.js'
 import { RemoteNotConfiguredError, startRemote, type RemoteService } from './remote/index.js'
+import { NodeMetrics, startMetricsServer, type MetricsServer } from './metrics/index.js'
+import { rememberP2pPort, rememberedP2pListen, usesDefaultP2pListen } from './config/p2p-port.js'
 
 /** The version in package.json. */
 export const PEERCAS_VERSION: string = (JSON.parse(readFileSync(new URL('../' + (import.meta.url.includes('/dist/') ? '../' : '') + 'package.json', import.meta.url), 'utf8')) as { version: string }).version
@@ -62,13 +64,15 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
   const store = await openStore(config, log)
   let p2p: P2pService | undefined
   let remote: RemoteService | undefined
+  let metricsServer: MetricsServer | undefined
+  const metrics = new NodeMetrics()
   try {
     // Read order: local → peers → central. Peers first: they are near and free.
-    p2p = await startP2p({ config, store, logger: log.child('p2p') })
+    p2p = await startP2pOnStablePort(config, store, log)
     remote = await startRemote({ config, store, logger: log.child('remote') })
     const resolver = new TieredResolver({
       store,
-      fetchers: [p2p?.blobFetcher, remote?.blobFetcher].filter((f) => f !== undefined),
+      fetchers: [p2p?.blobFetcher, remote?.blobFetcher].filter((f) => f !== undefined).map((f) => metrics.instrumentFetcher(f)),
       shutdown: shutdown.signal,
       logger: log.child('resolve')
     })
@@ -116,14 +120,21 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
         peerId: p2p?.peerId ?? '',
         p2pAddresses: p2p?.addresses ?? [],
         peers: p2p?.peers() ?? [],
-        remote: remote?.status() ?? { configured: false, endpoint: '', online: false }
+        remote: remote?.status() ?? { configured: false, endpoint: '', online: false },
+        hitsLastHour: metrics.hitsLastHour(),
+        peerBytesFetched: metrics.fetchedBytes().peer,
+        centralBytesFetched: metrics.fetchedBytes().central,
+        staticPeers: p2p?.staticPeers() ?? [],
+        metricsUrl: metricsServer?.url ?? ''
       }
     }
+    metrics.attach({ tierCounts: () => resolver.counters, evicted: () => store.evictedTotals(), status })
 
     const server = await startGrpcServer({
       socketPath: config.socket,
       listen: config.listen,
       logger: log.child('grpc'),
+      interceptors: [metrics.interceptor],
       handlers: {
         cas: createCasService({ store, resolver, onBlobsWritten }),
         byteStream: byteStream.handlers,
@@ -144,6 +155,10 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
         })
       }
     })
+
+    if (config.metrics.listen !== '') {
+      metricsServer = await startMetricsServer({ address: config.metrics.listen, metrics, status, logger: log.child('metrics') })
+    }
 
     const info: NodeInfo = {
       pid: process.pid,
@@ -169,6 +184,8 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       status,
       async stop (graceMs = 5000) {
         stopping ??= (async () => {
+          await metricsServer?.close()
+          metrics.stop()
           await server.shutdown(graceMs)
           shutdown.abort(new Error('the node is stopping'))
           await byteStream.abortAll()
@@ -183,12 +200,35 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       }
     }
   } catch (error) {
+    metrics.stop()
+    await metricsServer?.close().catch(() => {})
     shutdown.abort(error)
     await p2p?.stop().catch(() => {})
     await remote?.stop().catch(() => {})
     await store.close()
     throw error
   }
+}
+
+/**
+ * Starts p2p on the port remembered in the data dir when `p2p.listen` is the default (so a
+ * teammate's `--peer` survives restarts), on any free port if that one is taken, and
+ * remembers the port it got.
+ */
+async function startP2pOnStablePort (config: PeercasConfig, store: LocalStore, log: Logger): Promise<P2pService | undefined> {
+  const remembered = config.p2p.enabled ? rememberedP2pListen(config) : undefined
+  let p2p: P2pService | undefined
+  if (remembered !== undefined) {
+    p2p = await startP2p({ config: { ...config, p2p: { ...config.p2p, listen: remembered } }, store, logger: log.child('p2p') }).catch((error: unknown) => {
+      log.warn('the remembered p2p port is not available; listening on a new one (teammates need the new address)', { listen: remembered, error })
+      return undefined
+    })
+  }
+  p2p ??= await startP2p({ config, store, logger: log.child('p2p') })
+  if (p2p !== undefined && usesDefaultP2pListen(config)) {
+    await rememberP2pPort(config.dataDir, p2p.addresses).catch((error: unknown) => { log.warn('cannot remember the p2p port', { error }) })
+  }
+  return p2p
 }
 
 async function openStore (config: PeercasConfig, log: Logger): Promise<LocalStore> {

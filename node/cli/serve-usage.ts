@@ -11,9 +11,12 @@ Options:
   --max-size SIZE       store quota, e.g. 20GiB (default 10GiB)
   --log-level LEVEL     debug | info | warn | error (default info)
   --log-file FILE       write JSON log lines to FILE instead of stderr
+  --metrics HOST:PORT   Prometheus /metrics and a live dashboard at / (e.g. 127.0.0.1:9464)
+  -h, --help            this help
 
 Peer-to-peer (libp2p):
-  --p2p-listen MULTIADDR  listen address, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable)
+  --p2p-listen MULTIADDR  listen address, e.g. /ip4/0.0.0.0/tcp/4737 (repeatable); by default
+                          any free port, remembered in <data-dir>/p2p-port for the next start
   --peer MULTIADDR        static/bootstrap peer with /p2p/ID (repeatable)
   --trust-peer PEERID     accept action-cache answers from this peer (repeatable)
   --no-mdns               do not discover peers on the LAN with mDNS

@@ -33,6 +33,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
     parallelFetchThreshold: '16MiB'
   },
   trust: { peers: [] },
+  metrics: { listen: '' },
   remote: {
     endpoint: '',
     instanceName: '',

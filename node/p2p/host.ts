@@ -28,7 +28,24 @@ export interface Host {
   readonly libp2p: Libp2p
   /** Starts listening, discovery and dialling of static peers. */
   start(): Promise<void>
+  /** How dialling each static peer goes (read-only, for `peercas status`). */
+  staticPeers(): StaticPeerState[]
   stop(): Promise<void>
+}
+
+/** One static peer as the redial loop sees it. */
+export interface StaticPeerState {
+  /** The multiaddr as configured. */
+  address: string
+  /** The peer ID in it. */
+  peerId: string
+  connected: boolean
+  /** Why the last dial failed ('' after a success). */
+  lastError: string
+  /** Failed dials since the last success. */
+  failedDials: number
+  /** When the next dial is due (epoch ms), 0 when connected. */
+  nextDialMs: number
 }
 
 /**
@@ -65,13 +82,15 @@ export async function createHost (init: HostInit): Promise<Host> {
   })
 
   let loops: Array<Promise<void>> = []
+  const states = init.staticPeers.map((address): StaticPeerState => ({ address, peerId: address.split('/p2p/').pop() ?? '', connected: false, lastError: '', failedDials: 0, nextDialMs: 0 }))
 
   return {
     libp2p,
     async start () {
       await libp2p.start()
-      loops = init.staticPeers.map(async (address) => { await keepConnected(libp2p, address, log, stopped) })
+      loops = states.map(async (state) => { await keepConnected(libp2p, state, log, stopped) })
     },
+    staticPeers: () => states.map((state) => ({ ...state, connected: state.connected && libp2p.getConnections().some((c) => c.remotePeer.toString() === state.peerId) })),
     async stop () {
       controller.abort()
       await Promise.allSettled(loops)
@@ -90,7 +109,8 @@ export function peerIdOf (address: Multiaddr): string | undefined {
   return undefined
 }
 
-async function keepConnected (libp2p: Libp2p, address: string, log: Logger, stopped: AbortSignal): Promise<void> {
+async function keepConnected (libp2p: Libp2p, state: StaticPeerState, log: Logger, stopped: AbortSignal): Promise<void> {
+  const address = state.address
   let target: Multiaddr
   try {
     target = multiaddr(address)
@@ -107,16 +127,32 @@ async function keepConnected (libp2p: Libp2p, address: string, log: Logger, stop
         peer = connection.remotePeer
         log.info('connected to static peer', { address, peer: peer.toString() })
       }
+      Object.assign(state, { connected: true, lastError: '', failedDials: 0, nextDialMs: 0 })
       delay = REDIAL_MIN_MS
       await disconnected(libp2p, peer, stopped)
+      state.connected = false
       if (!stopped.aborted) log.info('static peer disconnected; redialling', { address })
     } catch (error) {
       if (stopped.aborted) return
-      log.debug('dialling a static peer failed; retrying', { address, retryMs: delay, error })
+      // The first failure, and each new reason, at warn: a wrong peer ID or a closed port must be
+      // visible without --log-level debug; the same reason again only at debug.
+      const reason = dialFailureReason(error)
+      if (reason !== state.lastError) log.warn('cannot reach static peer; retrying', { address, reason, retryMs: delay })
+      else log.debug('dialling a static peer failed; retrying', { address, retryMs: delay, error })
+      Object.assign(state, { connected: false, lastError: reason, failedDials: state.failedDials + 1, nextDialMs: Date.now() + delay })
       await sleep(delay * (0.75 + Math.random() / 2), stopped).catch(() => {})
       delay = Math.min(REDIAL_MAX_MS, delay * 2)
     }
   }
+}
+
+/** One line on why a dial failed, without libp2p's nesting. */
+function dialFailureReason (error: unknown): string {
+  const e = error as Error & { errors?: unknown[] }
+  const inner = Array.isArray(e.errors) && e.errors.length > 0 ? e.errors[0] as Error : e
+  if (inner?.name === 'UnexpectedPeerError' || /identity key|unexpected peer/i.test(inner?.message ?? '')) return 'the peer at this address has a different peer ID (check the /p2p/ part)'
+  if (/ECONNREFUSED/.test(inner?.message ?? '')) return 'connection refused: nothing listens on that address and port (is peercas running there, and is the port right?)'
+  return `${inner?.message ?? String(error)}`.split('\n')[0]!
 }
 
 async function disconnected (libp2p: Libp2p, peer: PeerId, stopped: AbortSignal): Promise<void> {

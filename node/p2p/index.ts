@@ -11,6 +11,9 @@ import type { Digest } from '../store/digest.js'
 import type { Stream } from '@libp2p/interface'
 import type { ServeTransform } from './fetch-server.js'
 import { P2pNode } from './p2p-node.js'
+import type { StaticPeerState } from './host.js'
+
+export type { StaticPeerState } from './host.js'
 
 /** What the p2p layer needs from the node. */
 export interface P2pComponents {
@@ -65,6 +68,8 @@ export interface P2pService {
   readonly nameFetcher: NameFetcher
   /** Per-peer status for `peercas status`. */
   peers(): PeerStatus[]
+  /** How dialling each configured `--peer` goes (read-only, for `peercas status`). */
+  staticPeers(): StaticPeerState[]
   /** Pulls from one peer; yields progress until done. */
   sync(options: SyncOptions): AsyncIterable<SyncProgress>
   /** Candidate peers for a digest, best first (from memory; no network round trip). */

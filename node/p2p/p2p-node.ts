@@ -7,7 +7,7 @@ import { ActionResultProtocol } from './action-results.js'
 import { Availability } from './availability.js'
 import { FetchClient } from './fetch-client.js'
 import { FetchServer } from './fetch-server.js'
-import { createHost, type Host } from './host.js'
+import { createHost, type Host, type StaticPeerState } from './host.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { ListProtocol } from './list.js'
 import { TokenBucket } from '../limits/index.js'
@@ -107,6 +107,10 @@ export class P2pNode implements P2pService {
 
   async resummarize (): Promise<void> {
     await this.availability.resummarize()
+  }
+
+  staticPeers (): StaticPeerState[] {
+    return this.host.staticPeers()
   }
 
   peers (): PeerStatus[] {

@@ -31,6 +31,8 @@ export interface GrpcServerInit {
   listen: string[]
   handlers: ServiceHandlers
   logger: Logger
+  /** Server interceptors, e.g. the metrics' record of every call's outcome. */
+  interceptors?: grpc.ServerInterceptor[]
 }
 
 /** A running gRPC server. */
@@ -54,7 +56,7 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
 /** Starts the gRPC server on the unix socket and any TCP addresses. */
 export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrpcServer> {
   if (!installInPlaceFraming()) init.logger.debug('grpc-js has no serializeMessage hook; Read responses are framed by copy')
-  const server = new grpc.Server(SERVER_OPTIONS)
+  const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: init.interceptors ?? [] })
   server.addService(reapi.ContentAddressableStorage.service, init.handlers.cas)
   server.addService(byteStreamServiceDefinition(), init.handlers.byteStream)
   server.addService(actionCacheServiceDefinition(), init.handlers.actionCache)
