@@ -83,5 +83,5 @@ function isRunning (pid: number): boolean {
 
 function reason (error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code
-  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOTDIR' ? 'a parent is not a directory' : (error as Error).message
+  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOTDIR' || code === 'EEXIST' ? 'it or a parent is not a directory' : (error as Error).message
 }

@@ -56,7 +56,8 @@ describe('peercas serve and the client commands', () => {
     const data = randomBytes(300_000)
     await writeFile(file, data)
     const put = await peercas(['put', file, '--data-dir', dir])
-    expect(put.stderr).toBe('')
+    // stderr holds exactly the one-line summary.
+    expect(put.stderr).toMatch(/^put: 293\.0 KiB in [\d.]+ s.*\n$/)
     const d = digestOf(data)
     expect(put.stdout.trim()).toBe(`${d.hash}/${d.sizeBytes}`)
     const got = await peercas(['get', put.stdout.trim(), '-o', join(dir, 'out.bin'), '--data-dir', dir])
