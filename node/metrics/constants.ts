@@ -12,3 +12,6 @@ export const FETCH_SECONDS_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 
 /** How often the dashboard page polls the node. */
 export const DASHBOARD_POLL_MS = 2000
+
+/** One scrape reads the node's status once: gauges collected within this time share it. */
+export const SNAPSHOT_REUSE_MS = 250

@@ -23,7 +23,7 @@ const PAGE = `<!doctype html>
   table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: 2px 8px 2px 0; vertical-align: top; }
   td.n { text-align: right; font-variant-numeric: tabular-nums; }
   svg { width: 100%; height: 160px; background: #fafafa; border: 1px solid #ddd; }
-  .key span { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 12px; }
+  .key i { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 12px; }
   .offline { color: var(--miss); font-weight: bold; } .online { color: var(--local); }
   code { font-size: 12px; word-break: break-all; }
 </style>
@@ -36,12 +36,12 @@ const PAGE = `<!doctype html>
 <div>
   <h2>Hit ratio by tier <span class="muted">(since this page opened)</span></h2>
   <svg id="ratio-chart" viewBox="0 0 600 160" preserveAspectRatio="none"></svg>
-  <div class="key"><span style="background:var(--local)"></span>local<span style="background:var(--peer)"></span>peer<span style="background:var(--central)"></span>central<span style="background:var(--miss)"></span>miss</div>
+  <div class="key"><i style="background:var(--local)"></i>local<i style="background:var(--peer)"></i>peer<i style="background:var(--central)"></i>central<i style="background:var(--miss)"></i>miss</div>
 </div>
 <div>
   <h2>Throughput <span class="muted">(blob lookups/s and MiB/s fetched)</span></h2>
   <svg id="throughput-chart" viewBox="0 0 600 160" preserveAspectRatio="none"></svg>
-  <div class="key"><span style="background:#555"></span>lookups/s <span id="lookups-rate">0</span><span style="background:var(--peer)"></span>from peers <span id="peer-rate">0</span> MiB/s<span style="background:var(--central)"></span>from central <span id="central-rate">0</span> MiB/s</div>
+  <div class="key"><i style="background:#555"></i>lookups/s <span id="lookups-rate">0</span><i style="background:var(--peer)"></i>from peers <span id="peer-rate">0</span> MiB/s<i style="background:var(--central)"></i>from central <span id="central-rate">0</span> MiB/s</div>
 </div>
 </div>
 

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { Digest } from '../store/digest.js'
 import type { GetStatusResponse } from '../generated/peercas/admin/v1/GetStatusResponse.js'
-import { HIT_WINDOW_MS, HIT_SAMPLE_INTERVAL_MS, RPC_SECONDS_BUCKETS, FETCH_SECONDS_BUCKETS } from './constants.js'
+import { HIT_WINDOW_MS, HIT_SAMPLE_INTERVAL_MS, RPC_SECONDS_BUCKETS, FETCH_SECONDS_BUCKETS, SNAPSHOT_REUSE_MS } from './constants.js'
 
 /** Blob lookups by where they were answered. */
 export interface TierCounts {
@@ -54,7 +54,7 @@ export class NodeMetrics {
   constructor (init: NodeMetricsInit = {}) {
     this.now = init.now ?? Date.now
     const registers = [this.registry]
-    collectDefaultMetrics({ register: this.registry, prefix: 'peercas_process_' })
+    collectDefaultMetrics({ register: this.registry, prefix: 'peercas_' })
     this.rpcs = new Counter({ name: 'peercas_grpc_requests_total', help: 'gRPC calls served, by method and status code', labelNames: ['method', 'code'], registers })
     this.rpcSeconds = new Histogram({ name: 'peercas_grpc_request_duration_seconds', help: 'Time from the start of a gRPC call to its status, by method', labelNames: ['method'], buckets: RPC_SECONDS_BUCKETS, registers })
     this.fetchSeconds = new Histogram({ name: 'peercas_tier_fetch_duration_seconds', help: 'Time to fetch one missing blob from a tier, by tier and outcome (hit, miss, error)', labelNames: ['tier', 'outcome'], buckets: FETCH_SECONDS_BUCKETS, registers })
@@ -95,36 +95,45 @@ export class NodeMetrics {
         advance(this, 'evictedBytes', self.source?.evicted().bytes ?? 0)
       }
     })
-    const gauges = {
-      storeBytes: new Gauge({ name: 'peercas_store_bytes', help: 'Bytes of blobs in the local store', registers }),
-      storeQuota: new Gauge({ name: 'peercas_store_quota_bytes', help: 'Quota of the local store (--max-size)', registers }),
-      storeBlobs: new Gauge({ name: 'peercas_store_blobs', help: 'Blobs in the local store', registers }),
-      peers: new Gauge({ name: 'peercas_peers', help: 'Known peers by state (connected, disconnected, banned)', labelNames: ['state'], registers }),
-      centralOnline: new Gauge({ name: 'peercas_central_online', help: '1 when the central CAS answers, 0 when offline; absent without one', registers }),
-      queueItems: new Gauge({ name: 'peercas_upload_queue_items', help: 'Items waiting in the write-behind queue to the central CAS', registers }),
-      queueBytes: new Gauge({ name: 'peercas_upload_queue_bytes', help: 'Bytes waiting in the write-behind queue to the central CAS', registers })
+    // One status snapshot per scrape feeds every gauge (each gauge's collect awaits the same one).
+    let snapshot: { at: number, status: Promise<GetStatusResponse | undefined> } | undefined
+    const current = async (): Promise<GetStatusResponse | undefined> => {
+      const t = this.now()
+      if (snapshot === undefined || t - snapshot.at > SNAPSHOT_REUSE_MS) snapshot = { at: t, status: self.source?.status() ?? Promise.resolve(undefined) }
+      return await snapshot.status
     }
-    // One status snapshot per scrape sets every gauge.
+    const gauge = (name: string, help: string, read: (s: GetStatusResponse) => number | undefined): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect () {
+          const s = await current()
+          const value = s === undefined ? undefined : read(s)
+          if (value !== undefined) this.set(value)
+        }
+      })
+    }
+    gauge('peercas_store_bytes', 'Bytes of blobs in the local store', (s) => Number(s.store?.totalBytes ?? 0))
+    gauge('peercas_store_quota_bytes', 'Quota of the local store (--max-size)', (s) => Number(s.store?.quotaBytes ?? 0))
+    gauge('peercas_store_blobs', 'Blobs in the local store', (s) => Number(s.store?.blobCount ?? 0))
+    gauge('peercas_central_online', '1 when the central CAS answers, 0 when offline; absent without one', (s) => s.remote?.configured === true ? (s.remote.online === true ? 1 : 0) : undefined)
+    gauge('peercas_upload_queue_items', 'Items waiting in the write-behind queue to the central CAS', (s) => Number(s.remote?.queueLength ?? 0))
+    gauge('peercas_upload_queue_bytes', 'Bytes waiting in the write-behind queue to the central CAS', (s) => Number(s.remote?.queueBytes ?? 0))
     new Gauge({
-      name: 'peercas_up',
-      help: 'Always 1 while the node serves',
+      name: 'peercas_peers',
+      help: 'Known peers by state (connected, disconnected, banned)',
+      labelNames: ['state'],
       registers,
       async collect () {
-        this.set(1)
-        const s = await self.source?.status()
+        const s = await current()
         if (s === undefined) return
-        gauges.storeBytes.set(s.store?.totalBytes as number ?? 0)
-        gauges.storeQuota.set(s.store?.quotaBytes as number ?? 0)
-        gauges.storeBlobs.set(s.store?.blobCount as number ?? 0)
         const peers = s.peers ?? []
         const banned = peers.filter((p) => p.banned === true).length
         const connected = peers.filter((p) => p.connected === true && p.banned !== true).length
-        gauges.peers.set({ state: 'connected' }, connected)
-        gauges.peers.set({ state: 'banned' }, banned)
-        gauges.peers.set({ state: 'disconnected' }, peers.length - connected - banned)
-        if (s.remote?.configured === true) gauges.centralOnline.set(s.remote.online === true ? 1 : 0)
-        gauges.queueItems.set(s.remote?.queueLength as number ?? 0)
-        gauges.queueBytes.set(s.remote?.queueBytes as number ?? 0)
+        this.set({ state: 'connected' }, connected)
+        this.set({ state: 'banned' }, banned)
+        this.set({ state: 'disconnected' }, peers.length - connected - banned)
       }
     })
   }
