@@ -1,8 +1,9 @@
-import { Status } from '../domain/status.js'
+import { PeercasError, Status } from '../domain/status.js'
 
 /** A command used with the wrong arguments (exit status 2). */
-export class UsageError extends Error {
+export class UsageError extends PeercasError {
   override name = 'UsageError'
+  readonly status = Status.INVALID_ARGUMENT
 }
 
 /** Exit status of a command used wrongly (wrong flag, missing argument), as in BSD sysexits' usage. */
