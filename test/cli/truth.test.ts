@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs'
 import { readFile, writeFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { makeTempDir } from '../helpers/node.js'
 import { runPeercas, peercas, type PeercasProcess } from '../helpers/process.js'
 import { waitFor } from '../helpers/wait.js'
 import { digestOf, formatDigest } from '../../node/store/digest.js'
+import { makeTempDir, startTestNode, type TestNode } from '../helpers/node.js'
+import { freePort } from '../helpers/remote-central.js'
 
 const running: PeercasProcess[] = []
 const dirs: string[] = []
@@ -222,6 +223,29 @@ describe('telling the operator what is going on', () => {
     await waitFor(() => node.stderr().includes('old_api'), 'the warning')
     for (const line of lines(node.stderr())) expect(() => JSON.parse(line), line).not.toThrow()
     expect(node.stderr()).toMatch(/"level":"warn","scope":"peercas:node","msg":"old_api","warning":"DeprecationWarning","code":"DEP0137"/)
+  })
+
+  it('stops showing the central\'s old error once it is back online', async () => {
+    const dir = await tempDir()
+    const port = await freePort()
+    const node = serve(dir, ['--no-p2p', '--remote', `grpc://127.0.0.1:${port}`])
+    await node.ready
+    await waitFor(async () => (await peercas(['status', '--data-dir', dir])).stdout.includes('OFFLINE'), 'the central offline')
+    const offline = (await peercas(['status', '--data-dir', dir])).stdout
+    expect(offline).toMatch(/central: +grpc:\/\/127\.0\.0\.1:\d+ OFFLINE; upload queue 0 \(0 B\); last error: .*unreachable/)
+    expect(offline).not.toMatch(/Resolution note/)
+    let central: TestNode | undefined
+    try {
+      central = await startTestNode({ listen: [`127.0.0.1:${port}`] })
+      await waitFor(async () => (await peercas(['status', '--data-dir', dir])).stdout.includes(' online'), 'the central back online', 20_000, 200)
+      const online = (await peercas(['status', '--json', '--data-dir', dir])).stdout
+      expect(JSON.parse(online).remote).toMatchObject({ online: true, lastError: '' })
+      expect((await peercas(['status', '--data-dir', dir])).stdout).not.toMatch(/unreachable|last error/)
+      const flush = await peercas(['flush', '--data-dir', dir])
+      expect(flush).toMatchObject({ code: 0, stderr: 'flush: nothing to upload: the queue to the central CAS is empty\n' })
+    } finally {
+      await central?.stop()
+    }
   })
 
   it('removes FILE.peercas-partial when get -o FILE is interrupted', async () => {
