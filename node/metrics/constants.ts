@@ -15,3 +15,9 @@ export const DASHBOARD_POLL_MS = 2000
 
 /** One scrape reads the node's status once: gauges collected within this time share it. */
 export const SNAPSHOT_REUSE_MS = 250
+
+/** How often the dashboard's server-side history is sampled. */
+export const HISTORY_INTERVAL_MS = 5000
+
+/** How far back the dashboard's history (and its charts) reach. */
+export const HISTORY_WINDOW_MS = 10 * 60 * 1000

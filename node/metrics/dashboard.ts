@@ -1,12 +1,12 @@
-import { DASHBOARD_POLL_MS } from './constants.js'
+import { DASHBOARD_POLL_MS, HISTORY_WINDOW_MS } from './constants.js'
 
 /**
  * The dashboard: one self-contained HTML page (no external scripts, fonts or styles) that polls
  * `/api/status` and draws hit ratio by tier over time, throughput, peers and the upload queue.
- * History lives in the page, so it starts when the page is opened.
+ * The charts start from the node's recent history (`/api/history`) and grow live.
  */
 export function dashboardHtml (): string {
-  return PAGE.replace('__POLL_MS__', String(DASHBOARD_POLL_MS))
+  return PAGE.replace('__POLL_MS__', String(DASHBOARD_POLL_MS)).replace('__WINDOW_MS__', String(HISTORY_WINDOW_MS))
 }
 
 const PAGE = `<!doctype html>
@@ -34,7 +34,7 @@ const PAGE = `<!doctype html>
 
 <div class="grid">
 <div>
-  <h2>Hit ratio by tier <span class="muted">(since this page opened)</span></h2>
+  <h2>Hit ratio by tier <span class="muted">(last 10 minutes)</span></h2>
   <svg id="ratio-chart" viewBox="0 0 600 160" preserveAspectRatio="none"></svg>
   <div class="key"><i style="background:var(--local)"></i>local<i style="background:var(--peer)"></i>peer<i style="background:var(--central)"></i>central<i style="background:var(--miss)"></i>miss</div>
 </div>
@@ -81,7 +81,7 @@ const PAGE = `<!doctype html>
 <script>
 'use strict'
 const POLL = __POLL_MS__
-const MAX_POINTS = 150
+const WINDOW = __WINDOW_MS__
 const TIERS = [['localHits', 'local'], ['peerHits', 'peer'], ['remoteHits', 'central'], ['misses', 'miss']]
 const history = []
 const $ = (id) => document.getElementById(id)
@@ -104,39 +104,43 @@ function svgEl (name, attrs) {
   return el
 }
 
+/** x (0..600) of a time in the window that ends now. */
+function xOf (t, now) { return Math.max(0, 600 * (t - (now - WINDOW)) / WINDOW) }
+
 function drawRatio () {
   const svg = $('ratio-chart'); svg.replaceChildren()
-  const w = 600 / MAX_POINTS
+  const now = Date.now()
   for (let i = 1; i < history.length; i++) {
-    const a = history[i - 1].hits; const b = history[i].hits
-    const deltas = TIERS.map(([k]) => Math.max(0, num(b[k]) - num(a[k])))
+    const a = history[i - 1]; const b = history[i]
+    const deltas = TIERS.map(([k]) => Math.max(0, num(b.hits[k]) - num(a.hits[k])))
     const total = deltas.reduce((x, y) => x + y, 0)
     if (total === 0) continue
+    const x = xOf(a.t, now); const w = Math.max(1, xOf(b.t, now) - x)
     let y = 160
     deltas.forEach((d, t) => {
       const h = 160 * d / total
       y -= h
-      if (h > 0) svg.appendChild(svgEl('rect', { x: (MAX_POINTS - history.length + i) * w, y, width: w, height: h, fill: 'var(--' + TIERS[t][1] + ')' }))
+      if (h > 0) svg.appendChild(svgEl('rect', { x, y, width: w, height: h, fill: 'var(--' + TIERS[t][1] + ')' }))
     })
   }
 }
 
 function drawThroughput () {
   const svg = $('throughput-chart'); svg.replaceChildren()
+  const now = Date.now()
   const rates = []
   for (let i = 1; i < history.length; i++) {
     const a = history[i - 1]; const b = history[i]
     const dt = Math.max(0.001, (b.t - a.t) / 1000)
     const lookups = TIERS.reduce((sum, [k]) => sum + Math.max(0, num(b.hits[k]) - num(a.hits[k])), 0) / dt
-    rates.push({ i, lookups, peer: Math.max(0, b.peerBytes - a.peerBytes) / dt / 1048576, central: Math.max(0, b.centralBytes - a.centralBytes) / dt / 1048576 })
+    rates.push({ x: xOf(b.t, now), lookups, peer: Math.max(0, b.peerBytes - a.peerBytes) / dt / 1048576, central: Math.max(0, b.centralBytes - a.centralBytes) / dt / 1048576 })
   }
   const last = rates[rates.length - 1]
-  if (last) { text('lookups-rate', last.lookups.toFixed(1)); text('peer-rate', last.peer.toFixed(1)); text('central-rate', last.central.toFixed(1)) }
-  const w = 600 / MAX_POINTS
+  if (last) { text('lookups-rate', last.lookups.toFixed(1)); text('peer-rate', last.peer.toFixed(2)); text('central-rate', last.central.toFixed(2)) }
   for (const [key, color] of [['lookups', '#555'], ['peer', 'var(--peer)'], ['central', 'var(--central)']]) {
-    const max = Math.max(1, ...rates.map((r) => r[key]))
-    const points = rates.map((r) => ((MAX_POINTS - history.length + r.i) * w).toFixed(1) + ',' + (158 - 150 * r[key] / max).toFixed(1)).join(' ')
-    if (rates.length > 0) svg.appendChild(svgEl('polyline', { points, fill: 'none', stroke: color, 'stroke-width': 2 }))
+    const max = Math.max(key === 'lookups' ? 1 : 0.01, ...rates.map((r) => r[key]))
+    const points = rates.map((r) => r.x.toFixed(1) + ',' + (158 - 150 * r[key] / max).toFixed(1)).join(' ')
+    if (rates.length > 1) svg.appendChild(svgEl('polyline', { points, fill: 'none', stroke: color, 'stroke-width': 2, 'vector-effect': 'non-scaling-stroke' }))
   }
 }
 
@@ -183,7 +187,7 @@ function render (s) {
   text('peers-connected', connected)
   text('addresses', (s.p2pAddresses || []).concat(s.tcpAddresses || []).join('  ') || '(unix socket only)')
   history.push({ t: Date.now(), hits, peerBytes: num(s.peerBytesFetched), centralBytes: num(s.centralBytesFetched) })
-  if (history.length > MAX_POINTS) history.shift()
+  while (history.length > 2 && history[0].t < Date.now() - WINDOW) history.shift()
   drawRatio(); drawThroughput()
 }
 
@@ -197,7 +201,11 @@ async function poll () {
   }
   setTimeout(poll, POLL)
 }
-poll()
+// The charts start from the node's recent history, then grow with every poll.
+fetch('/api/history', { cache: 'no-store' })
+  .then((response) => response.ok ? response.json() : [])
+  .then((points) => { for (const p of points) history.push(p) }, () => {})
+  .finally(poll)
 </script>
 </body>
 </html>

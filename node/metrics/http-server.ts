@@ -28,8 +28,9 @@ export interface MetricsServer {
 }
 
 /**
- * Serves `/metrics` (Prometheus text format), `/api/status` (the admin status as JSON) and the
- * dashboard at `/` on one HTTP listener. Read-only; bind it to loopback or a trusted network.
+ * Serves `/metrics` (Prometheus text format), `/api/status` (the admin status as JSON),
+ * `/api/history` (lookups and bytes of the last minutes) and the dashboard at `/` on one HTTP
+ * listener. Read-only; bind it to loopback or a trusted network.
  */
 export async function startMetricsServer (init: MetricsServerInit): Promise<MetricsServer> {
   const { host, port } = parseHostPort(init.address)
@@ -71,10 +72,13 @@ async function handle (init: MetricsServerInit, request: IncomingMessage, respon
   } else if (path === '/api/status') {
     const body = JSON.stringify(await init.status())
     response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body)
+  } else if (path === '/api/history') {
+    const body = JSON.stringify(init.metrics.history())
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body)
   } else if (path === '/') {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(dashboardHtml())
   } else {
-    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /, /metrics or /api/status\n')
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /, /metrics, /api/status or /api/history\n')
   }
 }
 

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { Digest } from '../store/digest.js'
 import type { GetStatusResponse } from '../generated/peercas/admin/v1/GetStatusResponse.js'
-import { HIT_WINDOW_MS, HIT_SAMPLE_INTERVAL_MS, RPC_SECONDS_BUCKETS, FETCH_SECONDS_BUCKETS, SNAPSHOT_REUSE_MS } from './constants.js'
+import { HIT_WINDOW_MS, HIT_SAMPLE_INTERVAL_MS, HISTORY_INTERVAL_MS, HISTORY_WINDOW_MS, RPC_SECONDS_BUCKETS, FETCH_SECONDS_BUCKETS, SNAPSHOT_REUSE_MS } from './constants.js'
 
 /** Blob lookups by where they were answered. */
 export interface TierCounts {
@@ -21,6 +21,15 @@ export interface MetricsSource {
   evicted(): { blobs: number, bytes: number }
   /** The node's status (store, peers, central, queue). */
   status(): Promise<GetStatusResponse>
+}
+
+/** One point of the dashboard's history: cumulative counts at a time. */
+export interface HistoryPoint {
+  /** Epoch ms. */
+  t: number
+  hits: TierCounts
+  peerBytes: number
+  centralBytes: number
 }
 
 /** Options of {@link NodeMetrics}. */
@@ -50,6 +59,8 @@ export class NodeMetrics {
   /** (time, cumulative counts) samples, oldest first, covering the last hour. */
   private readonly samples: Array<[number, TierCounts]> = []
   private sampler: NodeJS.Timeout | undefined
+  private historySampler: NodeJS.Timeout | undefined
+  private readonly points: HistoryPoint[] = []
 
   constructor (init: NodeMetricsInit = {}) {
     this.now = init.now ?? Date.now
@@ -144,11 +155,20 @@ export class NodeMetrics {
     this.sample()
     this.sampler = setInterval(() => { this.sample() }, HIT_SAMPLE_INTERVAL_MS)
     this.sampler.unref()
+    this.samplePoint()
+    this.historySampler = setInterval(() => { this.samplePoint() }, HISTORY_INTERVAL_MS)
+    this.historySampler.unref()
   }
 
-  /** Stops the sampler. */
+  /** Stops the samplers. */
   stop (): void {
     clearInterval(this.sampler)
+    clearInterval(this.historySampler)
+  }
+
+  /** Cumulative counts every few seconds over the last minutes, oldest first (for the dashboard). */
+  history (): HistoryPoint[] {
+    return this.points.map((p) => ({ ...p, hits: { ...p.hits } }))
   }
 
   /** Lookups per tier over the last hour (or since start, when the node is younger). */
@@ -224,6 +244,14 @@ export class NodeMetrics {
         next(status)
       })
       .build())
+  }
+
+  private samplePoint (): void {
+    const counts = this.source?.tierCounts()
+    if (counts === undefined) return
+    const t = this.now()
+    this.points.push({ t, hits: { ...counts }, peerBytes: this.fetched.peer, centralBytes: this.fetched.central })
+    while (this.points.length > 0 && this.points[0]!.t < t - HISTORY_WINDOW_MS) this.points.shift()
   }
 
   private sample (): void {

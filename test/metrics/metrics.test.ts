@@ -91,6 +91,9 @@ describe('status, metrics and dashboard reflect real traffic', () => {
     expect(body).not.toContain(node.p2p!.peerId)
     expect(body).not.toContain(peer.p2p.peerId)
     expect((await fetch(`${metricsUrl}/nope`)).status).toBe(404)
+    const history = await (await fetch(`${metricsUrl}/api/history`)).json() as Array<{ t: number, hits: Record<string, number> }>
+    expect(history.length).toBeGreaterThanOrEqual(1)
+    expect(history[0]).toMatchObject({ t: expect.any(Number), hits: { localHits: expect.any(Number), peerHits: expect.any(Number) }, peerBytes: expect.any(Number) })
   })
 
   it.skipIf(CHROMIUM === undefined)('shows the node\'s real numbers on the dashboard in headless Chromium', async () => {
