@@ -22,7 +22,7 @@ import { DataDirLockedError } from './store/errors.js'
 import { P2pDisabledError, startP2p, type P2pService } from './p2p/index.js'
 import { RemoteNotConfiguredError, startRemote, type RemoteService } from './remote/index.js'
 import { NodeMetrics, startMetricsServer, type MetricsServer } from './metrics/index.js'
-import { rememberP2pPort, rememberedP2pListen, usesDefaultP2pListen } from './config/p2p-port.js'
+import { rememberP2pPort, rememberedP2pListen, usesAutomaticP2pPort } from './config/p2p-port.js'
 
 /** The version in package.json. */
 export const PEERCAS_VERSION: string = (JSON.parse(readFileSync(new URL('../' + (import.meta.url.includes('/dist/') ? '../' : '') + 'package.json', import.meta.url), 'utf8')) as { version: string }).version
@@ -211,8 +211,8 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
 }
 
 /**
- * Starts p2p on the port remembered in the data dir when `p2p.listen` is the default (so a
- * teammate's `--peer` survives restarts), on any free port if that one is taken, and
+ * Starts p2p on the port remembered in the data dir when a `p2p.listen` address is on port 0
+ * (so a teammate's `--peer` survives restarts), on any free port if that one is taken, and
  * remembers the port it got.
  */
 async function startP2pOnStablePort (config: PeercasConfig, store: LocalStore, log: Logger): Promise<P2pService | undefined> {
@@ -225,7 +225,7 @@ async function startP2pOnStablePort (config: PeercasConfig, store: LocalStore, l
     })
   }
   p2p ??= await startP2p({ config, store, logger: log.child('p2p') })
-  if (p2p !== undefined && usesDefaultP2pListen(config)) {
+  if (p2p !== undefined && usesAutomaticP2pPort(config)) {
     await rememberP2pPort(config.dataDir, p2p.addresses).catch((error: unknown) => { log.warn('cannot remember the p2p port', { error }) })
   }
   return p2p

@@ -190,6 +190,42 @@ describe('telling the operator what is going on', () => {
     expect(status.stdout).toMatch(new RegExp(`${peer.replace(/[/.]/g, '\\$&')}  dialling \\(\\d+ failed: connection refused`))
   })
 
+  it('keeps its p2p port across restarts, and takes a new one when that port is taken', async () => {
+    const dir = await tempDir()
+    const p2pPort = async (): Promise<number> => Number(/\/tcp\/(\d+)\//.exec((JSON.parse(await readFile(join(dir, 'node.json'), 'utf8')) as { p2p: string[] }).p2p[0]!)![1])
+    const start = async (): Promise<PeercasProcess> => { const n = serve(dir, ['--p2p-listen', '/ip4/127.0.0.1/tcp/0']); await n.ready; return n }
+    let node = await start()
+    const first = await p2pPort()
+    expect(Number(await readFile(join(dir, 'p2p-port'), 'utf8'))).toBe(first)
+    node.child.kill('SIGTERM')
+    expect((await node.exited).code).toBe(0)
+    node = await start()
+    expect(await p2pPort()).toBe(first)
+    node.child.kill('SIGTERM')
+    await node.exited
+    // Someone else takes the port while the node is down.
+    const squatter = createServer(() => {})
+    servers.push(squatter)
+    squatter.listen(first, '127.0.0.1')
+    await once(squatter, 'listening')
+    node = await start()
+    const second = await p2pPort()
+    expect(second).not.toBe(first)
+    expect(Number(await readFile(join(dir, 'p2p-port'), 'utf8'))).toBe(second)
+    expect(node.stderr()).toContain('the remembered p2p port is not available')
+  })
+
+  it('redraws status with --watch until Ctrl-C', async () => {
+    const dir = await tempDir()
+    const node = serve(dir, ['--no-p2p'])
+    await node.ready
+    const watch = runPeercas(['status', '--watch', '--interval', '0.2', '--data-dir', dir])
+    running.push(watch)
+    await waitFor(() => (watch.stdout().match(/^peercas \d/gm) ?? []).length >= 3, 'three snapshots')
+    watch.child.kill('SIGINT')
+    expect((await watch.exited).code).toBe(0)
+  })
+
   it('says when a peer answers with a different peer ID', async () => {
     const a = await tempDir()
     const first = serve(a, ['--p2p-listen', '/ip4/127.0.0.1/tcp/0'])
