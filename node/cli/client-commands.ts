@@ -108,7 +108,7 @@ function formatTiers (c: TierCounters__Output): string {
 
 function peerState (peer: GetStatusResponse__Output['peers'][number], now: number): string {
   const parts: string[] = []
-  if (peer.banned) parts.push(`BANNED until ${new Date(Number(peer.bannedUntilMs)).toLocaleTimeString()} (sent bad data)`)
+  if (peer.banned) parts.push(`BANNED until ${new Date(Number(peer.bannedUntilMs)).toLocaleTimeString()} (it sent bytes that did not match their digest)`)
   parts.push(peer.connected ? 'connected' : 'disconnected')
   parts.push(`${peer.blobsAdvertised} blobs advertised${peer.connected && !peer.summaryKept ? ' (summary not kept' + (peer.announcementsPausedByUs ? ', announcements paused' : '') + ')' : ''}`)
   parts.push(`fetched ${formatBytes(peer.bytesFetchedFrom)}, served ${formatBytes(peer.bytesServedTo)}`)
@@ -215,6 +215,7 @@ export async function gc (argv: string[]): Promise<number> {
       r = await unary(clients.admin.RunGc.bind(clients.admin), { targetBytes: 0 })
     } finally {
       clearInterval(ticker)
+      progress.clear()
     }
     if (values.json === true) {
       process.stdout.write(JSON.stringify(r) + '\n')

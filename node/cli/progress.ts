@@ -94,6 +94,12 @@ export class Progress {
     else this.out.write(line + '\n')
   }
 
+  /** Removes a drawn terminal line (when the command prints its result elsewhere). */
+  clear (): void {
+    if (this.out.isTTY === true && this.drawn) this.out.write('\r\u001b[K')
+    this.drawn = false
+  }
+
   /** Rate over the recent samples, per second (0 until there are two). */
   rate (): number {
     if (this.samples.length < 2) return 0
