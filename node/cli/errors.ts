@@ -50,7 +50,8 @@ export function describeFailure (command: string, error: unknown): Failure {
     return { message: `peercas ${command}: ${details}${hint !== undefined && !details.includes(hint) ? ` (${hint})` : ''}`, exitCode: EXIT_FAILURE }
   }
   if (typeof e.code === 'string' && typeof e.path === 'string' && typeof e.syscall === 'string') {
-    return { message: `peercas ${command}: cannot ${e.syscall === 'open' ? 'open' : e.syscall} ${e.path}: ${SYSTEM_ERRORS[e.code] ?? e.code}`, exitCode: EXIT_FAILURE }
+    const verb = ['open', 'stat', 'lstat', 'read'].includes(e.syscall) ? 'read' : e.syscall
+    return { message: `peercas ${command}: cannot ${verb} ${e.path}: ${SYSTEM_ERRORS[e.code] ?? e.code}`, exitCode: EXIT_FAILURE }
   }
   return { message: `peercas ${command}: ${firstLine(e instanceof Error ? e.message : String(error))}`, exitCode: EXIT_FAILURE }
 }

@@ -155,6 +155,9 @@ describe('usage, help and version', () => {
       expect(r.code, args.join(' ')).toBe(2)
       expect(lines(r.stderr), args.join(' ')).toEqual([expect.stringMatching(message)])
     }
+    const missingFile = await peercas(['put', '/nonexistent/file.bin'])
+    expect(missingFile.code).toBe(1)
+    expect(missingFile.stderr).toBe('peercas put: cannot read /nonexistent/file.bin: no such file or directory\n')
     const bare = await peercas([])
     expect(bare.code).toBe(2)
     expect(bare.stderr).toMatch(/^Usage: peercas <command>/)
