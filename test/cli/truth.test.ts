@@ -10,7 +10,7 @@ import { runPeercas, peercas, type PeercasProcess } from '../helpers/process.js'
 import { waitFor } from '../helpers/wait.js'
 import { digestOf, formatDigest } from '../../node/store/digest.js'
 import { makeTempDir, startTestNode, type TestNode } from '../helpers/node.js'
-import { freePort } from '../helpers/remote-central.js'
+import { freePort, startFaultyCentral } from '../helpers/remote-central.js'
 
 const running: PeercasProcess[] = []
 const dirs: string[] = []
@@ -289,19 +289,26 @@ describe('telling the operator what is going on', () => {
 
   it('removes FILE.peercas-partial when get -o FILE is interrupted', async () => {
     const dir = await tempDir()
-    // A central CAS that accepts connections and never answers: the read waits on it.
-    const central = await silentServer()
-    const node = serve(dir, ['--no-p2p', '--remote', `grpc://127.0.0.1:${central}`])
-    await node.ready
-    const out = join(dir, 'blob.out')
-    const get = runPeercas(['get', formatDigest(digestOf(randomBytes(100))), '-o', out, '--data-dir', dir])
-    running.push(get)
-    await waitFor(() => existsSync(`${out}.peercas-partial`), 'the partial file')
-    get.child.kill('SIGINT')
-    const { code } = await get.exited
-    expect(code).toBe(130)
-    expect(existsSync(`${out}.peercas-partial`)).toBe(false)
-    expect(existsSync(out)).toBe(false)
-    expect(get.stderr()).toMatch(/get: interrupted after 0 B; .*blob\.out not written/)
+    // A central that answers at first, then takes 30 s over every call: the read waits on it
+    // (up to remote.clientWait, 10 s) long enough to be interrupted.
+    const central = await startFaultyCentral()
+    try {
+      const node = serve(dir, ['--no-p2p', '--remote', central.endpoint])
+      await node.ready
+      await waitFor(async () => (await peercas(['status', '--data-dir', dir])).stdout.includes(' online'), 'the central online')
+      central.faults.delayMs = 30_000
+      const out = join(dir, 'blob.out')
+      const get = runPeercas(['get', formatDigest(digestOf(randomBytes(100))), '-o', out, '--data-dir', dir])
+      running.push(get)
+      await waitFor(() => existsSync(`${out}.peercas-partial`), 'the partial file')
+      get.child.kill('SIGINT')
+      const { code } = await get.exited
+      expect(code).toBe(130)
+      expect(existsSync(`${out}.peercas-partial`)).toBe(false)
+      expect(existsSync(out)).toBe(false)
+      expect(get.stderr()).toMatch(/get: interrupted after 0 B; .*blob\.out not written/)
+    } finally {
+      await central.stop(true)
+    }
   })
 })
