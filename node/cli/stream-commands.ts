@@ -72,7 +72,8 @@ export async function sync (argv: string[]): Promise<number> {
     try {
       for await (const p of call as AsyncIterable<SyncProgress__Output>) {
         last = p
-        bar.update({ done: p.doneItems, total: p.totalItems, note: `${p.phase}, ${formatBytes(p.doneBytes)}${p.message !== '' ? ` — ${p.message}` : ''}` })
+        // Items already here count as done: the bar reaches 100% when the run is complete.
+        bar.update({ done: p.doneItems + p.skippedItems + p.failedItems, total: p.totalItems, note: `${p.phase}, ${formatBytes(p.doneBytes)}${p.message !== '' ? ` — ${p.message}` : ''}` })
       }
     } catch (error) {
       if (interrupted.signal.aborted) {
@@ -85,8 +86,8 @@ export async function sync (argv: string[]): Promise<number> {
       bar.finish('the node ended the sync without reporting anything')
       return 1
     }
-    if (last.totalItems === 0 && last.failedItems === 0) {
-      bar.finish(`nothing to do: this node already has everything the peer listed${last.message !== '' ? `; ${last.message}` : ''}`)
+    if (last.doneItems === 0 && last.failedItems === 0) {
+      bar.finish(`nothing to do: this node already has ${last.totalItems === 0 ? 'everything' : `all ${last.totalItems} items`} the peer listed${last.message !== '' ? `; ${last.message}` : ''}`)
     } else {
       bar.finish(`${last.doneItems} items fetched (${formatBytes(last.doneBytes)}) in ${formatElapsed(bar.elapsedSeconds)}, ${last.skippedItems} already here, ${last.failedItems} failed${last.message !== '' ? `; ${last.message}` : ''}`)
     }

@@ -243,6 +243,26 @@ describe('telling the operator what is going on', () => {
     expect(status.stdout).toMatch(/dialling \(\d+ failed: the peer at this address has a different peer ID/)
   })
 
+  it('syncs from a peer with a summary line, and says when there is nothing to do', async () => {
+    const a = await tempDir()
+    const first = serve(a, ['--p2p-listen', '/ip4/127.0.0.1/tcp/0'])
+    await first.ready
+    for (let i = 0; i < 3; i++) {
+      await writeFile(join(a, `f${i}`), randomBytes(100_000))
+      expect((await peercas(['put', join(a, `f${i}`), '--data-dir', a])).code).toBe(0)
+    }
+    const address = (JSON.parse(await readFile(join(a, 'node.json'), 'utf8')) as { p2p: string[] }).p2p[0]!
+    const b = await tempDir()
+    const second = serve(b, ['--p2p-listen', '/ip4/127.0.0.1/tcp/0'])
+    await second.ready
+    const sync = await peercas(['sync', address, '--data-dir', b])
+    expect(sync.code, sync.stderr).toBe(0)
+    expect(lines(sync.stderr)).toEqual([expect.stringMatching(/^sync: 3 items fetched \(293\.0 KiB\) in [\d.]+ s, 0 already here, 0 failed/)])
+    const again = await peercas(['sync', address, '--data-dir', b])
+    expect(again.code).toBe(0)
+    expect(lines(again.stderr)).toEqual([expect.stringMatching(/^sync: nothing to do: this node already has all 3 items the peer listed/)])
+  })
+
   it('explains why gc evicted nothing', async () => {
     const dir = await tempDir()
     const node = serve(dir, ['--no-p2p'])
