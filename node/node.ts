@@ -30,9 +30,11 @@ import { startGrpcServer } from './reapi/grpc-server.js'
 import { EndpointSet } from './reapi/endpoints.js'
 import type { GetStatusResponse } from './generated/peercas/admin/v1/GetStatusResponse.js'
 import { DataDirLockedError } from './store/errors.js'
-import { NO_TEAM_KEY_HINT, OPEN_NETWORK_WARNING, P2pDisabledError, p2pModeOf, readTeamKey, startP2p, type P2pService } from './p2p/index.js'
+import { NO_TEAM_KEY_HINT, OPEN_NETWORK_WARNING, P2pDisabledError, p2pModeOf, readTeamKey, startP2p, type P2pComponents, type P2pService } from './p2p/index.js'
 import { readCallerToken } from './reapi/caller-tokens.js'
 import { RemoteNotConfiguredError, startRemote, type RemoteService } from './remote/index.js'
+import { NodeMetrics, startMetricsServer, type MetricsServer } from './metrics/index.js'
+import { rememberP2pPort, rememberedP2pListen, usesAutomaticP2pPort } from './config/p2p-port.js'
 
 /** The version in package.json. */
 export const PEERCAS_VERSION: string = (JSON.parse(readFileSync(new URL('../' + (import.meta.url.includes('/dist/') ? '../' : '') + 'package.json', import.meta.url), 'utf8')) as { version: string }).version
@@ -87,6 +89,8 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
   let p2p: P2pService | undefined
   let remote: RemoteService | undefined
   let origin: HttpOrigin | undefined
+  let metricsServer: MetricsServer | undefined
+  const metrics = new NodeMetrics()
   try {
     // Named results are signed with the node's peer key (also its libp2p identity), whether or
     // not p2p is on: a result written here stays this node's when it travels later.
@@ -94,13 +98,13 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
     const policy = new TrustPolicy({ ...trustOf(config), self: signer.peerId })
     await removeRevokedEntries(store.names, policy, log.child('trust'))
     // Read order: local → peers → central. Peers first: they are near and free.
-    p2p = await startP2p({ config, store, shutdown: shutdown.signal, policy, signer, logger: log.child('p2p'), teamKey })
+    p2p = await startP2pOnStablePort(config, store, log, { shutdown: shutdown.signal, policy, signer, teamKey })
     if (teamKey?.readableByOthers === true) log.warn('the team key file is readable by other users; chmod 600 it', { file: teamKey.path })
     if (p2pMode === 'open') log.warn(OPEN_NETWORK_WARNING)
     remote = await startRemote({ config, store, shutdown: shutdown.signal, logger: log.child('remote') })
     const resolver = new TieredResolver({
       store,
-      fetchers: [p2p?.blobFetcher, remote?.blobFetcher].filter((f) => f !== undefined),
+      fetchers: [p2p?.blobFetcher, remote?.blobFetcher].filter((f) => f !== undefined).map((f) => metrics.instrumentFetcher(f)),
       shutdown: shutdown.signal,
       logger: log.child('resolve')
     })
@@ -163,9 +167,15 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
         peerId: signer.peerId,
         p2pAddresses: p2p?.addresses ?? [],
         peers: p2p?.peers() ?? [],
-        remote: remote?.status() ?? { configured: false, endpoint: '', online: false }
+        remote: remote?.status() ?? { configured: false, endpoint: '', online: false },
+        hitsLastHour: metrics.hitsLastHour(),
+        peerBytesFetched: metrics.fetchedBytes().peer,
+        centralBytesFetched: metrics.fetchedBytes().central,
+        staticPeers: p2p?.staticPeers() ?? [],
+        metricsUrl: metricsServer?.url ?? ''
       }
     }
+    metrics.attach({ tierCounts: () => resolver.counters, evicted: () => store.evictedTotals(), status })
 
     // Blob and asset services are shared by every endpoint; the action cache is per build environment.
     const blobServices = {
@@ -187,6 +197,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       socketPath: config.socket,
       listen,
       logger: log.child('grpc'),
+      interceptors: [metrics.interceptor],
       handlers: {
         ...blobServices,
         actionCache: createActionCacheService({ names, environment: config.environment }),
@@ -212,6 +223,10 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       await endpoints.closeAll(0)
       await server.shutdown(0)
       throw error
+    }
+
+    if (config.metrics.listen !== '') {
+      metricsServer = await startMetricsServer({ address: config.metrics.listen, metrics, status, logger: log.child('metrics') })
     }
 
     const info: NodeInfo = {
@@ -249,6 +264,8 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       },
       async stop (graceMs = 5000) {
         stopping ??= (async () => {
+          await metricsServer?.close()
+          metrics.stop()
           await Promise.all([server.shutdown(graceMs), endpoints.closeAll(graceMs)])
           shutdown.abort(new Error('the node is stopping'))
           await byteStream.abortAll()
@@ -264,6 +281,8 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       }
     }
   } catch (error) {
+    metrics.stop()
+    await metricsServer?.close().catch(() => {})
     shutdown.abort(error)
     await p2p?.stop().catch(() => {})
     await remote?.stop().catch(() => {})
@@ -279,6 +298,27 @@ async function readListeners (config: PeercasConfig): Promise<Array<{ address: s
     const file = tokenFile ?? config.listenTokenFile
     return file === '' ? { address } : { address, token: await readCallerToken(file) }
   }))
+}
+
+/**
+ * Starts p2p on the port remembered in the data dir when a `p2p.listen` address is on port 0
+ * (so a teammate's `--peer` survives restarts), on any free port if that one is taken, and
+ * remembers the port it got.
+ */
+async function startP2pOnStablePort (config: PeercasConfig, store: LocalStore, log: Logger, extra: Omit<P2pComponents, 'config' | 'store' | 'logger'>): Promise<P2pService | undefined> {
+  const remembered = config.p2p.enabled ? rememberedP2pListen(config) : undefined
+  let p2p: P2pService | undefined
+  if (remembered !== undefined) {
+    p2p = await startP2p({ ...extra, config: { ...config, p2p: { ...config.p2p, listen: remembered } }, store, logger: log.child('p2p') }).catch((error: unknown) => {
+      log.warn('the remembered p2p port is not available; listening on a new one (teammates need the new address)', { listen: remembered, error })
+      return undefined
+    })
+  }
+  p2p ??= await startP2p({ ...extra, config, store, logger: log.child('p2p') })
+  if (p2p !== undefined && usesAutomaticP2pPort(config)) {
+    await rememberP2pPort(config.dataDir, p2p.addresses).catch((error: unknown) => { log.warn('cannot remember the p2p port', { error }) })
+  }
+  return p2p
 }
 
 async function openStore (config: PeercasConfig, log: Logger): Promise<LocalStore> {

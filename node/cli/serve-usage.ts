@@ -12,12 +12,15 @@ Options:
   --max-size SIZE       store quota, e.g. 20GiB (default 10GiB)
   --log-level LEVEL     debug | info | warn | error (default info)
   --log-file FILE       write JSON log lines to FILE instead of stderr
+  --metrics HOST:PORT   Prometheus /metrics and a live dashboard at / (e.g. 127.0.0.1:9464)
+  -h, --help            this help
 
 Peer-to-peer (libp2p; off unless --psk or --p2p-open):
   --psk FILE              team key (make one with peercas gen-psk FILE): only hosts
                           holding it can connect
   --p2p-open              no team key: any host that reaches the port can read the cache
-  --p2p-listen MULTIADDR  listen address, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable)
+  --p2p-listen MULTIADDR  listen address, e.g. /ip4/0.0.0.0/tcp/4737 (repeatable); by default
+                          any free port, remembered in <data-dir>/p2p-port for the next start
   --peer MULTIADDR        static/bootstrap peer with /p2p/ID (repeatable)
   --trust-peer PEERID     accept named results signed by this peer (repeatable)
   --trust-results MODE    none | listed (default) | team: whose signed results from peers are used

@@ -1,10 +1,12 @@
+import * as grpc from '@grpc/grpc-js'
 import { SERVE_USAGE } from './serve-usage.js'
 import { parseArgs } from 'node:util'
 import { createWriteStream } from 'node:fs'
 import { loadConfig } from '../config/load.js'
-import { createLogger } from '../log/logger.js'
+import { createLogger, type Logger } from '../log/logger.js'
 import { startNode } from '../node.js'
 import { NO_TEAM_KEY_HINT, p2pModeOf } from '../p2p/index.js'
+import { preflight } from './preflight.js'
 
 /** `peercas serve`: starts a node and runs until SIGTERM/SIGINT. */
 export async function serve (argv: string[]): Promise<number> {
@@ -40,6 +42,7 @@ export async function serve (argv: string[]): Promise<number> {
       upload: { type: 'string' },
       'no-origin-fetch': { type: 'boolean' },
       'max-download-size': { type: 'string' },
+      metrics: { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -61,6 +64,7 @@ export async function serve (argv: string[]): Promise<number> {
       mdns: values['no-mdns'] === true ? false : values.mdns
     },
     trust: { peers: values['trust-peer'], results: values['trust-results'] as never, revoked: values['revoke-peer'] },
+    metrics: { listen: values.metrics },
     remote: {
       endpoint: values.remote,
       instanceName: values['remote-instance'],
@@ -76,6 +80,8 @@ export async function serve (argv: string[]): Promise<number> {
     }
   }
   const config = loadConfig({ file: values.config, flags })
+  // Everything that can be checked is checked before anything starts: a failure is one line.
+  await preflight(config)
   const logStream = config.log.file !== '' ? createWriteStream(config.log.file, { flags: 'a' }) : undefined
   const logger = createLogger('peercas', { level: config.log.level, write: logStream != null ? (line) => { logStream.write(line) } : undefined })
   // Signal handlers go in before anything else: a supervisor may send SIGTERM the moment it
@@ -93,9 +99,12 @@ export async function serve (argv: string[]): Promise<number> {
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
+  routeForeignLogs(logger)
 
   const node = await startNode(config, { logger })
-  process.stdout.write(`peercas ready: socket ${node.info.socket}${node.info.tcp.length > 0 ? `, tcp ${node.info.tcp.join(' ')}` : ''}, data ${config.dataDir}\n`)
+  const p2p = node.info.p2p !== undefined && node.info.p2p.length > 0 ? `, p2p ${node.info.p2p.join(' ')}` : ''
+  const metrics = (await node.status()).metricsUrl
+  process.stdout.write(`peercas ready: socket ${node.info.socket}${node.info.tcp.length > 0 ? `, tcp ${node.info.tcp.join(' ')}` : ''}${p2p}${metrics !== undefined && metrics !== '' ? `, dashboard ${metrics}/` : ''}, data ${config.dataDir}\n`)
   if (p2pModeOf(config) === 'no-team-key') process.stdout.write(`${NO_TEAM_KEY_HINT}\n`)
 
   // SIGHUP re-reads the configuration and applies its `trust` section: revoked signers' entries
@@ -117,5 +126,22 @@ export async function serve (argv: string[]): Promise<number> {
       })
     }
     if (stopRequested !== undefined) stop(stopRequested); else onStopRequested = stop
+  })
+}
+
+/**
+ * Sends what dependencies print on their own into the node's JSON log: grpc-js's log lines
+ * (`No address added out of total 1 resolved` — the node reports the failure itself) at debug,
+ * Node's process warnings (DEP0137, `Closing file descriptor … on garbage collection`) at warn.
+ */
+function routeForeignLogs (logger: Logger): void {
+  const grpcLog = logger.child('grpc-js')
+  grpc.setLogger({ error: (...args: unknown[]) => { grpcLog.debug(args.map(String).join(' ')) } } as unknown as Partial<Console>)
+  grpc.setLogVerbosity(grpc.logVerbosity.ERROR)
+  // Node prints warnings to stderr through a 'warning' listener of its own; ours replaces it.
+  process.removeAllListeners('warning')
+  const nodeLog = logger.child('node')
+  process.on('warning', (warning: Error & { code?: string }) => {
+    nodeLog.warn(warning.message, { warning: warning.name, code: warning.code })
   })
 }

@@ -39,6 +39,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
     maxSummaryPeers: 32
   },
   trust: { peers: [], results: 'listed', revoked: [] },
+  metrics: { listen: '' },
   remote: {
     endpoint: '',
     instanceName: '',

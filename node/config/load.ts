@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { configSchema, type PeercasConfig } from './schema.js'
+import type { z } from 'zod'
+import { configSchema, keySchema, type PeercasConfig } from './schema.js'
 import { DEFAULT_CONFIG, defaultDataDir } from './defaults.js'
 
 /** A configuration value that failed validation; the message names the key, value and source. */
@@ -29,6 +30,7 @@ export function loadConfig (sources: ConfigSources = {}): PeercasConfig {
   const env = sources.env ?? process.env
   let merged: Tree = structuredClone(DEFAULT_CONFIG) as Tree
   const origin = new Map<string, string>()
+  let fileTree: Tree | undefined
   const filePath = sources.file ?? (env.PEERCAS_CONFIG !== undefined && env.PEERCAS_CONFIG !== '' ? env.PEERCAS_CONFIG : undefined)
   if (filePath !== undefined) {
     let text: string
@@ -44,31 +46,91 @@ export function loadConfig (sources: ConfigSources = {}): PeercasConfig {
       throw new ConfigError(`config file ${filePath} is not valid YAML: ${(error as Error).message}`, { cause: error })
     }
     if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${filePath} must be a YAML mapping`)
-    merged = mergeInto(merged, parsed as Tree, `config file ${filePath}`, origin, [])
+    fileTree = parsed as Tree
+    merged = mergeInto(merged, structuredClone(fileTree), `config file ${filePath}`, origin, [])
   }
-  merged = mergeInto(merged, fromEnv(env), 'environment', origin, [])
+  const envTree = fromEnv(env)
+  merged = mergeInto(merged, envTree, 'environment', origin, [])
   if (sources.flags !== undefined) merged = mergeInto(merged, sources.flags, 'command line', origin, [])
+  fillPaths(merged, env)
 
-  if (merged.dataDir === '' || merged.dataDir === undefined) merged.dataDir = defaultDataDir(env)
-  merged.dataDir = resolve(String(merged.dataDir))
-  if (merged.socket === '' || merged.socket === undefined) merged.socket = join(String(merged.dataDir), 'cas.sock')
-  merged.socket = resolve(String(merged.socket))
-
-  const result = configSchema.safeParse(merged)
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const key = issue.path.join('.')
-      const value = valueAt(merged, issue.path)
-      const from = origin.get(key) ?? (issue.code === 'unrecognized_keys' ? undefined : 'defaults')
-      if (issue.code === 'unrecognized_keys') {
-        const keys = issue.keys.map((k) => (key === '' ? k : `${key}.${k}`))
-        return `unknown key ${keys.join(', ')}${keys.map((k) => origin.get(k)).filter(Boolean).length > 0 ? ` (from ${keys.map((k) => origin.get(k)).find(Boolean)})` : ''}`
-      }
-      return `${key} = ${JSON.stringify(value)}${from !== undefined ? ` (from ${from})` : ''}: ${issue.message}`
-    })
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  const problems = problemsOf(configSchema, merged, origin)
+  // Each layer on its own too: a wrong value in the file must not hide behind a flag that
+  // overrides it (the next run without the flag would fail, or worse, mean something else).
+  const layers: Array<[string, Tree | undefined]> = [[filePath !== undefined ? `config file ${filePath}` : '', fileTree], ['environment', envTree], ['command line', sources.flags]]
+  for (const [source, tree] of layers) {
+    if (tree === undefined || source === '') continue
+    const layerOrigin = new Map<string, string>()
+    const alone = mergeInto(structuredClone(DEFAULT_CONFIG) as Tree, structuredClone(tree), source, layerOrigin, [])
+    fillPaths(alone, env)
+    for (const problem of problemsOf(keySchema, alone, layerOrigin, true)) {
+      if (!problems.includes(problem)) problems.push(problem)
+    }
   }
-  return result.data
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  return configSchema.parse(merged)
+}
+
+/** Data dir and socket: empty means the default, relative paths are resolved. */
+function fillPaths (tree: Tree, env: NodeJS.ProcessEnv): void {
+  if (tree.dataDir === '' || tree.dataDir === undefined) tree.dataDir = defaultDataDir(env)
+  if (typeof tree.dataDir === 'string') tree.dataDir = resolve(tree.dataDir)
+  if ((tree.socket === '' || tree.socket === undefined) && typeof tree.dataDir === 'string') tree.socket = join(tree.dataDir, 'cas.sock')
+  if (typeof tree.socket === 'string') tree.socket = resolve(tree.socket)
+}
+
+/**
+ * The problems of `tree` under `schema`, one sentence each, naming the key, the value and its
+ * source. With `onlyFromOrigin`, only keys `origin` knows (a layer checked on its own).
+ */
+function problemsOf (schema: z.ZodType, tree: Tree, origin: Map<string, string>, onlyFromOrigin = false): string[] {
+  const result = schema.safeParse(tree)
+  if (result.success) return []
+  const problems: string[] = []
+  for (const issue of result.error.issues) {
+    const key = issue.path.join('.')
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((k) => (key === '' ? k : `${key}.${k}`))
+      const from = keys.map((k) => origin.get(k)).find(Boolean)
+      problems.push(`unknown key ${keys.join(', ')}${from !== undefined ? ` (from ${from})` : ''}`)
+      continue
+    }
+    const keyOrigin = originOf(origin, issue.path.map(String))
+    if (onlyFromOrigin && keyOrigin === undefined) continue
+    const value = valueAt(tree, issue.path)
+    problems.push(`${key} = ${JSON.stringify(value)} (from ${keyOrigin ?? 'defaults'}): ${messageOf(issue, value)}`)
+  }
+  return problems
+}
+
+/** The source of a key, or of the list it is an element of. */
+function originOf (origin: Map<string, string>, path: string[]): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const from = origin.get(path.slice(0, n).join('.'))
+    if (from !== undefined) return from
+  }
+  return undefined
+}
+
+/** What is wrong, in words: `expected a boolean (true or false), got a string`. */
+function messageOf (issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.code === 'invalid_type') {
+    return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, got ${value === null ? 'nothing (null)' : Array.isArray(value) ? 'a list' : `a ${typeof value}`}`
+  }
+  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+  if (issue.code === 'too_small' && issue.origin === 'number') return `must be ${issue.inclusive === true ? 'at least' : 'more than'} ${String(issue.minimum)}`
+  if (issue.code === 'too_big' && issue.origin === 'number') return `must be ${issue.inclusive === true ? 'at most' : 'less than'} ${String(issue.maximum)}`
+  if (issue.code === 'too_small' && issue.origin === 'string') return 'must not be empty'
+  return issue.message
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  boolean: 'a boolean (true or false)',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  array: 'a list (YAML [a, b] or one "- item" per line)',
+  object: 'a mapping of keys'
 }
 
 /**

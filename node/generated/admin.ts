@@ -14,6 +14,7 @@ import type { PeerStatus as _peercas_admin_v1_PeerStatus, PeerStatus__Output as 
 import type { RemoteStatus as _peercas_admin_v1_RemoteStatus, RemoteStatus__Output as _peercas_admin_v1_RemoteStatus__Output } from './peercas/admin/v1/RemoteStatus.js';
 import type { RunGcRequest as _peercas_admin_v1_RunGcRequest, RunGcRequest__Output as _peercas_admin_v1_RunGcRequest__Output } from './peercas/admin/v1/RunGcRequest.js';
 import type { RunGcResponse as _peercas_admin_v1_RunGcResponse, RunGcResponse__Output as _peercas_admin_v1_RunGcResponse__Output } from './peercas/admin/v1/RunGcResponse.js';
+import type { StaticPeerStatus as _peercas_admin_v1_StaticPeerStatus, StaticPeerStatus__Output as _peercas_admin_v1_StaticPeerStatus__Output } from './peercas/admin/v1/StaticPeerStatus.js';
 import type { StoreStatus as _peercas_admin_v1_StoreStatus, StoreStatus__Output as _peercas_admin_v1_StoreStatus__Output } from './peercas/admin/v1/StoreStatus.js';
 import type { SyncProgress as _peercas_admin_v1_SyncProgress, SyncProgress__Output as _peercas_admin_v1_SyncProgress__Output } from './peercas/admin/v1/SyncProgress.js';
 import type { SyncRequest as _peercas_admin_v1_SyncRequest, SyncRequest__Output as _peercas_admin_v1_SyncRequest__Output } from './peercas/admin/v1/SyncRequest.js';
@@ -40,6 +41,7 @@ export interface ProtoGrpcType {
         RemoteStatus: MessageTypeDefinition<_peercas_admin_v1_RemoteStatus, _peercas_admin_v1_RemoteStatus__Output>
         RunGcRequest: MessageTypeDefinition<_peercas_admin_v1_RunGcRequest, _peercas_admin_v1_RunGcRequest__Output>
         RunGcResponse: MessageTypeDefinition<_peercas_admin_v1_RunGcResponse, _peercas_admin_v1_RunGcResponse__Output>
+        StaticPeerStatus: MessageTypeDefinition<_peercas_admin_v1_StaticPeerStatus, _peercas_admin_v1_StaticPeerStatus__Output>
         StoreStatus: MessageTypeDefinition<_peercas_admin_v1_StoreStatus, _peercas_admin_v1_StoreStatus__Output>
         SyncProgress: MessageTypeDefinition<_peercas_admin_v1_SyncProgress, _peercas_admin_v1_SyncProgress__Output>
         SyncRequest: MessageTypeDefinition<_peercas_admin_v1_SyncRequest, _peercas_admin_v1_SyncRequest__Output>

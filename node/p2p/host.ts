@@ -38,7 +38,24 @@ export interface Host {
   readonly libp2p: Libp2p
   /** Starts listening, discovery and dialling of static peers. */
   start(): Promise<void>
+  /** How dialling each static peer goes (read-only, for `peercas status`). */
+  staticPeers(): StaticPeerState[]
   stop(): Promise<void>
+}
+
+/** One static peer as the redial loop sees it. */
+export interface StaticPeerState {
+  /** The multiaddr as configured. */
+  address: string
+  /** The peer ID in it. */
+  peerId: string
+  connected: boolean
+  /** Why the last dial failed ('' after a success). */
+  lastError: string
+  /** Failed dials since the last success. */
+  failedDials: number
+  /** When the next dial is due (epoch ms), 0 when connected. */
+  nextDialMs: number
 }
 
 /**
@@ -81,13 +98,15 @@ export async function createHost (init: HostInit): Promise<Host> {
   })
 
   let loops: Array<Promise<void>> = []
+  const states = init.staticPeers.map((address): StaticPeerState => ({ address, peerId: address.split('/p2p/').pop() ?? '', connected: false, lastError: '', failedDials: 0, nextDialMs: 0 }))
 
   return {
     libp2p,
     async start () {
       await libp2p.start()
-      loops = init.staticPeers.map(async (address) => { await keepConnected(libp2p, address, init.teamKey !== undefined, log, stopped) })
+      loops = states.map(async (state) => { await keepConnected(libp2p, state, init.teamKey !== undefined, log, stopped) })
     },
+    staticPeers: () => states.map((state) => ({ ...state, connected: state.connected && libp2p.getConnections().some((c) => c.remotePeer.toString() === state.peerId) })),
     async stop () {
       controller.abort()
       await Promise.allSettled(loops)
@@ -203,7 +222,8 @@ export function peerIdOf (address: Multiaddr): string | undefined {
   return undefined
 }
 
-async function keepConnected (libp2p: Libp2p, address: string, teamKey: boolean, log: Logger, stopped: AbortSignal): Promise<void> {
+async function keepConnected (libp2p: Libp2p, state: StaticPeerState, teamKey: boolean, log: Logger, stopped: AbortSignal): Promise<void> {
+  const address = state.address
   let target: Multiaddr
   try {
     target = multiaddr(address)
@@ -220,17 +240,32 @@ async function keepConnected (libp2p: Libp2p, address: string, teamKey: boolean,
         peer = connection.remotePeer
         log.info('connected to static peer', { address, peer: peer.toString() })
       }
+      Object.assign(state, { connected: true, lastError: '', failedDials: 0, nextDialMs: 0 })
       backoff.reset()
       await disconnected(libp2p, peer, stopped)
+      state.connected = false
       if (!stopped.aborted) log.info('static peer disconnected; redialling', { address })
     } catch (error) {
       if (stopped.aborted) return
       const retryMs = backoff.next()
-      if ((error as Error).name === 'EncryptionFailedError') log.info(`could not connect to a static peer: ${refusalReason(error, teamKey)}; retrying`, { address, retryMs, error })
+      // The first failure, and each new reason, at warn: a wrong peer ID, a closed port or a
+      // missing team key must be visible without --log-level debug; the same reason again only at debug.
+      const reason = dialFailureReason(error, teamKey)
+      if (reason !== state.lastError) log.warn('cannot reach static peer; retrying', { address, reason, retryMs })
       else log.debug('dialling a static peer failed; retrying', { address, retryMs, error })
+      Object.assign(state, { connected: false, lastError: reason, failedDials: state.failedDials + 1, nextDialMs: Date.now() + retryMs })
       await sleep(retryMs, stopped).catch(() => {})
     }
   }
+}
+
+function dialFailureReason (error: unknown, teamKey: boolean): string {
+  const e = error as Error & { errors?: unknown[] }
+  const inner = Array.isArray(e.errors) && e.errors.length > 0 ? e.errors[0] as Error : e
+  if (inner?.name === 'UnexpectedPeerError' || /identity key|unexpected peer/i.test(inner?.message ?? '')) return 'the peer at this address has a different peer ID (check the /p2p/ part)'
+  if (e.name === 'EncryptionFailedError' || inner?.name === 'EncryptionFailedError') return refusalReason(inner ?? e, teamKey)
+  if (/ECONNREFUSED/.test(inner?.message ?? '')) return 'connection refused: nothing listens on that address and port (is peercas running there, and is the port right?)'
+  return `${inner?.message ?? String(error)}`.split('\n')[0]!
 }
 
 async function disconnected (libp2p: Libp2p, peer: PeerId, stopped: AbortSignal): Promise<void> {

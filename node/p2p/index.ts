@@ -14,6 +14,9 @@ import { P2pNode } from './p2p-node.js'
 import { readTeamKey, type TeamKey } from './team-key.js'
 
 export { readTeamKey, writeTeamKeyFile, TeamKeyError, TeamKeyExistsError, NO_TEAM_KEY_HINT, OPEN_NETWORK_WARNING, type TeamKey } from './team-key.js'
+import type { StaticPeerState } from './host.js'
+
+export type { StaticPeerState } from './host.js'
 
 /** What the p2p layer needs from the node. */
 export interface P2pComponents {
@@ -67,6 +70,8 @@ export interface P2pService {
   readonly nameFetcher: NameFetcher
   /** Per-peer status for `peercas status`. */
   peers(): PeerStatus[]
+  /** How dialling each configured `--peer` goes (read-only, for `peercas status`). */
+  staticPeers(): StaticPeerState[]
   /** Pulls from one peer; yields progress until done. */
   sync(options: SyncOptions): AsyncIterable<SyncProgress>
   /** Candidate peers for a digest, best first (from memory; no network round trip). */

@@ -8,7 +8,7 @@ import { NameLookupProtocol } from './name-lookups.js'
 import { Availability } from './availability.js'
 import { FetchClient } from './fetch-client.js'
 import { FetchServer } from './fetch-server.js'
-import { createHost, type Host } from './host.js'
+import { createHost, type Host, type StaticPeerState } from './host.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { ResultSigner } from '../trust/signatures.js'
 import { TrustPolicy } from '../trust/policy.js'
@@ -120,6 +120,10 @@ export class P2pNode implements P2pService {
 
   async resummarize (): Promise<void> {
     await this.availability.resummarize()
+  }
+
+  staticPeers (): StaticPeerState[] {
+    return this.host.staticPeers()
   }
 
   peers (): PeerStatus[] {

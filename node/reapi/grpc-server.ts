@@ -41,6 +41,8 @@ export interface GrpcServerInit {
   listen: Array<{ address: string, token?: string }>
   handlers: ServiceHandlers
   logger: Logger
+  /** Server interceptors, e.g. the metrics' record of every call's outcome. */
+  interceptors?: grpc.ServerInterceptor[]
 }
 
 /** A running gRPC server. */
@@ -67,7 +69,8 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
   // Listeners with a token: by bound port, filled in as they are bound (before any call can arrive).
   const tokensByPort = new Map<number, { address: string, token: string }>()
   const tokenless = new Set<number>()
-  const server = new grpc.Server(init.listen.some((l) => l.token !== undefined) ? { ...SERVER_OPTIONS, interceptors: [callerTokenInterceptor(tokensByPort)] } : SERVER_OPTIONS)
+  const interceptors = [...(init.listen.some((l) => l.token !== undefined) ? [callerTokenInterceptor(tokensByPort)] : []), ...(init.interceptors ?? [])]
+  const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors })
   server.addService(reapi.ContentAddressableStorage.service, init.handlers.cas)
   server.addService(byteStreamServiceDefinition(), init.handlers.byteStream)
   server.addService(actionCacheServiceDefinition(), init.handlers.actionCache)

@@ -114,6 +114,8 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
       startProbing()
     },
     onClose: () => {
+      // A problem from before the central came back is not news any more (status, flush).
+      lastError = ''
       log.info('central CAS is online', { central: endpoint.url })
       for (const wake of onlineWaiters) wake()
       uploader?.wake()

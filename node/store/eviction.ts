@@ -46,6 +46,8 @@ export class Evictor {
   private readonly pins = new Map<string, number>()
   private readonly guards: Array<(hash: string) => boolean> = []
   private evicting = false
+  /** Blobs and bytes evicted since the store opened (read-only outside; for metrics). */
+  readonly evicted = { blobs: 0, bytes: 0 }
 
   constructor (private readonly init: EvictorInit) {}
 
@@ -134,6 +136,8 @@ export class Evictor {
         evicted.resolve()
       }
     }
+    this.evicted.blobs += evictedBlobs
+    this.evicted.bytes += evictedBytes
     return { evictedBlobs, evictedBytes, totalBytesAfter: totals.totalBytes }
   }
 }

@@ -181,6 +181,11 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     }
   }
 
+  /** Blobs and bytes evicted since the store opened. */
+  evictedTotals (): { blobs: number, bytes: number } {
+    return { ...this.evictor.evicted }
+  }
+
   /** True when the blob is stored locally (the empty blob always is). Counts as an access. */
   async has (digest: Digest): Promise<boolean> {
     return (await this.findMissing([digest])).length === 0

@@ -59,7 +59,8 @@ describe('peercas serve and the client commands', () => {
     const data = randomBytes(300_000)
     await writeFile(file, data)
     const put = await peercas(['put', file, '--data-dir', dir])
-    expect(put.stderr).toBe('')
+    // stderr holds exactly the one-line summary.
+    expect(put.stderr).toMatch(/^put: 293\.0 KiB in [\d.]+ s.*\n$/)
     const d = digestOf(data)
     expect(put.stdout.trim()).toBe(`${d.hash}/${d.sizeBytes}`)
     const got = await peercas(['get', put.stdout.trim(), '-o', join(dir, 'out.bin'), '--data-dir', dir])
@@ -70,7 +71,7 @@ describe('peercas serve and the client commands', () => {
     expect(s.store).toMatchObject({ blobCount: 1, totalBytes: 300_000, quotaBytes: 10 * 2 ** 30 })
     expect(s.hits.localHits).toBeGreaterThanOrEqual(1)
     const human = await peercas(['status', '--socket', join(dir, 'cas.sock')])
-    expect(human.stdout).toMatch(/store: +1 blobs/)
+    expect(human.stdout).toMatch(/store: +293\.0 KiB of 10\.0 GiB \(0\.0%\), 1 blobs/)
     const gc = await peercas(['gc', '--data-dir', dir])
     expect(gc.stdout).toMatch(/evicted 0 blobs/)
   })

@@ -91,4 +91,40 @@ describe('configuration', () => {
     expect(loadConfig({ env: { PEERCAS_P2P_PSK: '/k', PEERCAS_P2P_OPEN: 'true', PEERCAS_LISTEN_TOKEN_FILE: '/t' } })).toMatchObject({ p2p: { psk: '/k', open: true }, listenTokenFile: '/t' })
     expect(() => loadConfig({ env: {}, flags: { listen: [{ address: '127.0.0.1:3', token: 'inline' }] } })).toThrow(/unknown key listen\.0\.token/)
   })
+
+  it('names a value of the wrong type with the type it expected', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    const file = join(dir, 'types.yaml')
+    await writeFile(file, 'store:\n  fsync: "yes"\n  highWatermark: high\nmaxSize: true\nlisten: 127.0.0.1:8980\n')
+    let message = ''
+    try { loadConfig({ file, env: {} }) } catch (error) { message = (error as Error).message }
+    expect(message).toContain(`store.fsync = "yes" (from config file ${file}): expected a boolean (true or false), got a string`)
+    expect(message).toContain('store.highWatermark = "high" (from config file')
+    expect(message).toContain('expected a number, got a string')
+    expect(message).toContain('maxSize = true (from config file')
+    expect(message).toContain('expected a byte size such as 10GiB')
+    expect(message).toContain('listen = "127.0.0.1:8980" (from config file')
+    expect(message).toContain('expected a list')
+    expect(message).not.toContain('Invalid input')
+  })
+
+  it('checks a file value even when a flag or the environment overrides it', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    const file = join(dir, 'over.yaml')
+    await writeFile(file, 'maxSize: lots\nremote:\n  upload: sometimes\n')
+    expect(() => loadConfig({ file, env: { PEERCAS_REMOTE_UPLOAD: 'all' }, flags: { maxSize: '1GiB' } }))
+      .toThrow(/maxSize = "lots" \(from config file .*over\.yaml\).*remote\.upload = "sometimes" \(from config file/)
+    expect(() => loadConfig({ env: { PEERCAS_MAX_SIZE: 'lots' }, flags: { maxSize: '1GiB' } })).toThrow(/maxSize = "lots" \(from environment\)/)
+  })
+
+  it('checks peer addresses, listen addresses and trusted peer IDs at load time', () => {
+    const id = '12D3KooWLRPJAA5o6Z6Y5CB4b2L2UubePzXWgYRDnfQuxYBR8GUM'
+    expect(loadConfig({ env: {}, flags: { p2p: { peers: [`/ip4/10.0.0.5/tcp/4737/p2p/${id}`], listen: ['/ip4/0.0.0.0/tcp/4737'] }, trust: { peers: [id] } } }).p2p.peers).toHaveLength(1)
+    expect(() => loadConfig({ env: {}, flags: { p2p: { peers: ['garbage'] } } })).toThrow(/p2p\.peers\.0 = "garbage" \(from command line\): is not a multiaddr/)
+    expect(() => loadConfig({ env: {}, flags: { p2p: { peers: ['/ip4/10.0.0.5/tcp/4737'] } } })).toThrow(/has no \/p2p\/PEERID/)
+    expect(() => loadConfig({ env: {}, flags: { p2p: { listen: ['0.0.0.0:4737'] } } })).toThrow(/p2p\.listen\.0 = "0\.0\.0\.0:4737" .*is not a multiaddr/)
+    expect(() => loadConfig({ env: { PEERCAS_TRUST_PEERS: 'alice' } })).toThrow(/trust\.peers\.0 = "alice" \(from environment\): is not a libp2p peer ID/)
+    expect(() => loadConfig({ env: {}, flags: { maxSize: 0 } })).toThrow(/maxSize = 0 \(from command line\): must be more than 0/)
+    expect(() => loadConfig({ env: {}, flags: { metrics: { listen: 'localhost' } } })).toThrow(/metrics\.listen = "localhost" .*expected HOST:PORT/)
+  })
 })
