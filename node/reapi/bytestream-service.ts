@@ -135,17 +135,20 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
               done(null, digest.sizeBytes)
               return
             }
-            upload = uploads.get(key)
-            if (upload?.busy === true) throw new InvalidRequestError(`upload ${key} is already in progress on another stream`)
-            if (upload === undefined) {
+            // `upload` is set only once this stream owns the upload: a refused stream's error
+            // and cancel paths must not touch another stream's upload.
+            const existing = uploads.get(key)
+            if (existing?.busy === true) throw new InvalidRequestError(`upload ${key} is already in progress on another stream`)
+            if (existing === undefined) {
               if (uploads.size >= MAX_PENDING_UPLOADS) {
                 throw new TooManyUploadsError(`${uploads.size} uploads are unfinished; finish or abandon some (they expire after ${Math.round(ttl / 1000)} s)`)
               }
               upload = { writer: store.createWriter(digest), busy: true }
               uploads.set(key, upload)
             } else {
-              if (upload.expiry != null) clearTimeout(upload.expiry)
-              upload.busy = true
+              if (existing.expiry != null) clearTimeout(existing.expiry)
+              existing.busy = true
+              upload = existing
             }
           } else if (message.resourceName !== '' && message.resourceName !== key) {
             throw new InvalidRequestError(`resource_name changed mid-stream from ${JSON.stringify(key)} to ${JSON.stringify(message.resourceName)}`)
