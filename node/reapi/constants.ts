@@ -9,8 +9,20 @@ export const MAX_GRPC_MESSAGE_BYTES = MAX_BATCH_TOTAL_SIZE_BYTES + 1024 * 1024
 /** Chunk size of ByteStream.Read responses. */
 export const READ_CHUNK_BYTES = 1024 * 1024
 
-/** Unfinished ByteStream uploads kept at once; more are refused with RESOURCE_EXHAUSTED. */
-export const MAX_PENDING_UPLOADS = 256
+/**
+ * ByteStream uploads being streamed at once; more are refused with RESOURCE_EXHAUSTED. Uploads
+ * that stopped (kept for a resume) do not count: they are bounded by {@link MAX_IDLE_UPLOADS}.
+ */
+export const MAX_ACTIVE_UPLOADS = 1024
+
+/** Stopped uploads kept for a resume; past this the one idle longest is dropped. */
+export const MAX_IDLE_UPLOADS = 256
+
+/**
+ * Bytes of stopped uploads kept for a resume, as a fraction of the store's quota; past this the
+ * ones idle longest are dropped (the most recent one is always kept).
+ */
+export const IDLE_UPLOAD_QUOTA_FRACTION = 0.25
 
 /** A partial ByteStream upload is kept this long for the client to resume it. */
 export const UPLOAD_RESUME_TTL_MS = 5 * 60_000

@@ -18,6 +18,8 @@ export interface BlobWriterHost {
   readonly fsync: boolean
   commitVerified(digest: Digest, bytes: VerifiedBytes): Promise<void>
   writerFinished(writer: BlobWriter): void
+  /** `bytes` more went to the writer's temp file (they count against the quota until it finishes). */
+  tempBytesAdded(writer: BlobWriter, bytes: number): void
 }
 
 /**
@@ -107,6 +109,7 @@ export class BlobWriter {
     }
     const file = this.openFile()
     if (file.error != null) throw file.error
+    this.host.tempBytesAdded(this, chunk.byteLength)
     if (this.gathering === undefined && chunk.byteLength >= FILE_CHUNK_BYTES) {
       await this.submit(file, chunk)
       return
@@ -187,6 +190,9 @@ export class BlobWriter {
         await this.submitGathered(this.file)
         await this.closeFile(this.file)
         if (this.file.error != null) throw this.file.error
+        // The temp file becomes a stored blob: stop counting it as temp bytes first, so the
+        // store never counts it twice (which could start an eviction pass too early).
+        this.host.writerFinished(this)
         await this.host.commitVerified(this.digest, { kind: 'file', tempPath: this.file.path })
       }
       this.state = 'done'

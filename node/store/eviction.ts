@@ -15,6 +15,8 @@ export interface EvictorInit {
   index: Pick<IndexDb, 'db' | 'blobs' | 'inlineData' | 'lru'>
   /** The store's counters; the evictor decrements them as it removes blobs. */
   totals: StoreTotals
+  /** Bytes in temp files of unfinished writes: they take disk space, so they count against the quota. */
+  tempBytes: () => number
   quotaBytes: number
   /** Fraction of the quota above which a commit starts a pass. */
   highWatermark: number
@@ -70,13 +72,18 @@ export class Evictor {
 
   /** Starts a pass in the background if the store is over its high watermark and none runs. */
   maybeEvict (): void {
-    const { totals, quotaBytes, highWatermark, logger } = this.init
-    if (this.evicting || totals.totalBytes <= quotaBytes * highWatermark) return
+    const { quotaBytes, highWatermark, logger } = this.init
+    if (this.evicting || this.usedBytes() <= quotaBytes * highWatermark) return
     this.evicting = true
     void this.evict()
       .then((result) => { logger.info('evicted blobs', { ...result }) })
       .catch((error) => { logger.error('eviction failed', { error }) })
       .finally(() => { this.evicting = false })
+  }
+
+  /** Stored blobs plus temp files of unfinished writes. */
+  private usedBytes (): number {
+    return this.init.totals.totalBytes + this.init.tempBytes()
   }
 
   private async evictNow (targetBytes: number): Promise<EvictionResult> {
@@ -87,8 +94,8 @@ export class Evictor {
     // First pass spares recently used blobs; a second pass runs only if the store is still
     // over its whole quota.
     for (const spareRecent of [true, false]) {
-      if (totals.totalBytes <= targetBytes) break
-      if (!spareRecent && totals.totalBytes <= this.init.quotaBytes) break
+      if (this.usedBytes() <= targetBytes) break
+      if (!spareRecent && this.usedBytes() <= this.init.quotaBytes) break
       const protectAfter = spareRecent ? Date.now() - this.init.recentProtectionMs : Infinity
       const doomedFiles: string[] = []
       const ops: IndexOp[] = []
@@ -98,7 +105,7 @@ export class Evictor {
       const victims: string[] = []
       const evicted = Promise.withResolvers<void>()
       for await (const key of index.lru.keys()) {
-        if (totals.totalBytes <= targetBytes) break
+        if (this.usedBytes() <= targetBytes) break
         const hash = hashOfAccessKey(key)
         const value = await index.blobs.get(hash)
         const meta = value === undefined ? undefined : decodeMeta(value)

@@ -61,7 +61,9 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private readonly accessTimes: AccessTimes
   private readonly evictor: Evictor
   private readonly commitLocks = new Map<string, Promise<void>>()
-  private readonly writers = new Set<BlobWriter>()
+  /** Unfinished writers and the bytes each has put in its temp file. */
+  private readonly writers = new Map<BlobWriter, number>()
+  private tempBytes = 0
   private readonly knownShards = new Set<string>()
   private readonly addedListeners: Array<(digest: Digest) => void> = []
   private maintenance: Promise<unknown> = Promise.resolve()
@@ -83,6 +85,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.evictor = new Evictor({
       index,
       totals,
+      tempBytes: () => this.tempBytes,
       quotaBytes: this.quota,
       highWatermark: this.high,
       lowWatermark: this.low,
@@ -175,6 +178,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       totalBytes: this.totals.totalBytes,
       inlineBlobCount: this.totals.inlineBlobCount,
       fileBlobCount: this.totals.blobCount - this.totals.inlineBlobCount,
+      tempBytes: this.tempBytes,
       quotaBytes: this.quota,
       highWatermark: this.high,
       lowWatermark: this.low
@@ -349,7 +353,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.assertOpen()
     if (digest.sizeBytes > this.quota) throw new BlobTooLargeError(digest, this.quota)
     const writer = new BlobWriter(digest, this)
-    this.writers.add(writer)
+    this.writers.set(writer, 0)
     return writer
   }
 
@@ -377,7 +381,19 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
 
   /** @internal Called by a writer when it commits or aborts. */
   writerFinished (writer: BlobWriter): void {
+    const counted = this.writers.get(writer)
+    if (counted === undefined) return
+    this.tempBytes -= counted
     this.writers.delete(writer)
+  }
+
+  /** @internal Called by a writer as its temp file grows; may start an eviction pass. */
+  tempBytesAdded (writer: BlobWriter, bytes: number): void {
+    const counted = this.writers.get(writer)
+    if (counted === undefined) return
+    this.writers.set(writer, counted + bytes)
+    this.tempBytes += bytes
+    this.evictor.maybeEvict()
   }
 
   /**
@@ -399,7 +415,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   async close (): Promise<void> {
     if (this.closed) return
     clearInterval(this.flushTimer)
-    await Promise.all([...this.writers].map(async (w) => { await w.abort() }))
+    await Promise.all([...this.writers.keys()].map(async (w) => { await w.abort() }))
     await Promise.all([...this.commitLocks.values()])
     await this.exclusive(async () => { await this.accessTimes.flush() })
     this.closed = true
