@@ -6,6 +6,28 @@ import { MAX_BATCH_TOTAL_SIZE_BYTES } from '../domain/constants.js'
  */
 export const MAX_GRPC_MESSAGE_BYTES = MAX_BATCH_TOTAL_SIZE_BYTES + 1024 * 1024
 
+/**
+ * Upper bound of what one BatchReadBlobs answer entry adds beyond its blob's bytes: the digest
+ * (64-hex hash, size), the status with a message of at most {@link BATCH_STATUS_MESSAGE_BYTES},
+ * and protobuf framing (194 bytes at most; rounded up). A request whose answer could exceed
+ * {@link MAX_GRPC_MESSAGE_BYTES} is refused before any lookup.
+ */
+export const BATCH_READ_ENTRY_OVERHEAD_BYTES = 200
+
+/** Longest status message of one batch entry, in UTF-8 bytes (longer ones are cut). */
+export const BATCH_STATUS_MESSAGE_BYTES = 100
+
+/**
+ * Digests of one BatchReadBlobs looked up at once (one index lookup for the slice, then the
+ * reads and tier fetches of its blobs). Bounds the promises, abort listeners and LevelDB reads
+ * one call holds, so another client's lookup waits behind at most one slice. Half the central
+ * tier's batch (remote/constants.ts BATCH_READ_MAX_BLOBS), so misses still leave in few calls.
+ */
+export const BATCH_READ_SLICE = 512
+
+/** A BatchReadBlobs call yields to the event loop after this long of its own work, ms. */
+export const BATCH_READ_SLICE_MS = 5
+
 /** Chunk size of ByteStream.Read responses. */
 export const READ_CHUNK_BYTES = 1024 * 1024
 

@@ -55,7 +55,7 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
 export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrpcServer> {
   if (!installInPlaceFraming()) init.logger.debug('grpc-js has no serializeMessage hook; Read responses are framed by copy')
   const server = new grpc.Server(SERVER_OPTIONS)
-  server.addService(reapi.ContentAddressableStorage.service, init.handlers.cas)
+  server.addService(casServiceDefinition(), init.handlers.cas)
   server.addService(byteStreamServiceDefinition(), init.handlers.byteStream)
   server.addService(actionCacheServiceDefinition(), init.handlers.actionCache)
   server.addService(reapi.Capabilities.service, init.handlers.capabilities)
@@ -111,6 +111,11 @@ export function withPreEncodedResponses (service: grpc.ServiceDefinition, method
     out[name] = { ...method, responseSerialize: (value: unknown) => Buffer.isBuffer(value) ? value : encode(value) }
   }
   return out
+}
+
+/** The CAS with BatchReadBlobs answers encoded by the handler, a slice at a time (cas-service.ts). */
+export function casServiceDefinition (): grpc.ServiceDefinition {
+  return withPreEncodedResponses(reapi.ContentAddressableStorage.service as unknown as grpc.ServiceDefinition, ['BatchReadBlobs'])
 }
 
 /** ByteStream with pre-encoded Read responses. */
