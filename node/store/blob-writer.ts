@@ -233,7 +233,8 @@ export class BlobWriter {
   private openFile (): TempFile {
     if (this.file != null) return this.file
     const path = join(this.host.tempDir, `${this.digest.hash}.${randomUUID()}`)
-    const file: TempFile = { path, handle: open(path, 'wx', 0o644), position: 0, inflight: [] }
+    // Owner-only whatever the umask: blobs may be private build outputs.
+    const file: TempFile = { path, handle: open(path, 'wx', 0o600), position: 0, inflight: [] }
     file.handle.catch((error: Error) => { file.error ??= error })
     this.file = file
     return file

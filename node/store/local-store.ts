@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -107,10 +107,16 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   static async open (init: LocalStoreInit): Promise<LocalStore> {
     validateInit(init)
     const log = init.logger ?? silentLogger
-    await mkdir(join(init.dataDir, 'cas'), { recursive: true })
+    // Blobs and inline blobs in the index may be private build outputs: every folder is
+    // owner-only (0700), whatever the umask and whatever an older version left.
+    if (await makePrivateDir(init.dataDir)) {
+      log.warn(`data dir ${init.dataDir} was readable by other users; made it private (0700)`, { dataDir: init.dataDir })
+    }
+    await makePrivateDir(join(init.dataDir, 'cas'))
     const tempDir = join(init.dataDir, 'tmp')
     await rm(tempDir, { recursive: true, force: true })
-    await mkdir(tempDir, { recursive: true })
+    await makePrivateDir(tempDir)
+    await makePrivateDir(join(init.dataDir, 'index'))
     const index = await openIndexDb(join(init.dataDir, 'index'))
     try {
       const dirty = await index.meta.get(DIRTY_KEY)
@@ -309,7 +315,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       return
     }
     const tempPath = join(this.tempDir, `${digest.hash}.${randomUUID()}`)
-    await writeFile(tempPath, data, { flag: 'wx', flush: this.fsync })
+    await writeFile(tempPath, data, { flag: 'wx', mode: 0o600, flush: this.fsync })
     await this.commitVerified(digest, { kind: 'file', tempPath })
   }
 
@@ -442,7 +448,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     } else {
       const shard = digest.hash.slice(0, 2)
       if (!this.knownShards.has(shard)) {
-        await mkdir(join(this.casDir, shard), { recursive: true })
+        await mkdir(join(this.casDir, shard), { recursive: true, mode: 0o700 })
         this.knownShards.add(shard)
       }
       // Rename first: a crash before the index write leaves a verified file that the next
@@ -548,6 +554,18 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private assertOpen (): void {
     if (this.closed) throw new StoreClosedError()
   }
+}
+
+/**
+ * Creates `dir` (and its parents) owner-only, or makes an existing one owner-only. Resolves
+ * true when an existing `dir` was open to group or others (the caller may say so).
+ */
+async function makePrivateDir (dir: string): Promise<boolean> {
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  // mkdir leaves an existing folder's mode as it was: check it.
+  if (((await stat(dir)).mode & 0o077) === 0) return false
+  await chmod(dir, 0o700)
+  return true
 }
 
 function readableOf (data: Buffer): Readable {
