@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Digest } from './digest.js'
 import { BufferPool } from './buffer-pool.js'
 import { FILE_CHUNK_BYTES } from './constants.js'
-import { BlobTooLongError, DigestMismatchError, WriteAbortedError } from './errors.js'
+import { BlobTooLongError, DigestMismatchError, WriteAbortedError, diskFullOr } from './errors.js'
 
 /** Where a verified blob's bytes are, handed from a writer to the store at commit. */
 export type VerifiedBytes =
@@ -158,7 +158,7 @@ export class BlobWriter {
     const write = file.handle
       .then(async (handle) => { await writeFully(handle, data, position) })
       .finally(() => { if (pooled !== undefined) gatheringBuffers.give(pooled) })
-    file.inflight.push(write.catch((error: Error) => { file.error ??= error }))
+    file.inflight.push(write.catch((error: Error) => { file.error ??= diskFullOr(error, `cannot write blob ${this.digest.hash}`) as Error }))
     if (file.inflight.length >= MAX_WRITES_IN_FLIGHT) {
       await file.inflight.shift()
       if (file.error != null) throw file.error
@@ -235,7 +235,7 @@ export class BlobWriter {
     const path = join(this.host.tempDir, `${this.digest.hash}.${randomUUID()}`)
     // Owner-only whatever the umask: blobs may be private build outputs.
     const file: TempFile = { path, handle: open(path, 'wx', 0o600), position: 0, inflight: [] }
-    file.handle.catch((error: Error) => { file.error ??= error })
+    file.handle.catch((error: Error) => { file.error ??= diskFullOr(error, `cannot write blob ${this.digest.hash}`) as Error })
     this.file = file
     return file
   }
@@ -257,7 +257,7 @@ export class BlobWriter {
     try {
       if (this.host.fsync && file.error == null) await handle.sync()
     } catch (error) {
-      file.error ??= error as Error
+      file.error ??= diskFullOr(error, `cannot write blob ${this.digest.hash}`) as Error
     } finally {
       await handle.close()
     }

@@ -10,7 +10,7 @@ import {
   DEFAULT_INLINE_THRESHOLD_BYTES, DEFAULT_LOW_WATERMARK, FILE_CHUNK_BYTES, RECENT_WRITE_PROTECTION_MS
 } from './constants.js'
 import { digestOf, isEmptyDigest, type Digest } from './digest.js'
-import { BlobTooLargeError, DigestMismatchError, StoreClosedError } from './errors.js'
+import { BlobTooLargeError, DigestMismatchError, StoreClosedError, diskFullOr } from './errors.js'
 import { accessKey, decodeMeta, encodeMeta, openIndexDb, type BlobMeta, type IndexDb, type IndexOp, type StoreTotals, type Sublevel, writeBatch } from './index-db.js'
 import { reconcileStore } from './reconcile.js'
 import { LevelNameIndex, type NameIndex } from './name-index.js'
@@ -117,7 +117,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     await rm(tempDir, { recursive: true, force: true })
     await makePrivateDir(tempDir)
     await makePrivateDir(join(init.dataDir, 'index'))
-    const index = await openIndexDb(join(init.dataDir, 'index'))
+    const index = await openIndexDb(join(init.dataDir, 'index'), log.child('index'))
     try {
       const dirty = await index.meta.get(DIRTY_KEY)
       const saved = await index.meta.get(STATS_KEY)
@@ -315,7 +315,12 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       return
     }
     const tempPath = join(this.tempDir, `${digest.hash}.${randomUUID()}`)
-    await writeFile(tempPath, data, { flag: 'wx', mode: 0o600, flush: this.fsync })
+    try {
+      await writeFile(tempPath, data, { flag: 'wx', mode: 0o600, flush: this.fsync })
+    } catch (error) {
+      await rm(tempPath, { force: true })
+      throw diskFullOr(error, `cannot write blob ${digest.hash}`)
+    }
     await this.commitVerified(digest, { kind: 'file', tempPath })
   }
 
@@ -423,10 +428,20 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     clearInterval(this.flushTimer)
     await Promise.all([...this.writers.keys()].map(async (w) => { await w.abort() }))
     await Promise.all([...this.commitLocks.values()])
-    await this.exclusive(async () => { await this.accessTimes.flush() })
+    // A full or failing disk must not turn a stop into a crash: without the clean-stop record
+    // the next start checks the store (reconcile), which loses nothing acknowledged.
+    await this.exclusive(async () => { await this.accessTimes.flush() }).catch((error: unknown) => {
+      this.log.warn('cannot save access times at stop', { error })
+    })
     this.closed = true
-    await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify(this.totals)))
-    await this.index.meta.del(DIRTY_KEY)
+    try {
+      await this.index.db.ensureWritable()
+      await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify(this.totals)))
+      await this.index.meta.del(DIRTY_KEY)
+    } catch (error) {
+      this.log.warn('cannot record a clean stop in the index; the next start will check the store', { error })
+    }
+    this.index.db.retire()
     await this.index.db.close()
   }
 
@@ -448,7 +463,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     } else {
       const shard = digest.hash.slice(0, 2)
       if (!this.knownShards.has(shard)) {
-        await mkdir(join(this.casDir, shard), { recursive: true, mode: 0o700 })
+        await mkdir(join(this.casDir, shard), { recursive: true, mode: 0o700 }).catch((error: unknown) => { throw diskFullOr(error, `cannot write blob ${digest.hash}`) })
         this.knownShards.add(shard)
       }
       // Rename first: a crash before the index write leaves a verified file that the next
