@@ -3,6 +3,9 @@ import type { Logger } from '../log/logger.js'
 import type { AccessTimes } from './access-times.js'
 import { accessKey, decodeMeta, hashOfAccessKey, type IndexDb, type IndexOp, type StoreTotals, writeBatch } from './index-db.js'
 
+/** A background pass that left the store above its high watermark is not repeated sooner, ms. */
+const EVICTION_RETRY_MS = 1000
+
 /** Outcome of one eviction pass. */
 export interface EvictionResult {
   evictedBlobs: number
@@ -48,6 +51,12 @@ export class Evictor {
   private readonly pins = new Map<string, number>()
   private readonly guards: Array<(hash: string) => boolean> = []
   private evicting = false
+  /**
+   * No background pass before this time (ms) unless the store crosses its whole quota: the last
+   * pass could not get below the watermark.
+   */
+  private quietUntil = 0
+  private overQuotaAfterPass = false
 
   constructor (private readonly init: EvictorInit) {}
 
@@ -73,12 +82,21 @@ export class Evictor {
   /** Starts a pass in the background if the store is over its high watermark and none runs. */
   maybeEvict (): void {
     const { quotaBytes, highWatermark, logger } = this.init
-    if (this.evicting || this.usedBytes() <= quotaBytes * highWatermark) return
+    const used = this.usedBytes()
+    if (this.evicting || used <= quotaBytes * highWatermark) return
+    if (Date.now() < this.quietUntil && (used > quotaBytes) === this.overQuotaAfterPass) return
     this.evicting = true
     void this.evict()
       .then((result) => { logger.info('evicted blobs', { ...result }) })
       .catch((error) => { logger.error('eviction failed', { error }) })
-      .finally(() => { this.evicting = false })
+      .finally(() => {
+        this.evicting = false
+        // Unfinished uploads can keep the store above its watermark with nothing left to
+        // evict; their every chunk calls here, and a pass scans the LRU order: pause a while.
+        const after = this.usedBytes()
+        this.overQuotaAfterPass = after > quotaBytes
+        this.quietUntil = after > quotaBytes * highWatermark ? Date.now() + EVICTION_RETRY_MS : 0
+      })
   }
 
   /** Stored blobs plus temp files of unfinished writes. */
