@@ -103,8 +103,9 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
         const timer = setTimeout(() => { finish(true) }, graceMs)
         server.tryShutdown(() => { finish(false) })
         // The grace is for calls in flight: a connection without one (an idle client, or one
-        // that never spoke HTTP/2) would otherwise hold the stop for all of it.
-        calls?.whenNone(() => { finish(true) })
+        // that never spoke HTTP/2) would otherwise hold the stop for all of it. The last call's
+        // closing frames get a moment to leave before the connections are cut.
+        calls?.whenNone(() => { setTimeout(() => { finish(true) }, CLOSING_FRAMES_MS) })
       })
     }
   }
@@ -140,6 +141,9 @@ export function byteStreamServiceDefinition (): grpc.ServiceDefinition {
 export function actionCacheServiceDefinition (): grpc.ServiceDefinition {
   return withPreEncodedResponses(reapi.ActionCache.service as unknown as grpc.ServiceDefinition, ['GetActionResult'])
 }
+
+/** How long a stop waits, after the last call in flight ended, before cutting idle connections. */
+const CLOSING_FRAMES_MS = 50
 
 /** What a request deserializer returns for bytes that are not the method's request message. */
 class MalformedRequest {
