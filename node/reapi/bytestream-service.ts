@@ -2,11 +2,11 @@ import type { ByteStreamHandlers } from '../generated/google/bytestream/ByteStre
 import type { WriteRequest__Output } from '../generated/google/bytestream/WriteRequest.js'
 import type { Digest } from '../store/digest.js'
 import type { BlobWriter } from '../store/blob-writer.js'
-import type { BlobReader, BlobSink } from '../store/index.js'
+import type { BlobCatalog, BlobReader, BlobSink } from '../store/index.js'
 import type { TieredResolver } from '../resolve/tiered-resolver.js'
 import type { Logger } from '../log/logger.js'
 import { silentLogger } from '../log/logger.js'
-import { MAX_PENDING_UPLOADS, READ_CHUNK_BYTES, UPLOAD_RESUME_TTL_MS } from './constants.js'
+import { IDLE_UPLOAD_QUOTA_FRACTION, MAX_ACTIVE_UPLOADS, MAX_IDLE_UPLOADS, READ_CHUNK_BYTES, UPLOAD_RESUME_TTL_MS } from './constants.js'
 import { toRpcError } from './errors.js'
 import { InvalidRequestError, NotFoundError, ReadOutOfRangeError, TooManyUploadsError, WriteOffsetError } from '../domain/errors.js'
 import { parseReadResourceName, parseWriteResourceName } from '../domain/resource-names.js'
@@ -16,12 +16,17 @@ import { DigestMismatchError } from '../store/errors.js'
 
 /** What the ByteStream service needs. */
 export interface ByteStreamServiceDeps {
-  store: BlobReader & BlobSink
+  store: BlobReader & BlobSink & Pick<BlobCatalog, 'stats'>
   resolver: TieredResolver
   onBlobsWritten?: (digests: Digest[]) => Promise<void> | void
   logger?: Logger
   /** @default 300000 */
   resumeTtlMs?: number
+  /**
+   * Bytes of stopped uploads kept for a resume; the ones idle longest are dropped past it.
+   * @default a quarter of the store's quota ({@link IDLE_UPLOAD_QUOTA_FRACTION})
+   */
+  maxIdleUploadBytes?: number
 }
 
 /** An upload that stopped before finish_write, kept so the client can resume it. */
@@ -46,21 +51,46 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
   const { store, resolver } = deps
   const log = deps.logger ?? silentLogger
   const ttl = deps.resumeTtlMs ?? UPLOAD_RESUME_TTL_MS
+  const maxIdleBytes = deps.maxIdleUploadBytes ?? Math.floor(store.stats().quotaBytes * IDLE_UPLOAD_QUOTA_FRACTION)
+  if (!(maxIdleBytes >= 0)) throw new RangeError(`maxIdleUploadBytes must be non-negative, got ${maxIdleBytes}`)
   const uploads = new Map<string, PendingUpload>()
+  /** The stopped uploads, in the order they stopped (oldest first). */
+  const idle = new Map<string, PendingUpload>()
 
   const forget = (key: string, upload: PendingUpload): void => {
     if (upload.expiry != null) clearTimeout(upload.expiry)
     if (uploads.get(key) === upload) uploads.delete(key)
+    if (idle.get(key) === upload) idle.delete(key)
+  }
+
+  const drop = (key: string, upload: PendingUpload, why: string): void => {
+    forget(key, upload)
+    log.debug('dropped a stopped upload', { resource: key, receivedBytes: upload.writer.receivedBytes, why })
+    void upload.writer.abort().catch((error) => { log.warn('cannot discard a stopped upload', { resource: key, error }) })
+  }
+
+  /**
+   * Abandoned uploads must not lock out new ones nor fill the disk: past either bound the one
+   * stopped longest ago is dropped (its client can still start over), never a new upload refused.
+   */
+  const trimIdle = (): void => {
+    let idleBytes = 0
+    for (const upload of idle.values()) idleBytes += upload.writer.receivedBytes
+    for (const [key, upload] of idle) {
+      if (idle.size <= MAX_IDLE_UPLOADS && (idleBytes <= maxIdleBytes || idle.size === 1)) break
+      idleBytes -= upload.writer.receivedBytes
+      drop(key, upload, idle.size > MAX_IDLE_UPLOADS ? `more than ${MAX_IDLE_UPLOADS} stopped uploads` : `stopped uploads hold more than ${maxIdleBytes} bytes`)
+    }
   }
 
   const keepForResume = (key: string, upload: PendingUpload): void => {
     upload.busy = false
     if (upload.expiry != null) clearTimeout(upload.expiry)
-    upload.expiry = setTimeout(() => {
-      forget(key, upload)
-      void upload.writer.abort()
-    }, ttl)
+    upload.expiry = setTimeout(() => { drop(key, upload, 'not resumed in time') }, ttl)
     upload.expiry.unref()
+    idle.delete(key)
+    idle.set(key, upload)
+    trimIdle()
   }
 
   const handlers: ByteStreamHandlers = {
@@ -135,17 +165,22 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
               done(null, digest.sizeBytes)
               return
             }
-            upload = uploads.get(key)
-            if (upload?.busy === true) throw new InvalidRequestError(`upload ${key} is already in progress on another stream`)
-            if (upload === undefined) {
-              if (uploads.size >= MAX_PENDING_UPLOADS) {
-                throw new TooManyUploadsError(`${uploads.size} uploads are unfinished; finish or abandon some (they expire after ${Math.round(ttl / 1000)} s)`)
+            // `upload` is set only once this stream owns the upload: a refused stream's error
+            // and cancel paths must not touch another stream's upload.
+            const existing = uploads.get(key)
+            if (existing?.busy === true) throw new InvalidRequestError(`upload ${key} is already in progress on another stream`)
+            if (existing === undefined) {
+              const active = uploads.size - idle.size
+              if (active >= MAX_ACTIVE_UPLOADS) {
+                throw new TooManyUploadsError(`${active} uploads are being streamed at once; retry when some have finished`)
               }
               upload = { writer: store.createWriter(digest), busy: true }
               uploads.set(key, upload)
             } else {
-              if (upload.expiry != null) clearTimeout(upload.expiry)
-              upload.busy = true
+              if (existing.expiry != null) clearTimeout(existing.expiry)
+              existing.busy = true
+              idle.delete(key)
+              upload = existing
             }
           } else if (message.resourceName !== '' && message.resourceName !== key) {
             throw new InvalidRequestError(`resource_name changed mid-stream from ${JSON.stringify(key)} to ${JSON.stringify(message.resourceName)}`)
@@ -207,6 +242,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
     async abortAll () {
       const all = [...uploads.entries()]
       uploads.clear()
+      idle.clear()
       await Promise.all(all.map(async ([, upload]) => {
         if (upload.expiry != null) clearTimeout(upload.expiry)
         await upload.writer.abort()

@@ -69,17 +69,18 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
   // Listeners with a token: by bound port, filled in as they are bound (before any call can arrive).
   const tokensByPort = new Map<number, { address: string, token: string }>()
   const tokenless = new Set<number>()
-  const interceptors = [...(init.listen.some((l) => l.token !== undefined) ? [callerTokenInterceptor(tokensByPort)] : []), ...(init.interceptors ?? [])]
+  // Order: a caller without its token learns nothing else; then malformed requests; then metrics.
+  const interceptors = [...(init.listen.some((l) => l.token !== undefined) ? [callerTokenInterceptor(tokensByPort)] : []), rejectMalformedRequests, ...(init.interceptors ?? [])]
   const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors })
-  server.addService(reapi.ContentAddressableStorage.service, init.handlers.cas)
-  server.addService(byteStreamServiceDefinition(), init.handlers.byteStream)
-  server.addService(actionCacheServiceDefinition(), init.handlers.actionCache)
-  server.addService(reapi.Capabilities.service, init.handlers.capabilities)
-  server.addService(reapi.Execution.service, init.handlers.execution)
-  if (init.handlers.admin !== undefined) server.addService(admin.Admin.service, init.handlers.admin)
-  if (init.handlers.assetFetch !== undefined) server.addService(remoteAsset.Fetch.service, init.handlers.assetFetch)
-  if (init.handlers.assetPush !== undefined) server.addService(remoteAsset.Push.service, init.handlers.assetPush)
-  if (init.handlers.referenceStorage !== undefined) server.addService(buildstream.ReferenceStorage.service, init.handlers.referenceStorage)
+  server.addService(withMalformedRequestsMarked(casServiceDefinition()), init.handlers.cas)
+  server.addService(withMalformedRequestsMarked(byteStreamServiceDefinition()), init.handlers.byteStream)
+  server.addService(withMalformedRequestsMarked(actionCacheServiceDefinition()), init.handlers.actionCache)
+  server.addService(withMalformedRequestsMarked(reapi.Capabilities.service), init.handlers.capabilities)
+  server.addService(withMalformedRequestsMarked(reapi.Execution.service), init.handlers.execution)
+  if (init.handlers.admin !== undefined) server.addService(withMalformedRequestsMarked(admin.Admin.service), init.handlers.admin)
+  if (init.handlers.assetFetch !== undefined) server.addService(withMalformedRequestsMarked(remoteAsset.Fetch.service), init.handlers.assetFetch)
+  if (init.handlers.assetPush !== undefined) server.addService(withMalformedRequestsMarked(remoteAsset.Push.service), init.handlers.assetPush)
+  if (init.handlers.referenceStorage !== undefined) server.addService(withMalformedRequestsMarked(buildstream.ReferenceStorage.service), init.handlers.referenceStorage)
 
   if (init.socketPath !== undefined) {
     await prepareSocketPath(init.socketPath)
@@ -111,14 +112,28 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
     throw error
   }
   if (!widenReceiveWindows(server)) init.logger.debug('grpc-js does not expose its HTTP/2 servers; receive windows stay at 64 KiB')
+  const calls = trackCalls(server)
+  if (calls === undefined) init.logger.debug('grpc-js does not expose its HTTP/2 servers; a stop waits the whole grace while any client is connected')
   init.logger.debug('gRPC server listening', { socket: init.socketPath, tcp: tcpAddresses })
 
   return {
     tcpAddresses,
     async shutdown (graceMs = 5000) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => { server.forceShutdown(); resolve() }, graceMs)
-        server.tryShutdown(() => { clearTimeout(timer); resolve() })
+        let finished = false
+        const finish = (force: boolean): void => {
+          if (finished) return
+          finished = true
+          clearTimeout(timer)
+          if (force) server.forceShutdown()
+          resolve()
+        }
+        const timer = setTimeout(() => { finish(true) }, graceMs)
+        server.tryShutdown(() => { finish(false) })
+        // The grace is for calls in flight: a connection without one (an idle client, or one
+        // that never spoke HTTP/2) would otherwise hold the stop for all of it. The last call's
+        // closing frames get a moment to leave before the connections are cut.
+        calls?.whenNone(() => { setTimeout(() => { finish(true) }, CLOSING_FRAMES_MS) })
       })
     }
   }
@@ -140,6 +155,11 @@ export function withPreEncodedResponses (service: grpc.ServiceDefinition, method
   return out
 }
 
+/** The CAS with BatchReadBlobs answers encoded by the handler, a slice at a time (cas-service.ts). */
+export function casServiceDefinition (): grpc.ServiceDefinition {
+  return withPreEncodedResponses(reapi.ContentAddressableStorage.service as unknown as grpc.ServiceDefinition, ['BatchReadBlobs'])
+}
+
 /** ByteStream with pre-encoded Read responses. */
 export function byteStreamServiceDefinition (): grpc.ServiceDefinition {
   return withPreEncodedResponses(bytestream.ByteStream.service as unknown as grpc.ServiceDefinition, ['Read'])
@@ -148,6 +168,90 @@ export function byteStreamServiceDefinition (): grpc.ServiceDefinition {
 /** ActionCache with GetActionResult answered from the stored bytes. */
 export function actionCacheServiceDefinition (): grpc.ServiceDefinition {
   return withPreEncodedResponses(reapi.ActionCache.service as unknown as grpc.ServiceDefinition, ['GetActionResult'])
+}
+
+/** How long a stop waits, after the last call in flight ended, before cutting idle connections. */
+const CLOSING_FRAMES_MS = 50
+
+/** What a request deserializer returns for bytes that are not the method's request message. */
+class MalformedRequest {
+  constructor (readonly method: string, readonly reason: string) {}
+}
+
+/**
+ * A copy of `service` whose request deserializers return a {@link MalformedRequest} instead of
+ * throwing: grpc-js answers a throwing deserializer with INTERNAL, which blames the server for
+ * the client's bytes; {@link rejectMalformedRequests} answers INVALID_ARGUMENT instead.
+ */
+export function withMalformedRequestsMarked (service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {}
+  for (const [name, method] of Object.entries(service as Record<string, grpc.MethodDefinition<unknown, unknown>>)) {
+    const decode = method.requestDeserialize
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return decode(bytes)
+        } catch (error) {
+          return new MalformedRequest(method.path, error instanceof Error ? error.message : String(error))
+        }
+      }
+    }
+  }
+  return out
+}
+
+/** Ends a call whose request message did not decode with INVALID_ARGUMENT; the handler never sees it. */
+const rejectMalformedRequests: grpc.ServerInterceptor = (_method, call) => {
+  let rejected = false
+  const intercepted: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
+    start: (next) => {
+      next({
+        onReceiveMessage: (message: unknown, pass: (message: unknown) => void) => {
+          if (!(message instanceof MalformedRequest)) { if (!rejected) pass(message); return }
+          if (rejected) return
+          rejected = true
+          intercepted.sendStatus({ code: grpc.status.INVALID_ARGUMENT, details: `the request is not a valid ${message.method} message: ${message.reason}`, metadata: new grpc.Metadata() })
+        },
+        onReceiveHalfClose: (pass: () => void) => { if (!rejected) pass() }
+      })
+    }
+  })
+  return intercepted
+}
+
+/** Counts the calls (HTTP/2 streams) in flight on a server. */
+interface CallTracker {
+  /** Calls `listener` once no call is in flight: now, or when the last one ends. */
+  whenNone(listener: () => void): void
+}
+
+/**
+ * Counts the HTTP/2 streams of every session of `server` (each gRPC call is one), whatever ends
+ * them. Reaches grpc-js's listening HTTP/2 servers like {@link widenReceiveWindows}; undefined
+ * if that field is not there.
+ */
+function trackCalls (server: grpc.Server): CallTracker | undefined {
+  const listeners = (server as unknown as { http2Servers?: Map<Http2Server | Http2SecureServer, unknown> }).http2Servers
+  if (!(listeners instanceof Map)) return undefined
+  let open = 0
+  const waiting: Array<() => void> = []
+  for (const listener of listeners.keys()) {
+    listener.on('session', (session: ServerHttp2Session) => {
+      session.on('stream', (stream) => {
+        open++
+        stream.once('close', () => {
+          open--
+          if (open === 0) for (const done of waiting.splice(0)) done()
+        })
+      })
+    })
+  }
+  return {
+    whenNone (listener) {
+      if (open === 0) listener(); else waiting.push(listener)
+    }
+  }
 }
 
 /** Splits `host:port` or `[v6]:port`; throws RangeError naming the address if malformed. */

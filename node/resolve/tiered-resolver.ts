@@ -73,6 +73,36 @@ export class TieredResolver {
     return await this.throughTiers(digest, async () => await this.store.read(digest), signal)
   }
 
+  /**
+   * Reads many small blobs through the tiers, like {@link read} for each but with one local
+   * index lookup for the whole list: a blob absent here goes straight to the tiers (no second
+   * lookup per digest). One outcome per digest, in order; the caller bounds the list's length.
+   */
+  async readMany (digests: readonly Digest[], signal?: AbortSignal): Promise<Array<PromiseSettledResult<Buffer | undefined>>> {
+    const absent = new Set((await this.store.findMissing(digests)).map((d) => `${d.hash}/${d.sizeBytes}`))
+    signal?.throwIfAborted()
+    // One abort listener for the whole list, not one per fetch: adding a listener to a signal
+    // costs in proportion to the listeners it already has.
+    let onAbort: (() => void) | undefined
+    const aborted = signal == null
+      ? undefined
+      : new Promise<never>((_resolve, reject) => {
+        onAbort = () => { reject(signal.reason) }
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
+    aborted?.catch(() => {})
+    try {
+      return await Promise.allSettled(digests.map(async (digest) => {
+        if (!absent.has(`${digest.hash}/${digest.sizeBytes}`)) return await this.read(digest, signal)
+        const fetch = this.sharedFetch(digest)
+        if (!(await (aborted === undefined ? fetch : Promise.race([fetch, aborted])))) return undefined
+        return await this.store.read(digest)
+      }))
+    } finally {
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
   /** Opens a blob through the tiers (see {@link BlobReader.openBlob}), or `undefined` if no tier has it. */
   async openBlob (digest: Digest, signal?: AbortSignal): Promise<BlobFile | InlineBlob | undefined> {
     return await this.throughTiers(digest, async () => await this.store.openBlob(digest), signal)
@@ -107,13 +137,19 @@ export class TieredResolver {
     return await fromStore()
   }
 
-  private async fetchShared (digest: Digest, signal?: AbortSignal): Promise<boolean> {
+  /** The fetch of `digest` through the tiers, shared by every caller that waits for it. */
+  private sharedFetch (digest: Digest): Promise<boolean> {
     const key = `${digest.hash}/${digest.sizeBytes}`
     let pending = this.inflight.get(key)
     if (pending === undefined) {
       pending = this.fetchThroughTiers(digest).finally(() => { this.inflight.delete(key) })
       this.inflight.set(key, pending)
     }
+    return pending
+  }
+
+  private async fetchShared (digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    const pending = this.sharedFetch(digest)
     if (signal == null) return await pending
     signal.throwIfAborted()
     // A caller that gives up does not cancel the shared fetch: others may be waiting on it. The

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Digest } from './digest.js'
 import { BufferPool } from './buffer-pool.js'
 import { FILE_CHUNK_BYTES } from './constants.js'
-import { BlobTooLongError, DigestMismatchError, WriteAbortedError } from './errors.js'
+import { BlobTooLongError, DigestMismatchError, WriteAbortedError, diskFullOr } from './errors.js'
 
 /** Where a verified blob's bytes are, handed from a writer to the store at commit. */
 export type VerifiedBytes =
@@ -18,6 +18,8 @@ export interface BlobWriterHost {
   readonly fsync: boolean
   commitVerified(digest: Digest, bytes: VerifiedBytes): Promise<void>
   writerFinished(writer: BlobWriter): void
+  /** `bytes` more went to the writer's temp file (they count against the quota until it finishes). */
+  tempBytesAdded(writer: BlobWriter, bytes: number): void
 }
 
 /**
@@ -107,6 +109,7 @@ export class BlobWriter {
     }
     const file = this.openFile()
     if (file.error != null) throw file.error
+    this.host.tempBytesAdded(this, chunk.byteLength)
     if (this.gathering === undefined && chunk.byteLength >= FILE_CHUNK_BYTES) {
       await this.submit(file, chunk)
       return
@@ -155,7 +158,7 @@ export class BlobWriter {
     const write = file.handle
       .then(async (handle) => { await writeFully(handle, data, position) })
       .finally(() => { if (pooled !== undefined) gatheringBuffers.give(pooled) })
-    file.inflight.push(write.catch((error: Error) => { file.error ??= error }))
+    file.inflight.push(write.catch((error: Error) => { file.error ??= diskFullOr(error, `cannot write blob ${this.digest.hash}`) as Error }))
     if (file.inflight.length >= MAX_WRITES_IN_FLIGHT) {
       await file.inflight.shift()
       if (file.error != null) throw file.error
@@ -187,6 +190,9 @@ export class BlobWriter {
         await this.submitGathered(this.file)
         await this.closeFile(this.file)
         if (this.file.error != null) throw this.file.error
+        // The temp file becomes a stored blob: stop counting it as temp bytes first, so the
+        // store never counts it twice (which could start an eviction pass too early).
+        this.host.writerFinished(this)
         await this.host.commitVerified(this.digest, { kind: 'file', tempPath: this.file.path })
       }
       this.state = 'done'
@@ -227,8 +233,9 @@ export class BlobWriter {
   private openFile (): TempFile {
     if (this.file != null) return this.file
     const path = join(this.host.tempDir, `${this.digest.hash}.${randomUUID()}`)
-    const file: TempFile = { path, handle: open(path, 'wx', 0o644), position: 0, inflight: [] }
-    file.handle.catch((error: Error) => { file.error ??= error })
+    // Owner-only whatever the umask: blobs may be private build outputs.
+    const file: TempFile = { path, handle: open(path, 'wx', 0o600), position: 0, inflight: [] }
+    file.handle.catch((error: Error) => { file.error ??= diskFullOr(error, `cannot write blob ${this.digest.hash}`) as Error })
     this.file = file
     return file
   }
@@ -250,7 +257,7 @@ export class BlobWriter {
     try {
       if (this.host.fsync && file.error == null) await handle.sync()
     } catch (error) {
-      file.error ??= error as Error
+      file.error ??= diskFullOr(error, `cannot write blob ${this.digest.hash}`) as Error
     } finally {
       await handle.close()
     }

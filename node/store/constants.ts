@@ -22,5 +22,14 @@ export const ACCESS_TIME_FLUSH_INTERVAL_MS = 5_000
 /** Blobs written this recently are never evicted (a client is about to use them). */
 export const RECENT_WRITE_PROTECTION_MS = 60_000
 
+/**
+ * Free space needed before the index is reopened after a failed write (LevelDB rewrites its log
+ * into a table of up to its 4 MiB write buffer, then starts a new log and manifest).
+ */
+export const INDEX_RECOVERY_FREE_BYTES = 8 * 1024 * 1024
+
+/** While the index refuses writes after a failure, a reopen is tried this often, ms. */
+export const INDEX_RECOVERY_RETRY_MS = 5_000
+
 /** Buffer size of the temp-file writer; also the read chunk size. */
 export const FILE_CHUNK_BYTES = 1024 * 1024

@@ -38,6 +38,41 @@ export class DataDirLockedError extends PeercasError {
   readonly status = Status.UNAVAILABLE
 }
 
+/** The disk under the data dir is full: the blob or index write did not happen. */
+export class DiskFullError extends PeercasError {
+  override name = 'DiskFullError'
+  readonly status = Status.RESOURCE_EXHAUSTED
+}
+
+/**
+ * The index could not be written (an I/O error other than a full disk), or is being reopened
+ * after such an error; writes are refused until it is proven consistent again.
+ */
+export class IndexWriteError extends PeercasError {
+  override name = 'IndexWriteError'
+  readonly status = Status.UNAVAILABLE
+}
+
+/** The index could not be opened at start (the message says why, e.g. too little free space). */
+export class IndexOpenError extends PeercasError {
+  override name = 'IndexOpenError'
+  readonly status = Status.UNAVAILABLE
+}
+
+/** True for a failure that means the disk is full (a Node ENOSPC, or LevelDB's message for it). */
+export function isDiskFull (error: unknown): boolean {
+  for (let e = error as { code?: unknown, message?: unknown, cause?: unknown } | undefined, depth = 0; e != null && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ENOSPC' || (typeof e.message === 'string' && e.message.includes('No space left on device'))) return true
+  }
+  return false
+}
+
+/** `error` as a {@link DiskFullError} (naming `what` failed) when it means the disk is full; else `error`. */
+export function diskFullOr (error: unknown, what: string): unknown {
+  if (error instanceof DiskFullError || !isDiskFull(error)) return error
+  return new DiskFullError(`${what}: no space left on the disk; free some space or lower --max-size`, { cause: error })
+}
+
 /** An operation on a store that has been closed. */
 export class StoreClosedError extends PeercasError {
   override name = 'StoreClosedError'

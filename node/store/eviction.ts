@@ -3,6 +3,9 @@ import type { Logger } from '../log/logger.js'
 import type { AccessTimes } from './access-times.js'
 import { accessKey, decodeMeta, hashOfAccessKey, type IndexDb, type IndexOp, type StoreTotals, writeBatch } from './index-db.js'
 
+/** A background pass that left the store above its high watermark is not repeated sooner, ms. */
+const EVICTION_RETRY_MS = 1000
+
 /** Outcome of one eviction pass. */
 export interface EvictionResult {
   evictedBlobs: number
@@ -15,6 +18,8 @@ export interface EvictorInit {
   index: Pick<IndexDb, 'db' | 'blobs' | 'inlineData' | 'lru'>
   /** The store's counters; the evictor decrements them as it removes blobs. */
   totals: StoreTotals
+  /** Bytes in temp files of unfinished writes: they take disk space, so they count against the quota. */
+  tempBytes: () => number
   quotaBytes: number
   /** Fraction of the quota above which a commit starts a pass. */
   highWatermark: number
@@ -48,6 +53,12 @@ export class Evictor {
   private evicting = false
   /** Blobs and bytes evicted since the store opened (read-only outside; for metrics). */
   readonly evicted = { blobs: 0, bytes: 0 }
+  /**
+   * No background pass before this time (ms) unless the store crosses its whole quota: the last
+   * pass could not get below the watermark.
+   */
+  private quietUntil = 0
+  private overQuotaAfterPass = false
 
   constructor (private readonly init: EvictorInit) {}
 
@@ -72,13 +83,27 @@ export class Evictor {
 
   /** Starts a pass in the background if the store is over its high watermark and none runs. */
   maybeEvict (): void {
-    const { totals, quotaBytes, highWatermark, logger } = this.init
-    if (this.evicting || totals.totalBytes <= quotaBytes * highWatermark) return
+    const { quotaBytes, highWatermark, logger } = this.init
+    const used = this.usedBytes()
+    if (this.evicting || used <= quotaBytes * highWatermark) return
+    if (Date.now() < this.quietUntil && (used > quotaBytes) === this.overQuotaAfterPass) return
     this.evicting = true
     void this.evict()
       .then((result) => { logger.info('evicted blobs', { ...result }) })
       .catch((error) => { logger.error('eviction failed', { error }) })
-      .finally(() => { this.evicting = false })
+      .finally(() => {
+        this.evicting = false
+        // Unfinished uploads can keep the store above its watermark with nothing left to
+        // evict; their every chunk calls here, and a pass scans the LRU order: pause a while.
+        const after = this.usedBytes()
+        this.overQuotaAfterPass = after > quotaBytes
+        this.quietUntil = after > quotaBytes * highWatermark ? Date.now() + EVICTION_RETRY_MS : 0
+      })
+  }
+
+  /** Stored blobs plus temp files of unfinished writes. */
+  private usedBytes (): number {
+    return this.init.totals.totalBytes + this.init.tempBytes()
   }
 
   private async evictNow (targetBytes: number): Promise<EvictionResult> {
@@ -89,8 +114,8 @@ export class Evictor {
     // First pass spares recently used blobs; a second pass runs only if the store is still
     // over its whole quota.
     for (const spareRecent of [true, false]) {
-      if (totals.totalBytes <= targetBytes) break
-      if (!spareRecent && totals.totalBytes <= this.init.quotaBytes) break
+      if (this.usedBytes() <= targetBytes) break
+      if (!spareRecent && this.usedBytes() <= this.init.quotaBytes) break
       const protectAfter = spareRecent ? Date.now() - this.init.recentProtectionMs : Infinity
       const doomedFiles: string[] = []
       const ops: IndexOp[] = []
@@ -100,7 +125,7 @@ export class Evictor {
       const victims: string[] = []
       const evicted = Promise.withResolvers<void>()
       for await (const key of index.lru.keys()) {
-        if (totals.totalBytes <= targetBytes) break
+        if (this.usedBytes() <= targetBytes) break
         const hash = hashOfAccessKey(key)
         const value = await index.blobs.get(hash)
         const meta = value === undefined ? undefined : decodeMeta(value)

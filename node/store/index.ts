@@ -67,6 +67,8 @@ export interface StoreStats {
   totalBytes: number
   inlineBlobCount: number
   fileBlobCount: number
+  /** Bytes in temp files of writes not yet committed (counted against the quota too). */
+  tempBytes: number
   quotaBytes: number
   highWatermark: number
   lowWatermark: number

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -10,7 +10,7 @@ import {
   DEFAULT_INLINE_THRESHOLD_BYTES, DEFAULT_LOW_WATERMARK, FILE_CHUNK_BYTES, RECENT_WRITE_PROTECTION_MS
 } from './constants.js'
 import { digestOf, isEmptyDigest, type Digest } from './digest.js'
-import { BlobTooLargeError, DigestMismatchError, StoreClosedError } from './errors.js'
+import { BlobTooLargeError, DigestMismatchError, StoreClosedError, diskFullOr } from './errors.js'
 import { accessKey, decodeMeta, encodeMeta, openIndexDb, type BlobMeta, type IndexDb, type IndexOp, type StoreTotals, type Sublevel, writeBatch } from './index-db.js'
 import { reconcileStore } from './reconcile.js'
 import { LevelNameIndex, type NameIndex } from './name-index.js'
@@ -61,7 +61,9 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private readonly accessTimes: AccessTimes
   private readonly evictor: Evictor
   private readonly commitLocks = new Map<string, Promise<void>>()
-  private readonly writers = new Set<BlobWriter>()
+  /** Unfinished writers and the bytes each has put in its temp file. */
+  private readonly writers = new Map<BlobWriter, number>()
+  private tempBytes = 0
   private readonly knownShards = new Set<string>()
   private readonly addedListeners: Array<(digest: Digest) => void> = []
   private maintenance: Promise<unknown> = Promise.resolve()
@@ -83,6 +85,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.evictor = new Evictor({
       index,
       totals,
+      tempBytes: () => this.tempBytes,
       quotaBytes: this.quota,
       highWatermark: this.high,
       lowWatermark: this.low,
@@ -104,11 +107,17 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   static async open (init: LocalStoreInit): Promise<LocalStore> {
     validateInit(init)
     const log = init.logger ?? silentLogger
-    await mkdir(join(init.dataDir, 'cas'), { recursive: true })
+    // Blobs and inline blobs in the index may be private build outputs: every folder is
+    // owner-only (0700), whatever the umask and whatever an older version left.
+    if (await makePrivateDir(init.dataDir)) {
+      log.warn(`data dir ${init.dataDir} was readable by other users; made it private (0700)`, { dataDir: init.dataDir })
+    }
+    await makePrivateDir(join(init.dataDir, 'cas'))
     const tempDir = join(init.dataDir, 'tmp')
     await rm(tempDir, { recursive: true, force: true })
-    await mkdir(tempDir, { recursive: true })
-    const index = await openIndexDb(join(init.dataDir, 'index'))
+    await makePrivateDir(tempDir)
+    await makePrivateDir(join(init.dataDir, 'index'))
+    const index = await openIndexDb(join(init.dataDir, 'index'), log.child('index'))
     try {
       const dirty = await index.meta.get(DIRTY_KEY)
       const saved = await index.meta.get(STATS_KEY)
@@ -175,6 +184,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       totalBytes: this.totals.totalBytes,
       inlineBlobCount: this.totals.inlineBlobCount,
       fileBlobCount: this.totals.blobCount - this.totals.inlineBlobCount,
+      tempBytes: this.tempBytes,
       quotaBytes: this.quota,
       highWatermark: this.high,
       lowWatermark: this.low
@@ -310,7 +320,12 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       return
     }
     const tempPath = join(this.tempDir, `${digest.hash}.${randomUUID()}`)
-    await writeFile(tempPath, data, { flag: 'wx', flush: this.fsync })
+    try {
+      await writeFile(tempPath, data, { flag: 'wx', mode: 0o600, flush: this.fsync })
+    } catch (error) {
+      await rm(tempPath, { force: true })
+      throw diskFullOr(error, `cannot write blob ${digest.hash}`)
+    }
     await this.commitVerified(digest, { kind: 'file', tempPath })
   }
 
@@ -354,7 +369,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.assertOpen()
     if (digest.sizeBytes > this.quota) throw new BlobTooLargeError(digest, this.quota)
     const writer = new BlobWriter(digest, this)
-    this.writers.add(writer)
+    this.writers.set(writer, 0)
     return writer
   }
 
@@ -382,7 +397,19 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
 
   /** @internal Called by a writer when it commits or aborts. */
   writerFinished (writer: BlobWriter): void {
+    const counted = this.writers.get(writer)
+    if (counted === undefined) return
+    this.tempBytes -= counted
     this.writers.delete(writer)
+  }
+
+  /** @internal Called by a writer as its temp file grows; may start an eviction pass. */
+  tempBytesAdded (writer: BlobWriter, bytes: number): void {
+    const counted = this.writers.get(writer)
+    if (counted === undefined) return
+    this.writers.set(writer, counted + bytes)
+    this.tempBytes += bytes
+    this.evictor.maybeEvict()
   }
 
   /**
@@ -404,12 +431,22 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   async close (): Promise<void> {
     if (this.closed) return
     clearInterval(this.flushTimer)
-    await Promise.all([...this.writers].map(async (w) => { await w.abort() }))
+    await Promise.all([...this.writers.keys()].map(async (w) => { await w.abort() }))
     await Promise.all([...this.commitLocks.values()])
-    await this.exclusive(async () => { await this.accessTimes.flush() })
+    // A full or failing disk must not turn a stop into a crash: without the clean-stop record
+    // the next start checks the store (reconcile), which loses nothing acknowledged.
+    await this.exclusive(async () => { await this.accessTimes.flush() }).catch((error: unknown) => {
+      this.log.warn('cannot save access times at stop', { error })
+    })
     this.closed = true
-    await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify(this.totals)))
-    await this.index.meta.del(DIRTY_KEY)
+    try {
+      await this.index.db.ensureWritable()
+      await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify(this.totals)))
+      await this.index.meta.del(DIRTY_KEY)
+    } catch (error) {
+      this.log.warn('cannot record a clean stop in the index; the next start will check the store', { error })
+    }
+    this.index.db.retire()
     await this.index.db.close()
   }
 
@@ -431,7 +468,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     } else {
       const shard = digest.hash.slice(0, 2)
       if (!this.knownShards.has(shard)) {
-        await mkdir(join(this.casDir, shard), { recursive: true })
+        await mkdir(join(this.casDir, shard), { recursive: true, mode: 0o700 }).catch((error: unknown) => { throw diskFullOr(error, `cannot write blob ${digest.hash}`) })
         this.knownShards.add(shard)
       }
       // Rename first: a crash before the index write leaves a verified file that the next
@@ -537,6 +574,18 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private assertOpen (): void {
     if (this.closed) throw new StoreClosedError()
   }
+}
+
+/**
+ * Creates `dir` (and its parents) owner-only, or makes an existing one owner-only. Resolves
+ * true when an existing `dir` was open to group or others (the caller may say so).
+ */
+async function makePrivateDir (dir: string): Promise<boolean> {
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  // mkdir leaves an existing folder's mode as it was: check it.
+  if (((await stat(dir)).mode & 0o077) === 0) return false
+  await chmod(dir, 0o700)
+  return true
 }
 
 function readableOf (data: Buffer): Readable {

@@ -197,6 +197,28 @@ describe('ByteStream', () => {
     await expectRpcError(read(`blobs/${d.hash}/100`, 0, -1), status.INVALID_ARGUMENT, /read_limit/)
   })
 
+  it('refuses a second stream on a busy upload without harming the first one', async () => {
+    const data = randomBytes(3 * 1024 * 1024)
+    const d = digestOf(data)
+    const name = `uploads/${randomUUID()}/blobs/${d.hash}/${d.sizeBytes}`
+    let answer: { error: unknown, committed?: number } | undefined
+    const a = bs.Write((error, response) => { answer = { error, committed: response == null ? undefined : Number(response.committedSize) } })
+    a.write({ resourceName: name, writeOffset: 0, data: data.subarray(0, 1_000_000), finishWrite: false })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    // B opens the same name while A is still sending, and is refused.
+    await expectRpcError(rawWrite([{ resourceName: name, writeOffset: 0, data: data.subarray(0, 10), finishWrite: false }]), status.INVALID_ARGUMENT, /already in progress/)
+    // B tries again and cancels: still not its upload to keep or drop.
+    const again = rawWrite([{ resourceName: name, writeOffset: 0, data: data.subarray(0, 10), finishWrite: false }], { end: false })
+    await expectRpcError(again, status.INVALID_ARGUMENT, /already in progress/)
+    expect(await unary(bs.QueryWriteStatus.bind(bs), { resourceName: name })).toMatchObject({ committedSize: 1_000_000, complete: false })
+    a.write({ writeOffset: 1_000_000, data: data.subarray(1_000_000), finishWrite: true })
+    a.end()
+    while (answer === undefined) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(answer.error).toBeNull()
+    expect(answer.committed).toBe(d.sizeBytes)
+    expect((await read(`blobs/${d.hash}/${d.sizeBytes}`)).equals(data)).toBe(true)
+  })
+
   it('lets concurrent writers of one digest all succeed with one stored copy', async () => {
     const data = randomBytes(4 * 1024 * 1024)
     const d = digestOf(data)
