@@ -15,7 +15,7 @@ import { createCasService } from '../../node/reapi/cas-service.js'
 import { createByteStreamService } from '../../node/reapi/bytestream-service.js'
 import { createActionCacheService } from '../../node/reapi/action-cache-service.js'
 import { createCapabilitiesService, serverCapabilities } from '../../node/reapi/capabilities-service.js'
-import { SERVER_OPTIONS, actionCacheServiceDefinition, byteStreamServiceDefinition } from '../../node/reapi/grpc-server.js'
+import { SERVER_OPTIONS, actionCacheServiceDefinition, byteStreamServiceDefinition, casServiceDefinition } from '../../node/reapi/grpc-server.js'
 import { reapi } from '../../node/reapi/protos.js'
 import { rpcError } from '../../node/reapi/errors.js'
 import { createClients, unary, type ReapiClients } from '../../node/reapi/clients.js'
@@ -137,10 +137,15 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
           const cb = callback === undefined
             ? undefined
             : (e: unknown, r?: unknown): void => {
-                if (name === 'BatchReadBlobs' && r != null) {
-                  for (const entry of (r as { responses: Array<{ digest?: { hash: string } | null, data: Buffer }> }).responses) {
+                if (name === 'BatchReadBlobs' && r != null && (faults.corruptReads || faults.corruptHashes.length > 0)) {
+                  // The CAS service answers BatchReadBlobs pre-encoded: decode, corrupt, encode again.
+                  const service = reapi.ContentAddressableStorage.service.BatchReadBlobs
+                  const answer = Buffer.isBuffer(r) ? service.responseDeserialize(r) : r as ReturnType<typeof service.responseDeserialize>
+                  for (const entry of answer.responses) {
                     if (entry.data.byteLength > 0 && (faults.corruptReads || faults.corruptHashes.includes(entry.digest?.hash ?? ''))) entry.data = flip(entry.data)
                   }
+                  callback(e, Buffer.isBuffer(r) ? service.responseSerialize(answer) : answer)
+                  return
                 }
                 callback(e, r)
               }
@@ -155,7 +160,7 @@ export async function startFaultyCentral (opts: { port?: number, tls?: CentralTl
 
   const server = new grpc.Server(SERVER_OPTIONS)
   const capabilities = createCapabilitiesService()
-  server.addService(reapi.ContentAddressableStorage.service, wrap(createCasService({ store, resolver })))
+  server.addService(casServiceDefinition(), wrap(createCasService({ store, resolver })))
   server.addService(byteStreamServiceDefinition(), wrap(createByteStreamService({ store, resolver }).handlers))
   const signer = new ResultSigner(await generateKeyPair('Ed25519'))
   const policy = new TrustPolicy({ mode: 'none', listed: [], revoked: [], self: signer.peerId })
