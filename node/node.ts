@@ -121,7 +121,10 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       signer,
       fetchers: [p2p?.nameFetcher, remote?.nameFetcher].filter((f) => f !== undefined),
       onWritten: async (name) => {
-        if (name.kind !== 'action-result') return
+        if (name.kind !== 'action-result') {
+          await remote?.enqueueName(name).catch((error) => { log.error('cannot queue an asset or ref for upload to the central CAS', { error }) })
+          return
+        }
         await remote?.enqueueActionResult(name.instanceName, actionDigestOf(name)).catch((error) => { log.error('cannot queue an action result for upload to the central CAS', { error }) })
       },
       logger: log.child('names')
