@@ -1,7 +1,7 @@
 import type { FetchHandlers } from '../generated/build/bazel/remote/asset/v1/Fetch.js'
 import type { PushHandlers } from '../generated/build/bazel/remote/asset/v1/Push.js'
 import type { Timestamp } from '../generated/google/protobuf/Timestamp.js'
-import { buildStreamRefOf, validateAssetRequest } from '../domain/assets.js'
+import { BUILDSTREAM_REF_URN_PREFIX, validateAssetRequest } from '../domain/assets.js'
 import { RefUpdatesRefusedError } from '../domain/refs.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from '../domain/resource-names.js'
 import type { AssetResolver } from '../resolve/assets.js'
@@ -87,8 +87,12 @@ export function createAssetServices ({ assets, allowRefUpdates = true }: AssetSe
           const { request } = call
           const instanceName = validateInstanceName(request.instanceName)
           checkDigestFunction(request.digestFunction)
+          // BuildStream 1.6.8 probes for push with an empty request: PERMISSION_DENIED tells it
+          // "no push here", INVALID_ARGUMENT "push supported".
+          if (!allowRefUpdates && (request.uris.length === 0 || request.uris.some((uri) => uri.startsWith(BUILDSTREAM_REF_URN_PREFIX)))) {
+            throw new RefUpdatesRefusedError('this endpoint does not take ref updates (allowRefUpdates: false); push through another one')
+          }
           const asset = validateAssetRequest(request.uris, request.qualifiers)
-          if (!allowRefUpdates && buildStreamRefOf(asset) !== undefined) throw new RefUpdatesRefusedError('this endpoint does not take ref updates (allowRefUpdates: false); push through another one')
           const root = digestFromMessage(request.rootDirectoryDigest, 'root_directory_digest')
           await assets.pushDirectory(instanceName, asset, root, { signal: signalOf(call), expireAtMs: timestampMs(request.expireAt) })
           return {}

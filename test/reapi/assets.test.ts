@@ -272,6 +272,9 @@ describe('BuildStream ref updates per endpoint (allowRefUpdates)', () => {
     await expectRpcError(unary(readOnly.refs.UpdateReference.bind(readOnly.refs), { keys: ['proj/ro/1'], digest: tree.root }), status.PERMISSION_DENIED, /allowRefUpdates: false/)
     await expectRpcError(unary(readOnly.push.PushDirectory.bind(readOnly.push), { uris: [`${BUILDSTREAM_REF_URN_PREFIX}proj/ro/1`], rootDirectoryDigest: tree.root }), status.PERMISSION_DENIED, /allowRefUpdates: false/)
     await expectRpcError(unary(readOnly.refs.GetReference.bind(readOnly.refs), { key: 'proj/ro/1' }), status.NOT_FOUND)
+    // BuildStream 1.6.8's probe for push (an empty PushDirectory): refused here, "supported" there.
+    await expectRpcError(unary(readOnly.push.PushDirectory.bind(readOnly.push), {}), status.PERMISSION_DENIED)
+    await expectRpcError(unary(writers.push.PushDirectory.bind(writers.push), {}), status.INVALID_ARGUMENT)
     // Other pushes still work there, and reads of refs pushed elsewhere too.
     await unary(readOnly.push.PushDirectory.bind(readOnly.push), { uris: ['https://example.com/tree'], rootDirectoryDigest: tree.root })
     await unary(writers.refs.UpdateReference.bind(writers.refs), { keys: ['proj/rw/1'], digest: tree.root })
