@@ -5,10 +5,11 @@ import { assetKey, encodeAssetMapping } from '../../node/domain/assets.js'
 import { assetName, refName } from '../../node/domain/names.js'
 import { createLogger } from '../../node/log/logger.js'
 import { digestOf } from '../../node/store/digest.js'
-import { startTestNode, type TestNode } from '../helpers/node.js'
+import { makeTempDir, startTestNode, type TestNode } from '../helpers/node.js'
+import { rm } from 'node:fs/promises'
 import { expectRpcError } from '../helpers/grpc.js'
-import { flushNode, readBlob } from '../helpers/remote-blobs.js'
-import { hasBuildStream, startBuildStreamCentral, type BuildStreamCentral } from '../helpers/remote-central.js'
+import { flushNode, readBlob, writeBlobs } from '../helpers/remote-blobs.js'
+import { freePort, hasBuildStream, startBuildStreamCentral, type BuildStreamCentral } from '../helpers/remote-central.js'
 import { createAssetClients, makeTree, sriOf, startTestOrigin, writeTree, type AssetClients, type TestOrigin } from '../helpers/assets.js'
 
 /** A node on `central` that never downloads from origins itself. */
@@ -102,6 +103,40 @@ describe('assets and refs through a central with a Remote Asset service', () => 
     } finally {
       assets.close()
       await b.stop()
+    }
+  })
+})
+
+describe('asset pushes in the durable upload queue', () => {
+  it('keeps a push queued while the central is away, across a restart, and delivers it when the central comes', async () => {
+    const dataDir = await makeTempDir()
+    const port = await freePort()
+    const remote = { endpoint: `grpc://127.0.0.1:${port}`, callTimeout: '2s', clientWait: '1s' }
+    const data = Buffer.from('pushed while the central was away\n')
+    const uri = 'https://example.com/queued.txt'
+    let central: TestNode | undefined
+    try {
+      const a = await startTestNode({ remote }, { dataDir, keepData: true })
+      const assets = createAssetClients(`unix:${a.socketPath}`)
+      await writeBlobs(a.clients, [{ digest: digestOf(data), data }])
+      await unary(assets.push.PushBlob.bind(assets.push), { uris: [uri], blobDigest: digestOf(data) })
+      expect(a.remote!.status()).toMatchObject({ online: false, queueLength: 2 })
+      assets.close()
+      await a.stop()
+
+      central = await startTestNode({ listen: [`127.0.0.1:${port}`], assets: { originFetch: false } })
+      const again = await startTestNode({ remote }, { dataDir, keepData: true })
+      try {
+        await again.remote!.waitOnline(AbortSignal.timeout(10_000))
+        await flushNode(again)
+        expect(await central.store.names.get(assetName('', assetKey(uri, [])))).toBeDefined()
+        expect(await central.store.findMissing([digestOf(data)])).toEqual([])
+      } finally {
+        await again.stop()
+      }
+    } finally {
+      await central?.stop()
+      await rm(dataDir, { recursive: true, force: true })
     }
   })
 })
