@@ -26,7 +26,7 @@ import { createActionCacheService } from './reapi/action-cache-service.js'
 import { createCapabilitiesService } from './reapi/capabilities-service.js'
 import { createExecutionService } from './reapi/execution-service.js'
 import { createAdminService } from './reapi/admin-service.js'
-import { startGrpcServer } from './reapi/grpc-server.js'
+import { startGrpcServer, type ServiceHandlers } from './reapi/grpc-server.js'
 import { EndpointSet } from './reapi/endpoints.js'
 import type { GetStatusResponse } from './generated/peercas/admin/v1/GetStatusResponse.js'
 import { DataDirLockedError } from './store/errors.js'
@@ -121,7 +121,10 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       signer,
       fetchers: [p2p?.nameFetcher, remote?.nameFetcher].filter((f) => f !== undefined),
       onWritten: async (name) => {
-        if (name.kind !== 'action-result') return
+        if (name.kind !== 'action-result') {
+          await remote?.enqueueName(name).catch((error) => { log.error('cannot queue an asset or ref for upload to the central CAS', { error }) })
+          return
+        }
         await remote?.enqueueActionResult(name.instanceName, actionDigestOf(name)).catch((error) => { log.error('cannot queue an action result for upload to the central CAS', { error }) })
       },
       logger: log.child('names')
@@ -132,7 +135,11 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       ? new HttpOrigin({ sink: store, tempDir: join(config.dataDir, 'origin-tmp'), timeoutMs: config.assets.fetchTimeout, maxBytes: config.assets.maxDownloadSize, logger: log.child('origin') })
       : undefined
     const assets = new AssetResolver({ names, blobs: resolver, origin, logger: log.child('assets') })
-    const assetServices = createAssetServices({ assets })
+    // Ref updates (BuildStream push) may be off per endpoint; everything else is the same on each.
+    const refServices = (allowRefUpdates: boolean): Required<Pick<ServiceHandlers, 'assetPush' | 'referenceStorage'>> => ({
+      assetPush: createAssetServices({ assets, allowRefUpdates }).push,
+      referenceStorage: createReferenceStorageService({ assets, allowUpdates: allowRefUpdates })
+    })
 
     const status = async (): Promise<GetStatusResponse> => {
       const s = store.stats()
@@ -177,18 +184,17 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
     }
     metrics.attach({ tierCounts: () => resolver.counters, evicted: () => store.evictedTotals(), status })
 
-    // Blob and asset services are shared by every endpoint; the action cache is per build environment.
+    // Blob and asset-fetch services are shared by every endpoint; the action cache is per build
+    // environment, ref updates per endpoint.
     const blobServices = {
       cas: createCasService({ store, resolver, onBlobsWritten }),
       byteStream: byteStream.handlers,
       capabilities: createCapabilitiesService(),
       execution: createExecutionService(),
-      assetFetch: assetServices.fetch,
-      assetPush: assetServices.push,
-      referenceStorage: createReferenceStorageService({ assets })
+      assetFetch: createAssetServices({ assets }).fetch
     }
     const endpoints = new EndpointSet({
-      handlersFor: (environment, instance) => ({ ...blobServices, actionCache: createActionCacheService({ names, environment, instance }) }),
+      handlersFor: (environment, instance, allowRefUpdates) => ({ ...blobServices, ...refServices(allowRefUpdates), actionCache: createActionCacheService({ names, environment, instance }) }),
       socketDir: join(dirname(config.socket), 'sandboxes'),
       listenToken: endpointToken,
       logger: log.child('endpoints')
@@ -200,6 +206,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       interceptors: [metrics.interceptor],
       handlers: {
         ...blobServices,
+        ...refServices(config.allowRefUpdates),
         actionCache: createActionCacheService({ names, environment: config.environment }),
         admin: createAdminService({
           status,

@@ -11,6 +11,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
   socket: '',
   listen: [],
   environment: '',
+  allowRefUpdates: true,
   endpoints: [],
   listenTokenFile: '',
   maxSize: '10GiB',

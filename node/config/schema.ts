@@ -82,6 +82,8 @@ const baseSchema = z.strictObject({
   listenTokenFile: z.string(),
   /** Build environment of the default socket and `listen` addresses ('' = the default environment). */
   environment: z.string(),
+  /** Whether BuildStream clients may update refs through the default socket and `listen` addresses. */
+  allowRefUpdates: z.boolean(),
   /**
    * More endpoints, each for one build environment: a unix socket or a TCP address, and
    * optionally the instance name every named result through it lives in.
@@ -90,7 +92,8 @@ const baseSchema = z.strictObject({
     socket: z.string().optional(),
     listen: z.string().optional(),
     environment: z.string(),
-    instance: z.string().optional()
+    instance: z.string().optional(),
+    allowRefUpdates: z.boolean().optional()
   })),
   /** Quota for blob bytes. */
   maxSize: byteSize.refine((bytes) => bytes > 0, 'must be more than 0'),

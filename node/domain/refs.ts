@@ -1,5 +1,6 @@
 import type { Digest } from '../store/digest.js'
 import { InvalidRequestError } from './errors.js'
+import { PeercasError, Status } from './status.js'
 import { nameValueMessages } from './messages.js'
 import { digestFromMessage } from './resource-names.js'
 
@@ -9,6 +10,12 @@ export const MAX_REF_NAME_LENGTH = 1024
 /** A ref name that is empty, too long, or tries to escape its place (`..`, absolute, NUL…). */
 export class InvalidRefNameError extends InvalidRequestError {
   override name = 'InvalidRefNameError'
+}
+
+/** A ref update through an endpoint configured without them (`allowRefUpdates: false`). */
+export class RefUpdatesRefusedError extends PeercasError {
+  override name = 'RefUpdatesRefusedError'
+  readonly status = Status.PERMISSION_DENIED
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { FetchHandlers } from '../generated/build/bazel/remote/asset/v1/Fetch.js'
 import type { PushHandlers } from '../generated/build/bazel/remote/asset/v1/Push.js'
 import type { Timestamp } from '../generated/google/protobuf/Timestamp.js'
-import { validateAssetRequest } from '../domain/assets.js'
+import { BUILDSTREAM_REF_URN_PREFIX, validateAssetRequest } from '../domain/assets.js'
+import { RefUpdatesRefusedError } from '../domain/refs.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from '../domain/resource-names.js'
 import type { AssetResolver } from '../resolve/assets.js'
 import { toRpcError } from './errors.js'
@@ -11,6 +12,8 @@ import { signalOf } from './call-writes.js'
 export interface AssetServiceDeps {
   /** The asset read and write paths (named results, then the origin). */
   assets: AssetResolver
+  /** Whether PushDirectory may update BuildStream refs (their URNs) through this endpoint. @default true */
+  allowRefUpdates?: boolean
 }
 
 /**
@@ -19,7 +22,7 @@ export interface AssetServiceDeps {
  * answer), and BuildStream 1.6.8 expects NOT_FOUND as an RPC error. An empty `uris` is
  * INVALID_ARGUMENT, which is also how BuildStream probes for the service.
  */
-export function createAssetServices ({ assets }: AssetServiceDeps): { fetch: FetchHandlers, push: PushHandlers } {
+export function createAssetServices ({ assets, allowRefUpdates = true }: AssetServiceDeps): { fetch: FetchHandlers, push: PushHandlers } {
   return {
     fetch: {
       FetchBlob (call, callback) {
@@ -84,6 +87,11 @@ export function createAssetServices ({ assets }: AssetServiceDeps): { fetch: Fet
           const { request } = call
           const instanceName = validateInstanceName(request.instanceName)
           checkDigestFunction(request.digestFunction)
+          // BuildStream 1.6.8 probes for push with an empty request: PERMISSION_DENIED tells it
+          // "no push here", INVALID_ARGUMENT "push supported".
+          if (!allowRefUpdates && (request.uris.length === 0 || request.uris.some((uri) => uri.startsWith(BUILDSTREAM_REF_URN_PREFIX)))) {
+            throw new RefUpdatesRefusedError('this endpoint does not take ref updates (allowRefUpdates: false); push through another one')
+          }
           const asset = validateAssetRequest(request.uris, request.qualifiers)
           const root = digestFromMessage(request.rootDirectoryDigest, 'root_directory_digest')
           await assets.pushDirectory(instanceName, asset, root, { signal: signalOf(call), expireAtMs: timestampMs(request.expireAt) })

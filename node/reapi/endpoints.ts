@@ -14,6 +14,8 @@ export interface EndpointSpec {
   environment: string
   /** If set, the instance name of every named result through this endpoint. */
   instance?: string
+  /** Whether BuildStream clients may update refs through it. @default true */
+  allowRefUpdates?: boolean
 }
 
 /** A running endpoint. */
@@ -26,7 +28,7 @@ export interface OpenEndpoint {
 /** What {@link EndpointSet} needs. */
 export interface EndpointSetInit {
   /** The services for an endpoint of `environment` (no admin service: sandboxes get none). */
-  handlersFor: (environment: string, instance: string | undefined) => ServiceHandlers
+  handlersFor: (environment: string, instance: string | undefined, allowRefUpdates: boolean) => ServiceHandlers
   /** Where sockets opened without a path go. */
   socketDir: string
   /** The token TCP endpoints require (`listenTokenFile`), if any. */
@@ -50,7 +52,7 @@ export class EndpointSet {
     validateEnvironment(spec.environment)
     if (spec.environment === '') throw new RangeError('an extra endpoint needs an environment ID (the default environment is the node\'s own socket)')
     if (spec.instance !== undefined) validateInstanceName(spec.instance)
-    const handlers = this.init.handlersFor(spec.environment, spec.instance)
+    const handlers = this.init.handlersFor(spec.environment, spec.instance, spec.allowRefUpdates ?? true)
     const socketPath = spec.listen !== undefined ? undefined : resolve(spec.socket ?? this.newSocketPath(spec.environment))
     if (socketPath !== undefined) await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 })
     const server = await startGrpcServer({ socketPath, listen: spec.listen !== undefined ? [{ address: spec.listen, token: this.init.listenToken }] : [], handlers, logger: this.init.logger })

@@ -1,7 +1,7 @@
 import type { ReferenceStorageHandlers } from '../generated/buildstream/v2/ReferenceStorage.js'
 import { NotFoundError } from '../domain/errors.js'
 import { digestFromMessage, validateInstanceName } from '../domain/resource-names.js'
-import { validateRefName } from '../domain/refs.js'
+import { RefUpdatesRefusedError, validateRefName } from '../domain/refs.js'
 import type { AssetResolver } from '../resolve/assets.js'
 import { toRpcError } from './errors.js'
 import { signalOf } from './call-writes.js'
@@ -10,15 +10,18 @@ import { signalOf } from './call-writes.js'
 export interface ReferenceStorageServiceDeps {
   /** Refs are named results of kind `ref`, shared with the Remote Asset API's BuildStream URNs. */
   assets: AssetResolver
+  /** Whether clients of this endpoint may update refs (Status `allow_updates`). @default true */
+  allowUpdates?: boolean
 }
 
 /**
  * BuildStream 1.x `buildstream.v2.ReferenceStorage`: a ref names an artifact's root Directory.
  * GetReference answers only complete artifacts (the whole tree reachable), else NOT_FOUND;
- * UpdateReference accepts only trees that are complete in the CAS; Status says updates are
- * allowed (a peercas node takes writes on every endpoint it serves).
+ * UpdateReference accepts only trees that are complete in the CAS, and only on an endpoint that
+ * allows updates (else PERMISSION_DENIED); Status says which this endpoint is (`allowRefUpdates`
+ * of the node's own socket and listeners, or of an entry of `endpoints`).
  */
-export function createReferenceStorageService ({ assets }: ReferenceStorageServiceDeps): ReferenceStorageHandlers {
+export function createReferenceStorageService ({ assets, allowUpdates = true }: ReferenceStorageServiceDeps): ReferenceStorageHandlers {
   return {
     GetReference (call, callback) {
       void (async () => {
@@ -33,6 +36,7 @@ export function createReferenceStorageService ({ assets }: ReferenceStorageServi
     UpdateReference (call, callback) {
       void (async () => {
         const instanceName = validateInstanceName(call.request.instanceName)
+        if (!allowUpdates) throw new RefUpdatesRefusedError('this endpoint does not take ref updates (allowRefUpdates: false); push through another one')
         const root = digestFromMessage(call.request.digest, 'digest')
         await assets.putRef(instanceName, call.request.keys, root, signalOf(call))
         return {}
@@ -42,7 +46,7 @@ export function createReferenceStorageService ({ assets }: ReferenceStorageServi
     Status (call, callback) {
       try {
         validateInstanceName(call.request.instanceName)
-        callback(null, { allowUpdates: true })
+        callback(null, { allowUpdates })
       } catch (error) {
         callback(toRpcError(error))
       }

@@ -7,6 +7,9 @@ import type { BlobSink } from '../store/index.js'
 import type { BlobWriter } from '../store/blob-writer.js'
 import { DigestMismatchError } from '../store/errors.js'
 import { createClients, type ReapiClients } from '../reapi/clients.js'
+import { remoteAsset } from '../reapi/protos.js'
+import type { FetchClient } from '../generated/build/bazel/remote/asset/v1/Fetch.js'
+import type { PushClient } from '../generated/build/bazel/remote/asset/v1/Push.js'
 import { readResourceName, uploadResourceName } from '../domain/resource-names.js'
 import { MAX_BATCH_TOTAL_SIZE_BYTES } from '../domain/constants.js'
 import { reapiMessages } from '../domain/messages.js'
@@ -54,6 +57,24 @@ export type BatchReadOutcome =
   /** Not stored: the central does not have it (no `error`), or it failed (`error`). */
   | { readonly stored: false, readonly error?: Error }
 
+/** One URI (with its qualifiers) asked of, or pushed to, the central's Remote Asset service. */
+export interface CentralAssetRequest {
+  /** Instance name on the central. */
+  readonly instanceName: string
+  readonly uri: string
+  readonly qualifiers: ReadonlyArray<{ readonly name: string, readonly value: string }>
+  /** FetchBlob / PushBlob, or FetchDirectory / PushDirectory. */
+  readonly want: 'blob' | 'directory'
+}
+
+/** What the central's Remote Asset service answered for a {@link CentralAssetRequest}. */
+export interface CentralAsset {
+  /** The blob, or the root Directory. */
+  readonly digest: Digest
+  /** Epoch ms after which the central does not vouch for it; 0: never. */
+  readonly expireAtMs: number
+}
+
 /** Options of one logical call to the central. */
 interface CallOptions {
   /** Deadline of each attempt, ms. @default remote.callTimeout */
@@ -80,9 +101,12 @@ interface UnaryMethod<Req, Res> {
  * while the central is offline calls fail fast with {@link CentralOfflineError}.
  */
 export class CentralClient {
-  private clients: ReapiClients
+  private clients: ReapiClients & AssetClients
   private caps: CentralCapabilities | undefined
   private acReadSupported = true
+  /** False once the central answered a Remote Asset call with UNIMPLEMENTED (it has no such service). */
+  private assetsSupported = true
+  private noAssetsLogged = false
 
   constructor (private readonly init: CentralClientInit) {
     this.clients = this.connect()
@@ -113,6 +137,89 @@ export class CentralClient {
     }
     this.acReadSupported = true
     return this.caps
+  }
+
+  /** False once the central turned out to have no Remote Asset service. */
+  get offersAssets (): boolean { return this.assetsSupported }
+
+  /**
+   * Asks the central's Remote Asset service (FetchBlob or FetchDirectory) for one URI. Resolves
+   * `undefined` when it does not have it (or refuses the request), and from the first
+   * UNIMPLEMENTED on when it has no such service (noted once in the log, at info).
+   */
+  async fetchAsset (request: CentralAssetRequest, signal: AbortSignal, deadlineMs?: number): Promise<CentralAsset | undefined> {
+    if (!this.assetsSupported) return undefined
+    const message = {
+      instanceName: request.instanceName,
+      uris: [request.uri],
+      qualifiers: request.qualifiers.map((q) => ({ name: q.name, value: q.value })),
+      digestFunction: 'SHA256' as const,
+      // The central may download from the origin itself: it should give up before we do.
+      timeout: deadlineMs === undefined ? null : { seconds: Math.max(1, Math.floor(deadlineMs * 0.8 / 1000)), nanos: 0 }
+    }
+    try {
+      const fetch = this.clients.assetFetch
+      const response = request.want === 'blob'
+        ? await this.call('FetchBlob', async (deadline) => await this.attempt(fetch.FetchBlob.bind(fetch), message, deadline, signal), signal, { deadlineMs, passThrough: ASSET_ANSWERS, retryable: retryableAssetFetch })
+        : await this.call('FetchDirectory', async (deadline) => await this.attempt(fetch.FetchDirectory.bind(fetch), message, deadline, signal), signal, { deadlineMs, passThrough: ASSET_ANSWERS, retryable: retryableAssetFetch })
+      // Some servers answer a failure in the inline status rather than as the call's status.
+      if ((response.status?.code ?? 0) !== 0) return undefined
+      const digest = 'blobDigest' in response ? response.blobDigest : response.rootDirectoryDigest
+      if (digest == null) return undefined
+      const expiresAt = response.expiresAt
+      const expireAtMs = expiresAt == null ? 0 : Number(expiresAt.seconds ?? 0) * 1000 + Math.floor((expiresAt.nanos ?? 0) / 1e6)
+      return { digest: { hash: digest.hash, sizeBytes: Number(digest.sizeBytes) }, expireAtMs }
+    } catch (error) {
+      if (this.noAssetService(error)) return undefined
+      if (ASSET_ANSWERS.includes(grpcCode(error) ?? -1)) return undefined
+      throw error
+    }
+  }
+
+  /**
+   * Records a mapping on the central's Remote Asset service (PushBlob or PushDirectory). Resolves
+   * `pushed`; `missing-content` when the central says the content is not in its CAS
+   * (FAILED_PRECONDITION: upload it, then push again); `refused` when it has no such service or
+   * does not take the push (the mapping then stays with this node and its peers).
+   */
+  async pushAsset (request: CentralAssetRequest, digest: Digest, expireAtMs: number, signal: AbortSignal): Promise<'pushed' | 'missing-content' | 'refused'> {
+    if (!this.assetsSupported) return 'refused'
+    const common = {
+      instanceName: request.instanceName,
+      uris: [request.uri],
+      qualifiers: request.qualifiers.map((q) => ({ name: q.name, value: q.value })),
+      expireAt: expireAtMs > 0 ? { seconds: Math.floor(expireAtMs / 1000), nanos: (expireAtMs % 1000) * 1e6 } : null,
+      digestFunction: 'SHA256' as const
+    }
+    try {
+      const push = this.clients.assetPush
+      if (request.want === 'blob') {
+        await this.call('PushBlob', async (deadline) => await this.attempt(push.PushBlob.bind(push), { ...common, blobDigest: toMessage(digest) }, deadline, signal), signal, { passThrough: ASSET_REFUSALS })
+      } else {
+        await this.call('PushDirectory', async (deadline) => await this.attempt(push.PushDirectory.bind(push), { ...common, rootDirectoryDigest: toMessage(digest) }, deadline, signal), signal, { passThrough: ASSET_REFUSALS })
+      }
+      return 'pushed'
+    } catch (error) {
+      if (this.noAssetService(error)) return 'refused'
+      const code = grpcCode(error)
+      if (code === grpc.status.FAILED_PRECONDITION) return 'missing-content'
+      if (ASSET_REFUSALS.includes(code ?? -1)) {
+        this.init.logger.debug('the central refused an asset push', { central: this.init.endpoint.url, uri: request.uri, error: (error as Error).message })
+        return 'refused'
+      }
+      throw error
+    }
+  }
+
+  /** True (and remembered, logged once) when `error` says the central has no Remote Asset service. */
+  private noAssetService (error: unknown): boolean {
+    if (grpcCode(error) !== grpc.status.UNIMPLEMENTED) return false
+    this.assetsSupported = false
+    if (!this.noAssetsLogged) {
+      this.noAssetsLogged = true
+      this.init.logger.info('the central has no Remote Asset service; assets and refs stay with this node and its peers', { central: this.init.endpoint.url })
+    }
+    return true
   }
 
   /** Of `digests`, those the central does not hold (in request order). */
@@ -352,7 +459,7 @@ export class CentralClient {
     this.clients.close()
   }
 
-  private connect (): ReapiClients {
+  private connect (): ReapiClients & AssetClients {
     const options: grpc.ChannelOptions = {
       // A restarted central should be found by the next probe, not after grpc-js's 2-minute backoff.
       'grpc.initial_reconnect_backoff_ms': 250,
@@ -361,7 +468,13 @@ export class CentralClient {
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.enable_retries': 0
     }
-    return createClients(this.init.endpoint.target, this.init.credentials, options)
+    const clients = createClients(this.init.endpoint.target, this.init.credentials, options)
+    const shared = { ...options, channelOverride: clients.cas.getChannel() }
+    return {
+      ...clients,
+      assetFetch: new remoteAsset.Fetch(this.init.endpoint.target, this.init.credentials, shared),
+      assetPush: new remoteAsset.Push(this.init.endpoint.target, this.init.credentials, shared)
+    }
   }
 
   /** One logical call: retries, deadline per attempt, breaker accounting. */
@@ -414,6 +527,30 @@ export class CentralClient {
 }
 
 const ACTION_REFUSALS: readonly number[] = [grpc.status.PERMISSION_DENIED, grpc.status.UNIMPLEMENTED, grpc.status.FAILED_PRECONDITION]
+
+/**
+ * Statuses of a Remote Asset fetch that are answers, not faults of the central: it does not have
+ * the content (NOT_FOUND, or its own origin download failed or was too slow or too large), does
+ * not understand a qualifier (INVALID_ARGUMENT), or has no such service (UNIMPLEMENTED).
+ */
+const ASSET_ANSWERS: readonly number[] = [
+  grpc.status.NOT_FOUND, grpc.status.INVALID_ARGUMENT, grpc.status.UNIMPLEMENTED, grpc.status.FAILED_PRECONDITION,
+  grpc.status.DATA_LOSS, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED
+]
+
+/** A failed fetch worth another attempt: transport trouble, not one of the {@link ASSET_ANSWERS}. */
+function retryableAssetFetch (error: unknown): boolean {
+  return isRetryable(error) && !ASSET_ANSWERS.includes(grpcCode(error) ?? -1)
+}
+
+/** Statuses of a Remote Asset push that mean "not taken here": the mapping stays local. */
+const ASSET_REFUSALS: readonly number[] = [grpc.status.PERMISSION_DENIED, grpc.status.UNIMPLEMENTED, grpc.status.FAILED_PRECONDITION, grpc.status.INVALID_ARGUMENT]
+
+/** The Remote Asset clients, on the CAS channel. */
+interface AssetClients {
+  assetFetch: FetchClient
+  assetPush: PushClient
+}
 
 function toMessage (digest: Digest): { hash: string, sizeBytes: number } {
   return { hash: digest.hash, sizeBytes: digest.sizeBytes }

@@ -31,6 +31,9 @@ export const DRAIN_BLOBS_PER_ROUND = 2_000
 /** Queued action results considered per drain round. */
 export const DRAIN_ACTIONS_PER_ROUND = 100
 
+/** Queued asset mappings and refs considered per drain round. */
+export const DRAIN_NAMES_PER_ROUND = 100
+
 /** Chunk size of ByteStream uploads and reads. */
 export const STREAM_CHUNK_BYTES = 1024 * 1024
 

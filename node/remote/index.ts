@@ -21,7 +21,7 @@ import { createReadThrough, PresenceCache } from './read-through.js'
 import { jitteredDelay } from './retry.js'
 import { UploadQueue } from './upload-queue.js'
 import { actionBlobs, Uploader } from './uploader.js'
-import { actionResultName } from '../domain/names.js'
+import { actionResultName, type ResultName } from '../domain/names.js'
 
 export { CentralOfflineError, CentralAuthError, CentralCorruptBlobError, CentralIncompatibleError, CentralTimeoutError, CredentialsFileError, InvalidEndpointError } from './errors.js'
 
@@ -62,6 +62,11 @@ export interface RemoteService {
   enqueueBlobs(digests: Digest[]): Promise<void>
   /** Queues an action result a local client wrote for upload (after its blobs). */
   enqueueActionResult(instanceName: string, actionDigest: Digest): Promise<void>
+  /**
+   * Queues an asset mapping or BuildStream ref this node recorded (pushed by a local client, or
+   * downloaded from the origin) for the central's Remote Asset service, with the blobs it needs.
+   */
+  enqueueName(name: ResultName): Promise<void>
   /** Endpoint, online state, queue and last error, for `peercas status`. */
   status(): RemoteStatus__Output
   /** Yields progress until the queue is empty (or the signal fires). */
@@ -217,6 +222,11 @@ export async function startRemote (components: RemoteComponents): Promise<Remote
         }
       }
       queue.addAction(instanceName, actionDigest)
+      await queue.settled()
+    },
+    async enqueueName (name) {
+      if (remote.upload === 'none' || name.kind === 'action-result' || name.environment !== '') return
+      queue.addName(name)
       await queue.settled()
     },
     status () {

@@ -1,11 +1,13 @@
 import type { Digest } from '../store/digest.js'
 import type { BlobSink } from '../store/index.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
-import type { NameFetcher } from '../resolve/named-results.js'
+import type { NameFetcher, NameHint } from '../resolve/named-results.js'
 import type { NamedAnswer } from '../trust/policy.js'
 import { actionDigestOf, type ResultName } from '../domain/names.js'
+import { assetKey, BUILDSTREAM_REF_URN_PREFIX, encodeAssetMapping } from '../domain/assets.js'
+import { encodeRefTarget } from '../domain/refs.js'
 import type { CircuitBreaker } from './circuit-breaker.js'
-import type { CentralClient } from './central-client.js'
+import type { CentralAssetRequest, CentralClient } from './central-client.js'
 import { CoalescingBatchReader } from './batch-reader.js'
 import { BATCH_READ_THRESHOLD_BYTES, PRESENCE_CACHE_MAX_ENTRIES } from './constants.js'
 
@@ -106,17 +108,50 @@ export function createReadThrough (init: ReadThroughInit): { blobFetcher: BlobFe
     }
   }
 
-  // The central is a REAPI CAS: of the named results it holds action results only.
+  // Action results come from the central's action cache; assets and refs from its Remote Asset
+  // service, where it has one (asked by URI, a ref by its BuildStream URN). The blobs they name are
+  // then read through like any other, so a hit is complete once the central's CAS holds them.
   const nameFetcher: NameFetcher = {
     tier: 'remote',
-    async fetchNamed (name: ResultName, signal: AbortSignal): Promise<NamedAnswer | undefined> {
+    async fetchNamed (name: ResultName, signal: AbortSignal, hint?: NameHint): Promise<NamedAnswer | undefined> {
       // Results of other build environments stay off the central: its namespace is the instance
       // name alone, where they would mix (docs/security.md).
-      if (!breaker.online || name.kind !== 'action-result' || name.environment !== '') return undefined
-      const value = await client.getActionResult(init.centralInstance(name.instanceName), actionDigestOf(name), waitSignal(signal), init.clientWaitMs)
-      return value === undefined ? undefined : { value, source: { tier: 'remote' } }
+      if (!breaker.online || name.environment !== '') return undefined
+      const instanceName = init.centralInstance(name.instanceName)
+      if (name.kind === 'action-result') {
+        const value = await client.getActionResult(instanceName, actionDigestOf(name), waitSignal(signal), init.clientWaitMs)
+        return value === undefined ? undefined : { value, source: { tier: 'remote' } }
+      }
+      const request = centralAssetRequest(name, instanceName, hint)
+      if (request === undefined || !client.offersAssets) return undefined
+      const found = await client.fetchAsset(request, waitSignal(signal), init.clientWaitMs)
+      if (found === undefined) return undefined
+      const value = name.kind === 'ref'
+        ? encodeRefTarget(found.digest)
+        : encodeAssetMapping({
+          uri: request.uri,
+          qualifiers: request.qualifiers,
+          target: request.want === 'blob' ? { blob: found.digest } : { directory: found.digest },
+          expireAtMs: found.expireAtMs,
+          createdAtMs: Date.now(),
+          // Recomputed when the value is decoded.
+          selfVerifying: false
+        })
+      return { value, source: { tier: 'remote' } }
     }
   }
 
   return { blobFetcher, nameFetcher }
+}
+
+/**
+ * How the central's Remote Asset service is asked for `name`: an asset by the URI and qualifiers
+ * of the lookup's hint (its key is a hash of them; a hint for another key is ignored), a ref by
+ * its BuildStream URN with FetchDirectory. `undefined` when the name cannot be asked for.
+ */
+export function centralAssetRequest (name: ResultName, instanceName: string, hint?: NameHint): CentralAssetRequest | undefined {
+  if (name.kind === 'ref') return { instanceName, uri: BUILDSTREAM_REF_URN_PREFIX + name.key, qualifiers: [], want: 'directory' }
+  const asset = hint?.asset
+  if (name.kind !== 'asset' || asset === undefined || assetKey(asset.uri, asset.qualifiers) !== name.key) return undefined
+  return { instanceName, uri: asset.uri, qualifiers: asset.qualifiers, want: asset.want }
 }

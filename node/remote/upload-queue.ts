@@ -1,5 +1,6 @@
 import type { Sublevel } from '../store/index-db.js'
 import type { Digest } from '../store/digest.js'
+import { isNameKind, type ResultName } from '../domain/names.js'
 
 /** An action result waiting to be uploaded. */
 export interface QueuedAction {
@@ -9,8 +10,17 @@ export interface QueuedAction {
   readonly actionDigest: Digest
 }
 
+/** A named result other than an action result (an asset mapping, a BuildStream ref) waiting to be pushed. */
+export interface QueuedName {
+  /** Database key; also orders names by arrival. */
+  readonly key: string
+  readonly name: ResultName
+}
+
 const BLOB_PREFIX = 'b/'
 const ACTION_PREFIX = 'a/'
+// Added after blobs and actions; a node from before ignores these entries (it knows no other prefix).
+const NAME_PREFIX = 'n/'
 
 /**
  * The durable write-behind queue: blobs and action results waiting for the central. Every change
@@ -22,6 +32,8 @@ export class UploadQueue {
   private readonly blobs = new Map<string, number>()
   private readonly actions = new Map<string, QueuedAction>()
   private readonly actionKeys = new Map<string, string>()
+  private readonly names = new Map<string, QueuedName>()
+  private readonly nameKeys = new Map<string, string>()
   private queuedBytes = 0
   private seq = 0
   private ops: Array<{ type: 'put', key: string, value: Buffer } | { type: 'del', key: string }> = []
@@ -46,13 +58,20 @@ export class UploadQueue {
         queue.actions.set(key, item)
         queue.actionKeys.set(actionId(item.instanceName, item.actionDigest), key)
         queue.seq = Math.max(queue.seq, parseInt(key.slice(ACTION_PREFIX.length), 16) + 1)
+      } else if (key.startsWith(NAME_PREFIX)) {
+        const parsed = JSON.parse(value.toString('utf8')) as { k: string, i: string, e: string, y: string }
+        if (!isNameKind(parsed.k)) continue
+        const item: QueuedName = { key, name: { kind: parsed.k, instanceName: parsed.i, environment: parsed.e, key: parsed.y } }
+        queue.names.set(key, item)
+        queue.nameKeys.set(nameId(item.name), key)
+        queue.seq = Math.max(queue.seq, parseInt(key.slice(NAME_PREFIX.length), 16) + 1)
       }
     }
     return queue
   }
 
-  /** Queued blobs plus queued action results. */
-  get length (): number { return this.blobs.size + this.actions.size }
+  /** Queued blobs, action results and other named results. */
+  get length (): number { return this.blobs.size + this.actions.size + this.names.size }
 
   /** Bytes of queued blobs. */
   get bytes (): number { return this.queuedBytes }
@@ -86,6 +105,35 @@ export class UploadQueue {
     this.actionKeys.set(actionId(instanceName, actionDigest), key)
     this.ops.push({ type: 'put', key, value: Buffer.from(JSON.stringify({ i: instanceName, h: actionDigest.hash, s: actionDigest.sizeBytes })) })
     this.changed(true)
+  }
+
+  /** Queues a named result other than an action result (again, if already queued: the newest value wins on upload). */
+  addName (name: ResultName): void {
+    if (this.nameKeys.has(nameId(name))) return
+    const key = NAME_PREFIX + (this.seq++).toString(16).padStart(16, '0')
+    const item: QueuedName = { key, name }
+    this.names.set(key, item)
+    this.nameKeys.set(nameId(name), key)
+    this.ops.push({ type: 'put', key, value: Buffer.from(JSON.stringify({ k: name.kind, i: name.instanceName, e: name.environment, y: name.key })) })
+    this.changed(true)
+  }
+
+  /** Up to `n` queued named results (other than action results) in arrival order. */
+  peekNames (n: number): QueuedName[] {
+    const out: QueuedName[] = []
+    for (const item of this.names.values()) {
+      if (out.length >= n) break
+      out.push(item)
+    }
+    return out
+  }
+
+  /** Removes a named result (pushed, or refused by the central). */
+  removeName (item: QueuedName): void {
+    if (!this.names.delete(item.key)) return
+    this.nameKeys.delete(nameId(item.name))
+    this.ops.push({ type: 'del', key: item.key })
+    this.changed(false)
   }
 
   /** Up to `n` queued blobs in arrival order. */
@@ -153,4 +201,8 @@ export class UploadQueue {
 
 function actionId (instanceName: string, digest: Digest): string {
   return `${instanceName}\0${digest.hash}/${digest.sizeBytes}`
+}
+
+function nameId (name: ResultName): string {
+  return `${name.kind}\0${name.instanceName}\0${name.environment}\0${name.key}`
 }

@@ -9,12 +9,16 @@ import { reapiMessages } from '../domain/messages.js'
 import type { ActionResult__Output } from '../generated/build/bazel/remote/execution/v2/ActionResult.js'
 import type { CircuitBreaker } from './circuit-breaker.js'
 import type { CentralClient } from './central-client.js'
-import { DRAIN_ACTIONS_PER_ROUND, DRAIN_BLOBS_PER_ROUND } from './constants.js'
+import { DRAIN_ACTIONS_PER_ROUND, DRAIN_BLOBS_PER_ROUND, DRAIN_NAMES_PER_ROUND } from './constants.js'
 import { CentralOfflineError } from './errors.js'
 import { Backoff, type Semaphore, type TokenBucket } from '../limits/index.js'
 import type { PresenceCache } from './read-through.js'
-import type { QueuedAction, UploadQueue } from './upload-queue.js'
-import { actionResultName } from '../domain/names.js'
+import type { QueuedAction, QueuedName, UploadQueue } from './upload-queue.js'
+import { actionResultName, type ResultName } from '../domain/names.js'
+import { BUILDSTREAM_REF_URN_PREFIX, decodeAssetMapping } from '../domain/assets.js'
+import { decodeRefTarget } from '../domain/refs.js'
+import { checkContainerSize, referencesOf } from '../domain/references.js'
+import type { CentralAssetRequest } from './central-client.js'
 
 /** What the {@link Uploader} needs. */
 export interface UploaderInit {
@@ -47,6 +51,8 @@ export interface UploadCounters {
   uploadedBytes: number
   /** Action results stored on the central. */
   uploadedActions: number
+  /** Asset mappings and refs pushed to the central's Remote Asset service. */
+  uploadedNames: number
   /** Queue items finished (sent, found already there, or dropped). */
   completedItems: number
 }
@@ -58,7 +64,7 @@ export interface UploadCounters {
  * central; if the central refuses action-cache updates the entry stays local.
  */
 export class Uploader {
-  readonly counters: UploadCounters = { uploadedBlobs: 0, uploadedBytes: 0, uploadedActions: 0, completedItems: 0 }
+  readonly counters: UploadCounters = { uploadedBlobs: 0, uploadedBytes: 0, uploadedActions: 0, uploadedNames: 0, completedItems: 0 }
   private readonly controller = new AbortController()
   private wakeUp: (() => void) | undefined
   private loop: Promise<void> | undefined
@@ -133,6 +139,10 @@ export class Uploader {
     for (const item of this.init.queue.peekActions(DRAIN_ACTIONS_PER_ROUND)) {
       if (signal.aborted) return
       await this.uploadAction(item, signal)
+    }
+    for (const item of this.init.queue.peekNames(DRAIN_NAMES_PER_ROUND)) {
+      if (signal.aborted) return
+      await this.uploadName(item, signal)
     }
   }
 
@@ -243,6 +253,44 @@ export class Uploader {
     this.completed()
   }
 
+  /**
+   * Pushes an asset mapping or ref to the central's Remote Asset service (a ref by its BuildStream
+   * URN). The push goes first; only if the central lacks the content are the blobs it names
+   * uploaded and the push repeated, so a central without the service costs one call, once.
+   */
+  private async uploadName (item: QueuedName, signal: AbortSignal): Promise<void> {
+    const { store, client, queue, logger } = this.init
+    const value = await store.names.get(item.name)
+    let push: CentralPush | undefined
+    try {
+      push = value === undefined || !client.offersAssets ? undefined : centralPushOf(item.name, value, this.init.centralInstance(item.name.instanceName))
+    } catch (error) {
+      logger.warn('a stored asset or ref does not decode; not pushing it', { key: item.name.key, error })
+    }
+    if (push === undefined) {
+      queue.removeName(item)
+      this.completed()
+      return
+    }
+    let outcome = await client.pushAsset(push.request, push.digest, push.expireAtMs, signal)
+    if (outcome === 'missing-content') {
+      const blobs = await valueBlobs(item.name, value!, store)
+      const missing = blobs === undefined ? undefined : await client.findMissing(blobs, signal)
+      const gone = missing === undefined ? [push.digest] : await store.findMissing(missing)
+      if (gone.length > 0) {
+        logger.warn('asset or ref names blobs neither this node nor the central has; not pushing it', { uri: push.request.uri, missing: gone[0]!.hash })
+        queue.removeName(item)
+        this.completed()
+        return
+      }
+      await this.uploadMissing(missing!, signal)
+      outcome = await client.pushAsset(push.request, push.digest, push.expireAtMs, signal)
+    }
+    if (outcome === 'pushed') this.counters.uploadedNames++
+    queue.removeName(item)
+    this.completed()
+  }
+
   private refused (item: QueuedAction): void {
     if (!this.acRefusedLogged) {
       this.acRefusedLogged = true
@@ -288,3 +336,47 @@ export async function actionBlobs (result: ActionResult__Output, store: Pick<Blo
   return [...out.values()]
 }
 
+/** What pushing an asset mapping or ref to the central's Remote Asset service sends. */
+interface CentralPush {
+  request: CentralAssetRequest
+  digest: Digest
+  expireAtMs: number
+}
+
+/** The push of a stored asset mapping or ref; `undefined` for other kinds, other environments and expired mappings. */
+function centralPushOf (name: ResultName, value: Buffer, instanceName: string): CentralPush | undefined {
+  if (name.environment !== '') return undefined
+  if (name.kind === 'ref') {
+    return { request: { instanceName, uri: BUILDSTREAM_REF_URN_PREFIX + name.key, qualifiers: [], want: 'directory' }, digest: decodeRefTarget(value), expireAtMs: 0 }
+  }
+  if (name.kind !== 'asset') return undefined
+  const mapping = decodeAssetMapping(value)
+  if (mapping.expireAtMs > 0 && mapping.expireAtMs <= Date.now()) return undefined
+  const blob = 'blob' in mapping.target
+  return {
+    request: { instanceName, uri: mapping.uri, qualifiers: mapping.qualifiers, want: blob ? 'blob' : 'directory' },
+    digest: 'blob' in mapping.target ? mapping.target.blob : mapping.target.directory,
+    expireAtMs: mapping.expireAtMs
+  }
+}
+
+/**
+ * Every non-empty blob a named result's value needs on the central (a directory tree walked
+ * through the local store). `undefined` if a Directory of it is not in the local store.
+ */
+export async function valueBlobs (name: ResultName, value: Buffer, store: Pick<BlobReader, 'read'>): Promise<Digest[] | undefined> {
+  const refs = referencesOf(name.kind, value)
+  const out = new Map<string, Digest>()
+  const pending = [...refs.direct]
+  while (pending.length > 0) {
+    const digest = pending.pop()!
+    if (isEmptyDigest(digest) || out.has(digest.hash)) continue
+    out.set(digest.hash, digest)
+    if (!refs.isContainer(digest)) continue
+    checkContainerSize(digest)
+    const bytes = await store.read(digest)
+    if (bytes === undefined) return undefined
+    pending.push(...refs.childrenOf(digest, bytes))
+  }
+  return [...out.values()]
+}

@@ -162,7 +162,7 @@ export class AssetResolver {
 
   private async lookup (instanceName: string, request: AssetRequest, want: 'blob' | 'directory', options: AssetFetchOptions): Promise<ResolvedAsset | undefined> {
     for (const uri of request.uris) {
-      const value = await this.init.names.get(assetName(instanceName, assetKey(uri, request.qualifiers)), options.signal)
+      const value = await this.init.names.get(assetName(instanceName, assetKey(uri, request.qualifiers)), options.signal, { asset: { uri, qualifiers: request.qualifiers, want } })
       if (value === undefined) continue
       const mapping = decodeAssetMapping(value)
       // The key is a hash of (uri, qualifiers); a value for anything else is not an answer.

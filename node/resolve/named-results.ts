@@ -5,6 +5,16 @@ import type { NamedResultRule } from './named-result-rules.js'
 import type { TieredResolver } from './tiered-resolver.js'
 import type { NamedAnswer, TrustPolicy } from '../trust/policy.js'
 import type { ResultSigner } from '../trust/signatures.js'
+import type { Qualifier } from '../domain/assets.js'
+
+/**
+ * What a lookup knows of a name beyond its key, for a tier that cannot look a hashed key up: the
+ * central's Remote Asset service is asked by URI, so an asset lookup carries the URI and
+ * qualifiers its key was made from, and whether a blob (FetchBlob) or a tree is wanted.
+ */
+export interface NameHint {
+  readonly asset?: { readonly uri: string, readonly qualifiers: readonly Qualifier[], readonly want: 'blob' | 'directory' }
+}
 
 /** A tier that can look named results up (trusted peers, the central CAS). */
 export interface NameFetcher {
@@ -14,8 +24,9 @@ export interface NameFetcher {
    * What this tier holds for `name` (value, signature, who answered), or `undefined` (not there,
    * kind not served by this tier, tier offline). The caller judges the answer (trust policy,
    * completeness); a tier that asks several sources may use the same policy to pick one.
+   * `hint` is what the caller knows beyond the key (see {@link NameHint}).
    */
-  fetchNamed(name: ResultName, signal: AbortSignal): Promise<NamedAnswer | undefined>
+  fetchNamed(name: ResultName, signal: AbortSignal, hint?: NameHint): Promise<NamedAnswer | undefined>
 }
 
 /** Lookups of one kind, as shown by `peercas status`. */
@@ -63,9 +74,12 @@ export class NamedResultResolver {
     this.log = init.logger ?? silentLogger
   }
 
-  /** The value of a complete result for `name` (served as stored), or `undefined` on a miss. */
-  async get (name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
-    const value = await this.lookup(name, signal)
+  /**
+   * The value of a complete result for `name` (served as stored), or `undefined` on a miss.
+   * `hint` is passed to the other tiers (see {@link NameHint}).
+   */
+  async get (name: ResultName, signal: AbortSignal, hint?: NameHint): Promise<Buffer | undefined> {
+    const value = await this.lookup(name, signal, hint)
     const counters = this.countersOf(name.kind)
     if (value === undefined) counters.misses++; else counters.hits++
     return value
@@ -88,7 +102,7 @@ export class NamedResultResolver {
     return counters
   }
 
-  private async lookup (name: ResultName, signal: AbortSignal): Promise<Buffer | undefined> {
+  private async lookup (name: ResultName, signal: AbortSignal, hint: NameHint | undefined): Promise<Buffer | undefined> {
     const rule = this.ruleOf(name.kind)
     const local = await this.init.index.get(name)
     if (local !== undefined) {
@@ -98,7 +112,7 @@ export class NamedResultResolver {
       await this.init.index.delete(name)
     }
     for (const fetcher of this.fetchers) {
-      const answer = await fetcher.fetchNamed(name, signal).catch((error) => {
+      const answer = await fetcher.fetchNamed(name, signal, hint).catch((error) => {
         this.log.warn('named-result lookup in another tier failed', { tier: fetcher.tier, name: describeName(name), error })
         return undefined
       })

@@ -1,4 +1,5 @@
 import { describeName, type ResultName } from '../domain/names.js'
+import { assetKey, decodeAssetMapping } from '../domain/assets.js'
 import { verifySignature, type ResultSignature } from './signatures.js'
 
 /**
@@ -43,7 +44,9 @@ export type Verdict = { accepted: true, signature?: ResultSignature } | { accept
  * A signed entry from a peer is judged by its signer, whoever relayed it: the signature must
  * verify over (kind, instance, environment, key, SHA-256 of the value, time) — so a forged,
  * tampered or replayed entry fails — and the signer must pass the mode and not be revoked. An
- * unsigned entry (from a node before signatures) is judged by the peer that answered.
+ * unsigned entry (from a node before signatures) is judged by the peer that answered. One
+ * exception needs no trust at all: a checksum-pinned asset ({@link isChecksumPinnedAsset}) is
+ * accepted from any peer that may be asked, whoever signed it, and this node vouches for it.
  */
 export class TrustPolicy {
   private mode: ResultTrustMode
@@ -85,6 +88,14 @@ export class TrustPolicy {
 
   /** Judges an answer for `name`; see the class comment. Never throws. */
   async judge (name: ResultName, answer: NamedAnswer): Promise<Verdict> {
+    const verdict = await this.judgeBySigner(name, answer)
+    if (verdict.accepted || answer.source.tier !== 'peer' || !this.mayAsk(answer.source.peer)) return verdict
+    // Its signer does not matter: the mapping is checked against its own name and checksum here,
+    // and the blob against its digest when it is read. Stored as this node's (it vouches for it).
+    return isChecksumPinnedAsset(name, answer.value) ? { accepted: true } : verdict
+  }
+
+  private async judgeBySigner (name: ResultName, answer: NamedAnswer): Promise<Verdict> {
     const { source, signature } = answer
     if (source.tier === 'remote') return { accepted: true }
     if (this.mode === 'none') return { accepted: false, reason: 'trust.results is none: named results from peers are not used' }
@@ -102,5 +113,21 @@ export class TrustPolicy {
       return { accepted: false, reason: `signer ${signature.signer} is not in trust.peers (trust.results: listed)` }
     }
     return { accepted: true, signature }
+  }
+}
+
+/**
+ * True if `value` is an asset mapping that proves itself: it decodes (so a `checksum.sri` that
+ * contradicts the blob digest is refused here), it is the mapping of exactly the URI and
+ * qualifiers `name` was made from, and a SHA-256 in its `checksum.sri` pins the blob. Whoever
+ * supplied such a mapping, the only blob it can lead to is the one the client asked for.
+ */
+export function isChecksumPinnedAsset (name: ResultName, value: Buffer): boolean {
+  if (name.kind !== 'asset') return false
+  try {
+    const mapping = decodeAssetMapping(value)
+    return mapping.selfVerifying && assetKey(mapping.uri, mapping.qualifiers) === name.key
+  } catch {
+    return false
   }
 }

@@ -14,6 +14,7 @@ type P2pNode = TestNode & { p2p: P2pService }
 
 const payload = Buffer.from('an external dependency, fetched once\n'.repeat(500))
 const qualifiers = [{ name: 'checksum.sri', value: sriOf(payload) }]
+const unpinned = Buffer.from('an external dependency without a checksum\n')
 
 /** Waits until `node` has a connection to `other`. */
 async function connected (node: P2pNode, other: P2pNode): Promise<void> {
@@ -30,10 +31,12 @@ describe('assets and BuildStream refs between peers', () => {
   beforeAll(async () => {
     origin = await startTestOrigin()
     origin.serve('/dep.tar.gz', payload)
+    origin.serve('/plain.txt', unpinned)
     a = await startP2pTestNode()
     aClients = createAssetClients(`unix:${a.socketPath}`)
-    // A fetches the asset from the origin and holds an artifact ref; then the origin goes away.
+    // A fetches the assets from the origin and holds an artifact ref; then the origin goes away.
     await unary(aClients.fetch.FetchBlob.bind(aClients.fetch), { uris: [uri()], qualifiers })
+    await unary(aClients.fetch.FetchBlob.bind(aClients.fetch), { uris: [`${origin.url}/plain.txt`] })
     await writeTree(a.clients, tree)
     await unary(aClients.refs.UpdateReference.bind(aClients.refs), { keys: ['proj/app/0123abcd'], digest: tree.root })
     await origin.stop()
@@ -62,13 +65,16 @@ describe('assets and BuildStream refs between peers', () => {
     }
   }, 60_000)
 
-  it('gives nothing to a peer that does not trust A', async () => {
+  it('gives a peer that does not trust A only the checksum-pinned asset, which proves itself', async () => {
     const c = await startP2pTestNode({ peers: [a.p2p.addresses[0]!], flags: { assets: { originFetch: false } } })
     const clients = createAssetClients(`unix:${c.socketPath}`)
     try {
       await connected(c, a)
       await expectRpcError(unary(clients.refs.GetReference.bind(clients.refs), { key: 'proj/app/0123abcd' }), status.NOT_FOUND)
-      await expectRpcError(unary(clients.fetch.FetchBlob.bind(clients.fetch), { uris: [uri()], qualifiers }), status.NOT_FOUND, /assets\.originFetch is off/)
+      await expectRpcError(unary(clients.fetch.FetchBlob.bind(clients.fetch), { uris: [`${origin.url}/plain.txt`] }), status.NOT_FOUND, /assets\.originFetch is off/)
+      const pinned = await unary(clients.fetch.FetchBlob.bind(clients.fetch), { uris: [uri()], qualifiers })
+      expect(pinned.blobDigest).toEqual(digestOf(payload))
+      expect((await readBlob(c.clients, digestOf(payload)))?.equals(payload)).toBe(true)
     } finally {
       clients.close()
       await c.stop()
@@ -82,7 +88,7 @@ describe('assets and BuildStream refs between peers', () => {
       let last
       for await (const p of laptop.p2p.sync({ peer: a.p2p.addresses[0]!, sinceMs: 0, acOnly: true, signal: AbortSignal.timeout(30_000) })) last = p
       expect(last?.failedItems ?? 0).toBe(0)
-      expect(await laptop.store.names.count('asset')).toBe(1)
+      expect(await laptop.store.names.count('asset')).toBe(2)
       expect(await laptop.store.names.count('ref')).toBe(1)
       await a.stop()
       const got = await unary(clients.fetch.FetchBlob.bind(clients.fetch), { uris: [uri()], qualifiers })

@@ -247,6 +247,41 @@ describe('BuildStream ReferenceStorage', () => {
   })
 })
 
+describe('BuildStream ref updates per endpoint (allowRefUpdates)', () => {
+  let node: TestNode
+  let readOnly: AssetClients
+  let writers: AssetClients
+
+  beforeAll(async () => {
+    // The node's own listener takes no ref updates; an extra endpoint does.
+    node = await startTestNode({ listen: ['127.0.0.1:0'], allowRefUpdates: false, endpoints: [{ listen: '127.0.0.1:0', environment: 'ci-writers', allowRefUpdates: true }] })
+    readOnly = createAssetClients(node.tcpAddresses[0]!)
+    writers = createAssetClients(node.endpoints.list()[0]!.address)
+  })
+  afterAll(async () => {
+    readOnly?.close()
+    writers?.close()
+    await node?.stop()
+  })
+
+  it('says so in Status and refuses UpdateReference and ref pushes with PERMISSION_DENIED where updates are off', async () => {
+    expect(await unary(readOnly.refs.Status.bind(readOnly.refs), {})).toEqual({ allowUpdates: false })
+    expect(await unary(writers.refs.Status.bind(writers.refs), {})).toEqual({ allowUpdates: true })
+    const tree = makeTree('per endpoint')
+    await writeTree(node.clients, tree)
+    await expectRpcError(unary(readOnly.refs.UpdateReference.bind(readOnly.refs), { keys: ['proj/ro/1'], digest: tree.root }), status.PERMISSION_DENIED, /allowRefUpdates: false/)
+    await expectRpcError(unary(readOnly.push.PushDirectory.bind(readOnly.push), { uris: [`${BUILDSTREAM_REF_URN_PREFIX}proj/ro/1`], rootDirectoryDigest: tree.root }), status.PERMISSION_DENIED, /allowRefUpdates: false/)
+    await expectRpcError(unary(readOnly.refs.GetReference.bind(readOnly.refs), { key: 'proj/ro/1' }), status.NOT_FOUND)
+    // BuildStream 1.6.8's probe for push (an empty PushDirectory): refused here, "supported" there.
+    await expectRpcError(unary(readOnly.push.PushDirectory.bind(readOnly.push), {}), status.PERMISSION_DENIED)
+    await expectRpcError(unary(writers.push.PushDirectory.bind(writers.push), {}), status.INVALID_ARGUMENT)
+    // Other pushes still work there, and reads of refs pushed elsewhere too.
+    await unary(readOnly.push.PushDirectory.bind(readOnly.push), { uris: ['https://example.com/tree'], rootDirectoryDigest: tree.root })
+    await unary(writers.refs.UpdateReference.bind(writers.refs), { keys: ['proj/rw/1'], digest: tree.root })
+    expect((await unary(readOnly.refs.GetReference.bind(readOnly.refs), { key: 'proj/rw/1' })).digest).toEqual(tree.root)
+  })
+})
+
 describe('origin downloads through a proxy', () => {
   let node: TestNode | undefined
   let proxy: ReturnType<typeof createServer> | undefined
