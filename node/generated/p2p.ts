@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { ActionEntry as _peercas_p2p_v1_ActionEntry, ActionEntry__Output as _peercas_p2p_v1_ActionEntry__Output } from './peercas/p2p/v1/ActionEntry.js';
 import type { ActionResultRequest as _peercas_p2p_v1_ActionResultRequest, ActionResultRequest__Output as _peercas_p2p_v1_ActionResultRequest__Output } from './peercas/p2p/v1/ActionResultRequest.js';
@@ -35,6 +35,7 @@ export interface ProtoGrpcType {
         AvailabilityMessage: MessageTypeDefinition<_peercas_p2p_v1_AvailabilityMessage, _peercas_p2p_v1_AvailabilityMessage__Output>
         BlobHeader: MessageTypeDefinition<_peercas_p2p_v1_BlobHeader, _peercas_p2p_v1_BlobHeader__Output>
         BlobRef: MessageTypeDefinition<_peercas_p2p_v1_BlobRef, _peercas_p2p_v1_BlobRef__Output>
+        BodyEncoding: EnumTypeDefinition
         Delta: MessageTypeDefinition<_peercas_p2p_v1_Delta, _peercas_p2p_v1_Delta__Output>
         FetchRequest: MessageTypeDefinition<_peercas_p2p_v1_FetchRequest, _peercas_p2p_v1_FetchRequest__Output>
         InlineBlob: MessageTypeDefinition<_peercas_p2p_v1_InlineBlob, _peercas_p2p_v1_InlineBlob__Output>

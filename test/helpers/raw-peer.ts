@@ -30,6 +30,12 @@ export interface RawPeerInit {
    * /peercas/fetch/1.1.0.
    */
   fetchProtocols?: string[]
+  /**
+   * To a request that accepts zstd chunks, answer with these chunk payloads (kind byte + data, see
+   * BodyEncoding in p2p.proto) for the (possibly corrupted) bytes of a want: a compressing peer,
+   * honest or not. Without it the raw peer is a node from before compression.
+   */
+  encodeBody?: (digest: Digest, offset: number, bytes: Uint8Array) => Uint8Array[]
 }
 
 /** A blob a raw peer holds. */
@@ -106,6 +112,12 @@ export async function startRawPeer (init: RawPeerInit = {}): Promise<RawPeer> {
           continue
         }
         const length = want.length === 0 ? digest.sizeBytes - want.offset : want.length
+        if (init.encodeBody !== undefined && request.acceptEncodings.includes('ZSTD_CHUNKS')) {
+          await sendFrame(stream, messages.blobHeader.encode({ status: 'OK', offset: want.offset, length, message: '', encoding: 'ZSTD_CHUNKS' }))
+          const bytes = blob.data.subarray(want.offset, want.offset + length)
+          for (const payload of init.encodeBody(digest, want.offset, init.corrupt === undefined ? bytes : init.corrupt(digest, want.offset, bytes))) await sendFrame(stream, payload)
+          continue
+        }
         await sendFrame(stream, messages.blobHeader.encode({ status: 'OK', offset: want.offset, length, message: '' }))
         for (let at = want.offset; at < want.offset + length; at += SEND_CHUNK_BYTES) {
           const chunk = blob.data.subarray(at, Math.min(at + SEND_CHUNK_BYTES, want.offset + length))
