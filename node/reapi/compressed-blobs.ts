@@ -5,7 +5,7 @@ import type { Digest } from '../store/digest.js'
 import type { BlobWriter } from '../store/blob-writer.js'
 import type { BlobFile, InlineBlob } from '../store/index.js'
 import { DigestMismatchError } from '../store/errors.js'
-import { WriteOffsetError } from '../domain/errors.js'
+import { InvalidRequestError, WriteOffsetError } from '../domain/errors.js'
 import { writeWithBackpressure, type StreamingCall } from './call-writes.js'
 import { READ_CHUNK_BYTES } from './constants.js'
 
@@ -71,7 +71,9 @@ export class CompressedUpload {
       }
     })().catch((error: unknown) => {
       this.inflater.destroy(error as Error)
-      throw error
+      if (error instanceof DigestMismatchError || (error as { code?: unknown }).code === undefined) throw error
+      // zlib's own failure (a stream that is not zstd, or is cut): the client's bytes are bad.
+      throw new InvalidRequestError(`the compressed upload of ${digest.hash}/${digest.sizeBytes} is not a valid zstd stream: ${(error as Error).message}`, { cause: error })
     })
     this.draining.catch(() => {})
   }
