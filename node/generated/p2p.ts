@@ -16,6 +16,9 @@ import type { ListRequest as _peercas_p2p_v1_ListRequest, ListRequest__Output as
 import type { NameEntry as _peercas_p2p_v1_NameEntry, NameEntry__Output as _peercas_p2p_v1_NameEntry__Output } from './peercas/p2p/v1/NameEntry.js';
 import type { NamedResultRequest as _peercas_p2p_v1_NamedResultRequest, NamedResultRequest__Output as _peercas_p2p_v1_NamedResultRequest__Output } from './peercas/p2p/v1/NamedResultRequest.js';
 import type { NamedResultResponse as _peercas_p2p_v1_NamedResultResponse, NamedResultResponse__Output as _peercas_p2p_v1_NamedResultResponse__Output } from './peercas/p2p/v1/NamedResultResponse.js';
+import type { PieceMap as _peercas_p2p_v1_PieceMap, PieceMap__Output as _peercas_p2p_v1_PieceMap__Output } from './peercas/p2p/v1/PieceMap.js';
+import type { PieceMapRequest as _peercas_p2p_v1_PieceMapRequest, PieceMapRequest__Output as _peercas_p2p_v1_PieceMapRequest__Output } from './peercas/p2p/v1/PieceMapRequest.js';
+import type { PieceUpdate as _peercas_p2p_v1_PieceUpdate, PieceUpdate__Output as _peercas_p2p_v1_PieceUpdate__Output } from './peercas/p2p/v1/PieceUpdate.js';
 import type { SummaryPart as _peercas_p2p_v1_SummaryPart, SummaryPart__Output as _peercas_p2p_v1_SummaryPart__Output } from './peercas/p2p/v1/SummaryPart.js';
 import type { SummaryStart as _peercas_p2p_v1_SummaryStart, SummaryStart__Output as _peercas_p2p_v1_SummaryStart__Output } from './peercas/p2p/v1/SummaryStart.js';
 import type { Want as _peercas_p2p_v1_Want, Want__Output as _peercas_p2p_v1_Want__Output } from './peercas/p2p/v1/Want.js';
@@ -44,6 +47,9 @@ export interface ProtoGrpcType {
         NameEntry: MessageTypeDefinition<_peercas_p2p_v1_NameEntry, _peercas_p2p_v1_NameEntry__Output>
         NamedResultRequest: MessageTypeDefinition<_peercas_p2p_v1_NamedResultRequest, _peercas_p2p_v1_NamedResultRequest__Output>
         NamedResultResponse: MessageTypeDefinition<_peercas_p2p_v1_NamedResultResponse, _peercas_p2p_v1_NamedResultResponse__Output>
+        PieceMap: MessageTypeDefinition<_peercas_p2p_v1_PieceMap, _peercas_p2p_v1_PieceMap__Output>
+        PieceMapRequest: MessageTypeDefinition<_peercas_p2p_v1_PieceMapRequest, _peercas_p2p_v1_PieceMapRequest__Output>
+        PieceUpdate: MessageTypeDefinition<_peercas_p2p_v1_PieceUpdate, _peercas_p2p_v1_PieceUpdate__Output>
         SummaryPart: MessageTypeDefinition<_peercas_p2p_v1_SummaryPart, _peercas_p2p_v1_SummaryPart__Output>
         SummaryStart: MessageTypeDefinition<_peercas_p2p_v1_SummaryStart, _peercas_p2p_v1_SummaryStart__Output>
         Want: MessageTypeDefinition<_peercas_p2p_v1_Want, _peercas_p2p_v1_Want__Output>

@@ -42,6 +42,11 @@ export interface FetchServerInit {
    * pays (see compression.ts). @default true
    */
   compression?: boolean
+  /**
+   * Ranges of blobs this node is still fetching from a swarm, served once every piece in them is
+   * verified (see swarm.ts). @default none
+   */
+  partials?: { openPartialRange(digest: Digest, offset: number, length: number): Promise<Readable | undefined> }
 }
 
 /** How a request was answered. */
@@ -205,7 +210,7 @@ export class FetchServer {
         this.log.warn('peer sent an invalid fetch request', { peer, error })
         return 'invalid'
       }
-      const body = length === 0 ? undefined : await this.init.store.openReadStream(digest, { offset, limit: length })
+      const body = length === 0 ? undefined : await this.init.store.openReadStream(digest, { offset, limit: length }) ?? await this.init.partials?.openPartialRange(digest, offset, length)
       if (length > 0 && body === undefined) {
         await this.header(stream, { status: 'NOT_FOUND', offset, length: 0, message: '' })
         continue
