@@ -17,10 +17,10 @@ const PROTOCOL = '/peercas-bench/raw/1.0.0'
 let host: Libp2p | undefined
 let memory = Buffer.alloc(0)
 
-async function startHost (): Promise<Libp2p> {
+async function startHost (listen = '/ip4/127.0.0.1/tcp/0'): Promise<Libp2p> {
   // No discovery at all (no mDNS): only the address we are given is dialled.
   host ??= await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    addresses: { listen: [listen] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()]
@@ -41,10 +41,10 @@ async function serve (stream: Stream): Promise<void> {
 }
 
 serveWorker({
-  /** Starts a sender holding `prefill` random bytes; returns its multiaddr. */
-  async listen ({ prefill }: { prefill: number }) {
+  /** Starts a sender holding `prefill` random bytes (listening on `listen`); returns its multiaddr. */
+  async listen ({ prefill, listen }: { prefill: number, listen?: string }) {
     memory = randomBuffer(prefill)
-    const libp2p = await startHost()
+    const libp2p = await startHost(listen)
     await libp2p.handle(PROTOCOL, (stream) => { void serve(stream).catch((error: Error) => { stream.abort(error) }) })
     return { address: libp2p.getMultiaddrs()[0]!.toString() }
   },
@@ -54,8 +54,8 @@ serveWorker({
    * clock starts (a peer fetch also runs on an open connection); the clock covers opening the
    * stream, the request and every byte.
    */
-  async fetch ({ address, bytes }: { address: string, bytes: number }) {
-    const libp2p = await startHost()
+  async fetch ({ address, bytes, listen }: { address: string, bytes: number, listen?: string }) {
+    const libp2p = await startHost(listen)
     await libp2p.dial(multiaddr(address))
     const started = performance.now()
     const stream = await libp2p.dialProtocol(multiaddr(address), PROTOCOL)

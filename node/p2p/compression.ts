@@ -39,19 +39,27 @@ export function worthCompressing (sample: Uint8Array): boolean {
   return zstdCompressSync(sample, ZSTD_OPTIONS).byteLength <= sample.byteLength * COMPRESSION_WORTH_RATIO
 }
 
+/** Chunks a sender compresses at once (on the thread pool), ahead of the one being sent. */
+export const COMPRESS_AHEAD = 3
+
 /**
  * Encodes a body as chunk payloads (without the frame length): gathers `source` into chunks of
- * {@link ZSTD_CHUNK_BYTES}, compresses each (the next one while the current one is sent), and
- * sends a chunk that does not shrink as it is.
+ * {@link ZSTD_CHUNK_BYTES}, compresses up to {@link COMPRESS_AHEAD} at once while the oldest
+ * is sent, and sends a chunk that does not shrink as it is.
  */
 export async function * encodeChunks (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let pending: Promise<Uint8Array> | undefined
-  for await (const chunk of gather(source, ZSTD_CHUNK_BYTES)) {
-    const next = encodeChunk(chunk)
-    if (pending !== undefined) yield await pending
-    pending = next
+  const pending: Array<Promise<Uint8Array>> = []
+  try {
+    for await (const chunk of gather(source, ZSTD_CHUNK_BYTES)) {
+      const next = encodeChunk(chunk)
+      next.catch(() => {})
+      pending.push(next)
+      if (pending.length >= COMPRESS_AHEAD) yield await pending.shift()!
+    }
+    while (pending.length > 0) yield await pending.shift()!
+  } finally {
+    pending.length = 0
   }
-  if (pending !== undefined) yield await pending
 }
 
 async function encodeChunk (chunk: Buffer): Promise<Uint8Array> {
@@ -83,33 +91,43 @@ async function * gather (source: AsyncIterable<Uint8Array>, size: number): Async
 
 /**
  * Reads a ZSTD_CHUNKS body of `length` restored bytes from `reader` and yields the restored
- * bytes. Every frame is capped before it is buffered and every chunk may restore to at most the
- * bytes still due (and {@link ZSTD_CHUNK_BYTES}), so a peer cannot make us hold more than one
- * chunk; a malformed chunk is a {@link PeerMisbehavedError}. The bytes are not verified here:
+ * bytes. Every frame is capped before it is buffered and every chunk restores to at most its
+ * due size (never past it: zstd stops there), so a peer cannot make us hold more than two
+ * chunks; a malformed or wrongly sized chunk is a {@link PeerMisbehavedError}. The bytes are not verified here:
  * the caller's writer checks SHA-256 and size as for a plain body.
  */
 export async function * decodeChunks (reader: StreamReader, length: number, peer: string): AsyncGenerator<Uint8Array> {
+  // Every chunk but the last restores to exactly ZSTD_CHUNK_BYTES, so the size of each is known
+  // before it is restored: one chunk is restored (on the thread pool) while the next is read.
   let remaining = length
+  let pending: Promise<Uint8Array> | undefined
   while (remaining > 0) {
     const payload = await reader.readFrame(MAX_CHUNK_FRAME_BYTES)
     if (payload === undefined) throw new PeerMisbehavedError(`peer ${peer} ended a compressed body with ${remaining} of ${length} bytes still due`)
-    if (payload.byteLength < 2) throw new PeerMisbehavedError(`peer ${peer} sent an empty compressed chunk`)
-    const bound = Math.min(remaining, ZSTD_CHUNK_BYTES)
-    let restored: Uint8Array
-    if (payload[0] === CHUNK_STORED) {
-      restored = payload.subarray(1)
-      if (restored.byteLength > bound) throw new PeerMisbehavedError(`peer ${peer} sent a stored chunk of ${restored.byteLength} bytes where at most ${bound} were due`)
-    } else if (payload[0] === CHUNK_ZSTD) {
-      try {
-        restored = await decompressAsync(payload.subarray(1), { maxOutputLength: bound })
-      } catch (error) {
-        throw new PeerMisbehavedError(`peer ${peer} sent a zstd chunk that does not restore to at most ${bound} bytes: ${(error as Error).message}`, { cause: error })
-      }
-      if (restored.byteLength === 0) throw new PeerMisbehavedError(`peer ${peer} sent a zstd chunk that restores to nothing`)
-    } else {
-      throw new PeerMisbehavedError(`peer ${peer} sent a chunk of unknown kind ${payload[0]}`)
-    }
-    remaining -= restored.byteLength
-    yield restored
+    const size = Math.min(remaining, ZSTD_CHUNK_BYTES)
+    const restoring = restoreChunk(payload, size, peer)
+    restoring.catch(() => {})
+    if (pending !== undefined) yield await pending
+    pending = restoring
+    remaining -= size
   }
+  if (pending !== undefined) yield await pending
+}
+
+/** One chunk payload's bytes, which must be exactly `size` (a zstd chunk is never restored past it). */
+async function restoreChunk (payload: Uint8Array, size: number, peer: string): Promise<Uint8Array> {
+  let restored: Uint8Array
+  if (payload[0] === CHUNK_STORED) {
+    restored = payload.subarray(1)
+  } else if (payload[0] === CHUNK_ZSTD) {
+    try {
+      restored = await decompressAsync(payload.subarray(1), { maxOutputLength: size })
+    } catch (error) {
+      throw new PeerMisbehavedError(`peer ${peer} sent a zstd chunk that does not restore to ${size} bytes: ${(error as Error).message}`, { cause: error })
+    }
+  } else {
+    throw new PeerMisbehavedError(`peer ${peer} sent a chunk of unknown kind ${payload[0]}`)
+  }
+  if (restored.byteLength !== size) throw new PeerMisbehavedError(`peer ${peer} sent a chunk of ${restored.byteLength} bytes where ${size} were due`)
+  return restored
 }
