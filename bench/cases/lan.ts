@@ -152,68 +152,80 @@ export const lanCase: BenchCase = {
 /** Fetching nodes of the herd. */
 const HERD = 8
 
+const HERD_KEYS = ['herd_8_vs_single', 'herd_8_vs_single_100mbit'] as const
+
 /**
  * `herd_8_vs_single`: eight fresh nodes (each in its own namespace, p2p nodes in worker processes,
  * connected as a LAN full mesh) fetch the same blob at the same moment from one `peercas serve`
  * holder; every link is 1 Gbit/s, so every node's upload is capped. The time until the last one
  * has it verified and stored, over the time one node alone takes on the same LAN.
+ * `herd_8_vs_single_100mbit`: the same with 100 Mbit/s links, where the links and not this
+ * machine's two cores (nine node processes share them) are the limit.
  */
 export const herdCase: BenchCase = {
   name: 'herd',
-  keys: ['herd_8_vs_single'],
+  keys: HERD_KEYS,
   async run (ctx): Promise<Record<string, Figure>> {
     const reason = netnsUnavailableReason()
-    if (reason !== undefined) return nullAll(['herd_8_vs_single'], `network namespaces are not available: ${reason}`)
+    if (reason !== undefined) return nullAll(HERD_KEYS, `network namespaces are not available: ${reason}`)
     const bytes = ctx.quick ? 64 * 1024 * 1024 : 256 * 1024 * 1024
+    const slowBytes = ctx.quick ? 32 * 1024 * 1024 : 128 * 1024 * 1024
     const runs = ctx.quick ? 1 : 2
     const holderDir = join(ctx.tmpDir, 'holder')
     await mkdir(holderDir, { recursive: true })
     const seeder = await startWorker('p2p-fetcher')
-    let digest: Digest
+    let digests: Digest[]
     try {
-      digest = (await seeder.call<{ digests: Digest[] }>('seed', { dirs: [holderDir], sizes: [bytes] })).digests[0]!
+      digests = (await seeder.call<{ digests: Digest[] }>('seed', { dirs: [holderDir], sizes: [bytes, slowBytes] })).digests
     } finally {
       await seeder.stop()
     }
-    const lan = await createLan({ nodes: HERD + 1, profile: LAN_PROFILE })
-    let holder: PeercasProcess | undefined
-    const workers: WorkerHandle[] = []
-    try {
-      holder = await serveIn(lan, 0, holderDir)
-      for (let i = 1; i <= HERD; i++) workers.push(await startWorker('p2p-fetcher', { netns: lan.nodes[i]!.ns }))
-      const link = await measureTcpRate(lan, 0, 1, 100_000_000)
-      const startNode = async (w: WorkerHandle, i: number): Promise<void> => {
-        await w.call('start', { p2p: { listen: [address(lan, i + 1)], peers: [address(lan, 0)] } })
-      }
-      const singles: number[] = []
-      const herds: number[] = []
-      for (let r = 0; r < runs; r++) {
-        await startNode(workers[0]!, 0)
-        await workers[0]!.call('waitCandidates', { digest, count: 1 })
-        singles.push((await workers[0]!.call<{ ms: number }>('fetchOne', { digest })).ms)
-        await workers[0]!.call('stopNode')
-        await Promise.all(workers.map(async (w, i) => { await startNode(w, i) }))
-        // A LAN full mesh (mDNS would connect them too).
-        await Promise.all(workers.map(async (w, i) => {
-          await w.call('connect', { addresses: workers.slice(i + 1).map((_, j) => address(lan, i + j + 2)) })
-        }))
-        await Promise.all(workers.map(async (w) => { await w.call('waitCandidates', { digest, count: 1 }) }))
-        const started = performance.now()
-        const each = await Promise.all(workers.map(async (w) => (await w.call<{ ms: number }>('fetchOne', { digest })).ms))
-        herds.push(performance.now() - started)
-        await Promise.all(workers.map(async (w) => { await w.call('stopNode') }))
-        ctx.log(`  run ${r + 1}/${runs}: one node alone ${round(singles.at(-1)! / 1000, 2)} s; ${HERD} at once: last done after ${round(herds.at(-1)! / 1000, 2)} s (each: ${each.map((ms) => round(ms / 1000, 1)).join(', ')} s)`)
-      }
-      const single = Math.min(...singles)
-      const herd = Math.min(...herds)
-      ctx.detail.herd = { bytes, runs, linkMBps: round(link, 1), singleMs: singles.map((x) => Math.round(x)), herdMs: herds.map((x) => Math.round(x)) }
-      return {
-        herd_8_vs_single: { value: round(herd / single), note: `${bytes / 2 ** 20} MiB, ${HERD} fetchers + 1 holder, ${describe(LAN_PROFILE, lan)} per node (raw TCP ${round(link, 0)} MB/s): one alone ${round(single / 1000, 2)} s, all ${HERD} ${round(herd / 1000, 2)} s (a star would need ≈ ${HERD}×); best of ${runs}; ${HERD + 1} node processes on ${'this machine\'s'} cores` }
-      }
-    } finally {
-      for (const w of workers) await w.stop().catch(() => {})
-      await holder?.stop()
-      await lan.destroy()
+    const fast = await herdOn(ctx, LAN_PROFILE, holderDir, digests[0]!, runs)
+    const slow = await herdOn(ctx, { name: 'lan-100', rateMbit: 100, rttMs: 0.3 }, holderDir, digests[1]!, 1)
+    ctx.detail.herd = { runs, gigabit: fast.detail, megabit100: slow.detail }
+    return { herd_8_vs_single: fast.figure, herd_8_vs_single_100mbit: slow.figure }
+  }
+}
+
+async function herdOn (ctx: BenchContext, profile: LinkProfile, holderDir: string, digest: Digest, runs: number): Promise<{ figure: Figure, detail: Record<string, unknown> }> {
+  const lan = await createLan({ nodes: HERD + 1, profile })
+  let holder: PeercasProcess | undefined
+  const workers: WorkerHandle[] = []
+  try {
+    holder = await serveIn(lan, 0, holderDir)
+    for (let i = 1; i <= HERD; i++) workers.push(await startWorker('p2p-fetcher', { netns: lan.nodes[i]!.ns }))
+    const link = await measureTcpRate(lan, 0, 1, Math.min(100_000_000, digest.sizeBytes))
+    const startNode = async (w: WorkerHandle, i: number): Promise<void> => {
+      await w.call('start', { p2p: { listen: [address(lan, i + 1)], peers: [address(lan, 0)] } })
     }
+    const singles: number[] = []
+    const herds: number[] = []
+    for (let r = 0; r < runs; r++) {
+      await startNode(workers[0]!, 0)
+      await workers[0]!.call('waitCandidates', { digest, count: 1 })
+      singles.push((await workers[0]!.call<{ ms: number }>('fetchOne', { digest })).ms)
+      await workers[0]!.call('stopNode')
+      await Promise.all(workers.map(async (w, i) => { await startNode(w, i) }))
+      // A LAN full mesh (mDNS would connect them too).
+      await Promise.all(workers.map(async (w, i) => {
+        await w.call('connect', { addresses: workers.slice(i + 1).map((_, j) => address(lan, i + j + 2)) })
+      }))
+      await Promise.all(workers.map(async (w) => { await w.call('waitCandidates', { digest, count: 1 }) }))
+      const started = performance.now()
+      const each = await Promise.all(workers.map(async (w) => (await w.call<{ ms: number }>('fetchOne', { digest })).ms))
+      herds.push(performance.now() - started)
+      await Promise.all(workers.map(async (w) => { await w.call('stopNode') }))
+      ctx.log(`  ${profile.rateMbit} Mbit/s, run ${r + 1}/${runs}: one node alone ${round(singles.at(-1)! / 1000, 2)} s; ${HERD} at once: last done after ${round(herds.at(-1)! / 1000, 2)} s (each: ${each.map((ms) => round(ms / 1000, 1)).join(', ')} s)`)
+    }
+    const single = Math.min(...singles)
+    const herd = Math.min(...herds)
+    return {
+      figure: { value: round(herd / single), note: `${digest.sizeBytes / 2 ** 20} MiB, ${HERD} fetchers + 1 holder, ${describe(profile, lan)} per node (raw TCP ${round(link, 0)} MB/s): one alone ${round(single / 1000, 2)} s (${round(mbPerSecond(digest.sizeBytes, single), 0)} MB/s), all ${HERD} ${round(herd / 1000, 2)} s (a star would need ≈ ${HERD}× one); best of ${runs}; ${HERD + 1} node processes share this machine's cores` },
+      detail: { bytes: digest.sizeBytes, linkMBps: round(link, 1), singleMs: singles.map((x) => Math.round(x)), herdMs: herds.map((x) => Math.round(x)) }
+    }
+  } finally {
+    for (const w of workers) await w.stop().catch(() => {})
+    await holder?.stop()
+    await lan.destroy()
   }
 }
