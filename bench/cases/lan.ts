@@ -187,7 +187,7 @@ export const herdCase: BenchCase = {
   }
 }
 
-async function herdOn (ctx: BenchContext, profile: LinkProfile, holderDir: string, digest: Digest, runs: number): Promise<{ figure: Figure, detail: Record<string, unknown> }> {
+export async function herdOn (ctx: BenchContext, profile: LinkProfile, holderDir: string, digest: Digest, runs: number): Promise<{ figure: Figure, detail: Record<string, unknown> }> {
   const lan = await createLan({ nodes: HERD + 1, profile })
   let holder: PeercasProcess | undefined
   const workers: WorkerHandle[] = []

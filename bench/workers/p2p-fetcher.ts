@@ -14,7 +14,7 @@ import { LocalStore } from '../../node/store/local-store.js'
 import { serveWorker } from '../lib/worker.js'
 import { randomBuffer, textBuffer } from '../lib/random.js'
 
-const logger = createLogger('bench-fetcher', { level: 'error' })
+const logger = createLogger('bench-fetcher', { level: (process.env.PEERCAS_BENCH_LOG as 'info' | undefined) ?? 'error' })
 
 /** The long-lived node of the start/fetchOne/stopNode ops (herd runs: started, then told to go). */
 let held: { node: P2pService, store: LocalStore, dataDir: string } | undefined

@@ -41,7 +41,7 @@ export const SWARM_MAX_IN_FLIGHT_PER_PEER = 2
  * Longest wait for a piece's first header in a swarm fetch: piece requests queue behind bulk
  * bytes on the same connection, and a holder may be hashing the blob for its piece map.
  */
-export const SWARM_ANSWER_TIMEOUT_MS = 5000
+export const SWARM_ANSWER_TIMEOUT_MS = 15_000
 /** Piece maps a holder keeps computed (hashing a large blob takes a while). */
 export const PIECE_MAP_CACHE_ENTRIES = 16
 

@@ -215,9 +215,16 @@ export class FetchServer {
         await this.header(stream, { status: 'NOT_FOUND', offset, length: 0, message: '' })
         continue
       }
-      const compressed = body !== undefined && this.init.compression !== false && request.acceptEncodings.includes('ZSTD_CHUNKS') &&
-        length >= MIN_COMPRESSED_BODY_BYTES && await this.compressible(digest, offset, length)
-      await this.header(stream, { status: 'OK', offset, length, message: '', encoding: compressed ? 'ZSTD_CHUNKS' : 'PLAIN' })
+      let compressed: boolean
+      try {
+        compressed = body !== undefined && this.init.compression !== false && request.acceptEncodings.includes('ZSTD_CHUNKS') &&
+          length >= MIN_COMPRESSED_BODY_BYTES && await this.compressible(digest, offset, length)
+        await this.header(stream, { status: 'OK', offset, length, message: '', encoding: compressed ? 'ZSTD_CHUNKS' : 'PLAIN' })
+      } catch (error) {
+        // The body holds a file (and a pin) until destroyed.
+        body?.destroy()
+        throw error
+      }
       if (body !== undefined) {
         if (compressed) await this.pumpCompressed(stream, record, body, digest, offset, length)
         else await this.pump(stream, record, body, digest, offset, length)

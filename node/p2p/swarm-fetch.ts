@@ -139,6 +139,7 @@ export class SwarmFetcher {
 
     const fetchPiece = async (source: Source, piece: number): Promise<void> => {
       const { offset, length } = partial.range(piece)
+      const started = performance.now()
       try {
         const data = await client.fetchRange(source.peer, digest, offset, length, combined, { answerTimeoutMs: this.init.answerTimeoutMs })
         if (data === 'not-found') {
@@ -154,6 +155,7 @@ export class SwarmFetcher {
           return
         }
         await partial.put(piece, data)
+        this.log.debug('piece fetched', { peer: source.peer, holder: source.holder, piece, ms: Math.round(performance.now() - started), held: partial.have.setCount, sources: sources.size })
         advance()
       } catch (error) {
         if (!combined.aborted) {
