@@ -187,6 +187,7 @@ export const herdCase: BenchCase = {
   }
 }
 
+/** One herd measurement on a fresh LAN of `profile`: one fetch alone, then eight at once (best of `runs`). */
 export async function herdOn (ctx: BenchContext, profile: LinkProfile, holderDir: string, digest: Digest, runs: number): Promise<{ figure: Figure, detail: Record<string, unknown> }> {
   const lan = await createLan({ nodes: HERD + 1, profile })
   let holder: PeercasProcess | undefined

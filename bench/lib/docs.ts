@@ -157,24 +157,26 @@ figure is a plain TCP transfer over the same link in the same run (it reaches 11
 at 1 Gbit/s, 12 MB/s at 100 Mbit/s).
 
 - **\`lan_peer_fetch_vs_link\`, \`vpn_peer_fetch_vs_link\`.** At 100 Mbit/s the link is the limit and a peer
-  fetch gets 0.97–0.98 of raw TCP. At 1 Gbit/s the two processes (fetcher, peer) and the kernel's shaping run on
-  this machine's two cores: a raw libp2p stream (Noise + Yamux, no disk, no hashing) over the same link reaches
-  only 80 % of TCP here, and a peer fetch about as much in its best runs (0.77 in a quick run while other jobs
-  loaded the machine). Next step: measure on two machines; on one, the receiver's decryption and hashing are the
+  fetch gets 0.87–0.98 of raw TCP. At 1 Gbit/s the two processes (fetcher, peer) and the kernel's shaping run on
+  this machine's two cores: a raw libp2p stream (Noise + Yamux, no disk, no hashing) over the same link reached
+  80 % of TCP in a quiet moment (19 MB/s, 17 %, at load average 25), and a peer fetch about as much as the raw
+  stream (0.36–0.77 of TCP in quick runs while other jobs loaded the machine). Next step: measure on two machines; on one, the receiver's decryption and hashing are the
   limit, as in "What limits the other missed goals".
 - **\`lan_two_peer_speedup\`.** Two sources behind two links could double the rate, but the receiver already
-  ran at its CPU limit with one: 1.06–1.14 here.
+  ran at its CPU limit with one: 1.06–1.4 here.
 - **\`lan_text_fetch_vs_link\`, \`lan_incompressible_zstd_vs_plain\`.** Compressible text (≈ 2.7× with zstd -1)
   went *slower* than the link: zstd -1 compresses it at 200–240 MB/s per core on this machine, and the sender's
   compression, the receiver's decompression, hashing and decryption, and the other processes all share two cores.
   With the ends on separate machines, the sender's compression (three chunks at a time on the thread pool) is
-  what bounds the rate, at ≈ 2× the link for this text on these cores. Random data is sampled and sent plain:
-  0.97–0.98 of the rate with compression off (one 64 KiB sample per fetch, and run-to-run noise).
+  what bounds the rate, at ≈ 2× the link for this text on these cores (measured: 0.36–0.43 of the link here).
+  Random data is sampled and sent plain: 0.97–0.98 of the rate with compression off in the quieter runs (one
+  64 KiB sample per fetch), 0.73 in one run at load average 25 (run-to-run noise of the same code path).
 - **\`herd_8_vs_single\`.** Eight fetchers and a holder are nine node processes on two cores: every byte each
   fetcher receives is decrypted, hashed twice and written twice, and every byte it serves is read and encrypted,
   so the herd needs about eight times the CPU of one fetch whatever the links. With the machine also loaded by
-  other jobs (load average 6–16), 8 × 64 MiB took 16–30× one fetch at 1 Gbit/s and 6–9× at 100 Mbit/s (quick
-  runs). The swarm protocol itself works as designed on loopback (test/p2p/swarm.test.ts: four fetchers with the
+  other jobs (load average 6–25), 8 × 64 MiB took 14–53× one fetch at 1 Gbit/s and 8 × 32 MiB 6–9× at
+  100 Mbit/s (quick runs); with debug timing, the herd's total throughput (all pieces, all nodes) was about one
+  fetch's throughput alone, i.e. the cores, not the links or the protocol, set the pace. The swarm protocol itself works as designed on loopback (test/p2p/swarm.test.ts: four fetchers with the
   holder's upload capped take most pieces from each other; the holder serves ≈ 2 copies instead of 4), but its
   goal needs machines with their own cores to be measured. Next steps: one write per byte (assemble in the
   store's temp file instead of a second file), and run the herd on separate hosts or VMs.`
