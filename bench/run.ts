@@ -15,7 +15,8 @@ import { ALL_CASES } from './cases/index.js'
 export const REQUIRED_KEYS = [
   'write_vs_grpc_baseline', 'read_vs_grpc_baseline', 'write_vs_sha256', 'batch_update_1k_per_s',
   'find_missing_10k_ms', 'peer_fetch_vs_libp2p', 'two_peer_speedup', 'startup_1m_s', 'rss_1m_mb',
-  'summary_fp_rate', 'bazel_vs_disk_cache', 'bazel_peer_vs_local'
+  'summary_fp_rate', 'bazel_vs_disk_cache', 'bazel_peer_vs_local',
+  'lan_peer_fetch_vs_link', 'lan_two_peer_speedup', 'vpn_peer_fetch_vs_link', 'lan_text_fetch_vs_link', 'herd_8_vs_single'
 ] as const
 
 /** Options of {@link runHarness}. */

@@ -9,6 +9,7 @@ import { gossipSimCase } from './gossip-sim.js'
 import { bazelCase } from './bazel.js'
 import { smallFetchCase } from './small-fetch.js'
 import { uploadCase } from './upload.js'
+import { herdCase, lanCase } from './lan.js'
 
 /** Every case, in the order the harness runs them. */
 export const ALL_CASES: readonly BenchCase[] = [
@@ -18,6 +19,8 @@ export const ALL_CASES: readonly BenchCase[] = [
   sizeSweepCase,
   startupCase,
   peerFetchCase,
+  lanCase,
+  herdCase,
   smallFetchCase,
   summaryCase,
   gossipSimCase,

@@ -43,6 +43,10 @@ export interface StartPeercasInit {
   psk?: string
   /** Extra environment (e.g. `PEERCAS_P2P_MAX_SERVE_RATE_PER_PEER`). */
   env?: NodeJS.ProcessEnv
+  /** Run inside this network namespace (`ip netns exec`; see lib/netns.ts). */
+  netns?: string
+  /** With `p2p`: the libp2p listen address. @default '/ip4/127.0.0.1/tcp/0' */
+  p2pListen?: string
 }
 
 /**
@@ -54,10 +58,11 @@ export async function startPeercas (init: StartPeercasInit): Promise<PeercasProc
   const args = [
     ...PEERCAS_NODE_FLAGS, ...(init.execArgv ?? []), join(REPO_ROOT, 'bin', 'peercas.js'), 'serve',
     '--data-dir', init.dataDir, '--socket', socketPath, '--max-size', init.maxSize ?? '64GiB',
-    ...(init.p2p === true ? ['--p2p-listen', '/ip4/127.0.0.1/tcp/0', ...(init.psk !== undefined ? ['--psk', init.psk] : ['--p2p-open'])] : ['--no-p2p']), '--no-mdns', '--log-level', 'warn', ...(init.args ?? [])
+    ...(init.p2p === true ? ['--p2p-listen', init.p2pListen ?? '/ip4/127.0.0.1/tcp/0', ...(init.psk !== undefined ? ['--psk', init.psk] : ['--p2p-open'])] : ['--no-p2p']), '--no-mdns', '--log-level', 'warn', ...(init.args ?? [])
   ]
   const started = performance.now()
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...init.env } })
+  const [command, commandArgs] = init.netns === undefined ? [process.execPath, args] : ['ip', ['netns', 'exec', init.netns, process.execPath, ...args]]
+  const child: ChildProcess = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...init.env } })
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-8192) })
   let stdout = ''

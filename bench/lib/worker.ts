@@ -28,6 +28,8 @@ export interface StartWorkerInit {
   /** Extra Node flags, e.g. `--cpu-prof`. */
   execArgv?: string[]
   args?: string[]
+  /** Run inside this network namespace (`ip netns exec`; see lib/netns.ts). */
+  netns?: string
 }
 
 /**
@@ -35,8 +37,10 @@ export interface StartWorkerInit {
  * the same Node binary as the harness.
  */
 export async function startWorker (name: string, init: StartWorkerInit = {}): Promise<WorkerHandle> {
+  // In a namespace: `ip netns exec NS node …` execs Node with the IPC descriptor inherited.
+  const inNetns = init.netns !== undefined ? { execPath: 'ip', execArgv: ['netns', 'exec', init.netns, process.execPath, ...(init.execArgv ?? [])] } : { execArgv: init.execArgv ?? [] }
   const child: ChildProcess = fork(workerScript(name), init.args ?? [], {
-    execArgv: init.execArgv ?? [],
+    ...inNetns,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced'
   })

@@ -18,11 +18,11 @@ const PROTOCOL = '/peercas-bench/raw/1.0.0'
 let host: Libp2p | undefined
 let memory = Buffer.alloc(0)
 
-/** Starts the host, behind the team key `psk` when given (as peercas nodes run: node/p2p/host.ts). */
-async function startHost (psk?: Uint8Array): Promise<Libp2p> {
+/** Starts the host on `listen`, behind the team key `psk` when given (as peercas nodes run: node/p2p/host.ts). */
+async function startHost (listen = '/ip4/127.0.0.1/tcp/0', psk?: Uint8Array): Promise<Libp2p> {
   // No discovery at all (no mDNS): only the address we are given is dialled.
   host ??= await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    addresses: { listen: [listen] },
     transports: [tcp()],
     ...(psk !== undefined ? { connectionProtector: cappedPreSharedKey(psk) } : {}),
     connectionEncrypters: [noise()],
@@ -44,10 +44,10 @@ async function serve (stream: Stream): Promise<void> {
 }
 
 serveWorker({
-  /** Starts a sender holding `prefill` random bytes (behind team key `psk`, if given); returns its multiaddr. */
-  async listen ({ prefill, psk }: { prefill: number, psk?: number[] }) {
+  /** Starts a sender holding `prefill` random bytes (listening on `listen`, behind team key `psk` if given); returns its multiaddr. */
+  async listen ({ prefill, psk, listen }: { prefill: number, psk?: number[], listen?: string }) {
     memory = randomBuffer(prefill)
-    const libp2p = await startHost(psk !== undefined ? Uint8Array.from(psk) : undefined)
+    const libp2p = await startHost(listen, psk !== undefined ? Uint8Array.from(psk) : undefined)
     await libp2p.handle(PROTOCOL, (stream) => { void serve(stream).catch((error: Error) => { stream.abort(error) }) })
     return { address: libp2p.getMultiaddrs()[0]!.toString() }
   },
@@ -57,8 +57,8 @@ serveWorker({
    * clock starts (a peer fetch also runs on an open connection); the clock covers opening the
    * stream, the request and every byte.
    */
-  async fetch ({ address, bytes, psk }: { address: string, bytes: number, psk?: number[] }) {
-    const libp2p = await startHost(psk !== undefined ? Uint8Array.from(psk) : undefined)
+  async fetch ({ address, bytes, psk, listen }: { address: string, bytes: number, psk?: number[], listen?: string }) {
+    const libp2p = await startHost(listen, psk !== undefined ? Uint8Array.from(psk) : undefined)
     await libp2p.dial(multiaddr(address))
     const started = performance.now()
     const stream = await libp2p.dialProtocol(multiaddr(address), PROTOCOL)

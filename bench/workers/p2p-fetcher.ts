@@ -8,25 +8,80 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../node/config/load.js'
 import { createLogger } from '../../node/log/logger.js'
-import { startP2p } from '../../node/p2p/index.js'
+import { startP2p, type P2pService } from '../../node/p2p/index.js'
 import { digestOf, type Digest } from '../../node/store/digest.js'
 import { LocalStore } from '../../node/store/local-store.js'
 import { serveWorker } from '../lib/worker.js'
-import { randomBuffer } from '../lib/random.js'
+import { randomBuffer, textBuffer } from '../lib/random.js'
 
-const logger = createLogger('bench-fetcher', { level: 'error' })
+const logger = createLogger('bench-fetcher', { level: (process.env.PEERCAS_BENCH_LOG as 'info' | undefined) ?? 'error' })
+
+/** The long-lived node of the start/fetchOne/stopNode ops (herd runs: started, then told to go). */
+let held: { node: P2pService, store: LocalStore, dataDir: string } | undefined
+
+async function stopHeld (): Promise<void> {
+  if (held === undefined) return
+  const { node, store, dataDir } = held
+  held = undefined
+  await node.stop()
+  await store.close()
+  await rm(dataDir, { recursive: true, force: true })
+}
 
 serveWorker({
+  /** Starts a fresh node (empty store) with `p2p` settings (listen, peers…); returns its addresses. */
+  async start ({ p2p }: { p2p: Record<string, unknown> }) {
+    await stopHeld()
+    const dataDir = await mkdtemp(join(tmpdir(), 'peercas-bench-fetcher-'))
+    const config = loadConfig({ env: {}, flags: { dataDir, maxSize: '64GiB', p2p: { enabled: true, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, announceInterval: '50ms', ...p2p } } })
+    const store = await LocalStore.open({ dataDir, maxSizeBytes: config.maxSize, logger })
+    const node = await startP2p({ config, store, logger })
+    if (node === undefined) throw new Error('p2p did not start')
+    held = { node, store, dataDir }
+    return { peerId: node.peerId, addresses: node.addresses }
+  },
+
+  /** Dials peers of the started node (a LAN's full mesh). */
+  async connect ({ addresses }: { addresses: string[] }) {
+    if (held === undefined) throw new Error('no node started')
+    for (const address of addresses) await held.node.dial(address, AbortSignal.timeout(20_000))
+    return {}
+  },
+
+  /** Waits until the started node has `count` candidates for `digest`. */
+  async waitCandidates ({ digest, count }: { digest: Digest, count: number }) {
+    const deadline = Date.now() + 30_000
+    while (held === undefined || held.node.candidates(digest).length < count) {
+      if (Date.now() > deadline) throw new Error(`peers' summaries did not arrive within 30 s`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    return {}
+  },
+
+  /** Fetches `digest` with the started node; returns ms. */
+  async fetchOne ({ digest }: { digest: Digest }) {
+    if (held === undefined) throw new Error('no node started')
+    const started = performance.now()
+    const ok = await held.node.blobFetcher.fetchInto(digest, AbortSignal.timeout(600_000))
+    if (!ok) throw new Error(`peer fetch of ${digest.hash} failed`)
+    return { ms: performance.now() - started }
+  },
+
+  async stopNode () {
+    await stopHeld()
+    return {}
+  },
+
   /**
-   * Writes the same random blobs (one per entry of `sizes`) into each store in `dirs` (stores of
-   * nodes not running yet); returns their digests.
+   * Writes the same random blobs (one per entry of `sizes`; compressible text with `text`) into
+   * each store in `dirs` (stores of nodes not running yet); returns their digests.
    */
-  async seed ({ dirs, sizes }: { dirs: string[], sizes: number[] }) {
+  async seed ({ dirs, sizes, text }: { dirs: string[], sizes: number[], text?: boolean }) {
     const digests: Digest[] = []
     const stores = await Promise.all(dirs.map(async (dataDir) => await LocalStore.open({ dataDir, maxSizeBytes: 64 * 1024 ** 3 })))
     try {
       for (const size of sizes) {
-        const data = randomBuffer(size)
+        const data = text === true ? textBuffer(size) : randomBuffer(size)
         const digest = digestOf(data)
         for (const store of stores) await store.put(digest, data)
         digests.push(digest)

@@ -37,6 +37,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
     resummarizeInterval: '10m',
     announceInterval: '2s',
     parallelFetchThreshold: '16MiB',
+    compression: 'zstd',
     maxSummaryPeers: 32
   },
   trust: { peers: [], results: 'listed', revoked: [] },

@@ -125,6 +125,8 @@ const baseSchema = z.strictObject({
     resummarizeInterval: duration,
     announceInterval: duration,
     parallelFetchThreshold: byteSize,
+    /** Fetch bodies between peers: zstd-compressed when a sample shows it pays, or never (`off`). */
+    compression: z.enum(['zstd', 'off']),
     /** Peers whose availability summaries are kept in memory (the cheapest to fetch from). */
     maxSummaryPeers: z.number().int().positive()
   }),

@@ -38,10 +38,15 @@ export function digestFromMessage (message: { hash?: string, sizeBytes?: number 
 /** Lower-case digest function names REAPI puts after `blobs/` for non-SHA256 blobs. */
 const OTHER_DIGEST_FUNCTIONS = new Set(['sha1', 'md5', 'vso', 'sha384', 'sha512', 'murmur3', 'sha256tree', 'blake3', 'gitsha1'])
 
-/** A parsed ByteStream read resource name: `{instance}/blobs/{hash}/{size}`. */
+/**
+ * A parsed ByteStream read resource name: `{instance}/blobs/{hash}/{size}`, or
+ * `{instance}/compressed-blobs/zstd/{hash}/{size}` (hash and size of the uncompressed blob).
+ */
 export interface ReadResource {
   instanceName: string
   digest: Digest
+  /** Set for `compressed-blobs/{compressor}/…`: the bytes travel compressed. */
+  compressor?: 'zstd'
 }
 
 /** A parsed ByteStream write resource name: `{instance}/uploads/{uuid}/blobs/{hash}/{size}[/{metadata}]`. */
@@ -55,9 +60,10 @@ export function parseReadResourceName (name: string): ReadResource {
   const at = segments.findIndex((s) => s === 'blobs' || s === 'compressed-blobs')
   if (at < 0) throw new InvalidRequestError(`resource name ${quote(name)} is not {instance}/blobs/{hash}/{size}`)
   const instanceName = validateInstanceName(segments.slice(0, at).join('/'))
-  const digest = digestAfter(segments, at, name)
-  if (segments.length !== at + 3) throw new InvalidRequestError(`resource name ${quote(name)} has unexpected segments after the size`)
-  return { instanceName, digest }
+  const compressor = compressorAt(segments, at, name)
+  const digest = digestAfter(segments, compressor === undefined ? at : at + 1, name)
+  if (segments.length !== at + (compressor === undefined ? 3 : 4)) throw new InvalidRequestError(`resource name ${quote(name)} has unexpected segments after the size`)
+  return compressor === undefined ? { instanceName, digest } : { instanceName, digest, compressor }
 }
 
 /** Parses a ByteStream.Write resource name. */
@@ -72,15 +78,21 @@ export function parseWriteResourceName (name: string): WriteResource {
   if (!/^[A-Za-z0-9_.-]{1,128}$/.test(uploadId) || uploadId === '.' || uploadId === '..') {
     throw new InvalidRequestError(`resource name ${quote(name)}: upload id ${quote(uploadId)} is not a UUID-like token`)
   }
-  const digest = digestAfter(segments, at + 2, name)
+  const compressor = compressorAt(segments, at + 2, name)
+  const digest = digestAfter(segments, compressor === undefined ? at + 2 : at + 3, name)
   // Anything after the size is optional metadata, which we ignore.
-  return { instanceName, uploadId, digest }
+  return compressor === undefined ? { instanceName, uploadId, digest } : { instanceName, uploadId, digest, compressor }
+}
+
+/** The compressor after `compressed-blobs/` (only zstd is served), or undefined for `blobs/`. */
+function compressorAt (segments: string[], at: number, name: string): 'zstd' | undefined {
+  if (segments[at] !== 'compressed-blobs') return undefined
+  const compressor = segments[at + 1]
+  if (compressor !== 'zstd') throw new NotSupportedError(`resource name ${quote(name)}: compressor ${quote(compressor ?? '')} is not supported; this cache serves compressed-blobs/zstd only`)
+  return compressor
 }
 
 function digestAfter (segments: string[], at: number, name: string): Digest {
-  if (segments[at] === 'compressed-blobs') {
-    throw new NotSupportedError(`resource name ${quote(name)}: compressed blobs are not supported; this cache advertises no compressors`)
-  }
   const hash = segments[at + 1]
   const size = segments[at + 2]
   if (hash === undefined || size === undefined) throw new InvalidRequestError(`resource name ${quote(name)} lacks a hash and size`)

@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { ActionEntry as _peercas_p2p_v1_ActionEntry, ActionEntry__Output as _peercas_p2p_v1_ActionEntry__Output } from './peercas/p2p/v1/ActionEntry.js';
 import type { ActionResultRequest as _peercas_p2p_v1_ActionResultRequest, ActionResultRequest__Output as _peercas_p2p_v1_ActionResultRequest__Output } from './peercas/p2p/v1/ActionResultRequest.js';
@@ -16,6 +16,9 @@ import type { ListRequest as _peercas_p2p_v1_ListRequest, ListRequest__Output as
 import type { NameEntry as _peercas_p2p_v1_NameEntry, NameEntry__Output as _peercas_p2p_v1_NameEntry__Output } from './peercas/p2p/v1/NameEntry.js';
 import type { NamedResultRequest as _peercas_p2p_v1_NamedResultRequest, NamedResultRequest__Output as _peercas_p2p_v1_NamedResultRequest__Output } from './peercas/p2p/v1/NamedResultRequest.js';
 import type { NamedResultResponse as _peercas_p2p_v1_NamedResultResponse, NamedResultResponse__Output as _peercas_p2p_v1_NamedResultResponse__Output } from './peercas/p2p/v1/NamedResultResponse.js';
+import type { PieceMap as _peercas_p2p_v1_PieceMap, PieceMap__Output as _peercas_p2p_v1_PieceMap__Output } from './peercas/p2p/v1/PieceMap.js';
+import type { PieceMapRequest as _peercas_p2p_v1_PieceMapRequest, PieceMapRequest__Output as _peercas_p2p_v1_PieceMapRequest__Output } from './peercas/p2p/v1/PieceMapRequest.js';
+import type { PieceUpdate as _peercas_p2p_v1_PieceUpdate, PieceUpdate__Output as _peercas_p2p_v1_PieceUpdate__Output } from './peercas/p2p/v1/PieceUpdate.js';
 import type { SummaryPart as _peercas_p2p_v1_SummaryPart, SummaryPart__Output as _peercas_p2p_v1_SummaryPart__Output } from './peercas/p2p/v1/SummaryPart.js';
 import type { SummaryStart as _peercas_p2p_v1_SummaryStart, SummaryStart__Output as _peercas_p2p_v1_SummaryStart__Output } from './peercas/p2p/v1/SummaryStart.js';
 import type { Want as _peercas_p2p_v1_Want, Want__Output as _peercas_p2p_v1_Want__Output } from './peercas/p2p/v1/Want.js';
@@ -35,6 +38,7 @@ export interface ProtoGrpcType {
         AvailabilityMessage: MessageTypeDefinition<_peercas_p2p_v1_AvailabilityMessage, _peercas_p2p_v1_AvailabilityMessage__Output>
         BlobHeader: MessageTypeDefinition<_peercas_p2p_v1_BlobHeader, _peercas_p2p_v1_BlobHeader__Output>
         BlobRef: MessageTypeDefinition<_peercas_p2p_v1_BlobRef, _peercas_p2p_v1_BlobRef__Output>
+        BodyEncoding: EnumTypeDefinition
         Delta: MessageTypeDefinition<_peercas_p2p_v1_Delta, _peercas_p2p_v1_Delta__Output>
         FetchRequest: MessageTypeDefinition<_peercas_p2p_v1_FetchRequest, _peercas_p2p_v1_FetchRequest__Output>
         InlineBlob: MessageTypeDefinition<_peercas_p2p_v1_InlineBlob, _peercas_p2p_v1_InlineBlob__Output>
@@ -43,6 +47,9 @@ export interface ProtoGrpcType {
         NameEntry: MessageTypeDefinition<_peercas_p2p_v1_NameEntry, _peercas_p2p_v1_NameEntry__Output>
         NamedResultRequest: MessageTypeDefinition<_peercas_p2p_v1_NamedResultRequest, _peercas_p2p_v1_NamedResultRequest__Output>
         NamedResultResponse: MessageTypeDefinition<_peercas_p2p_v1_NamedResultResponse, _peercas_p2p_v1_NamedResultResponse__Output>
+        PieceMap: MessageTypeDefinition<_peercas_p2p_v1_PieceMap, _peercas_p2p_v1_PieceMap__Output>
+        PieceMapRequest: MessageTypeDefinition<_peercas_p2p_v1_PieceMapRequest, _peercas_p2p_v1_PieceMapRequest__Output>
+        PieceUpdate: MessageTypeDefinition<_peercas_p2p_v1_PieceUpdate, _peercas_p2p_v1_PieceUpdate__Output>
         SummaryPart: MessageTypeDefinition<_peercas_p2p_v1_SummaryPart, _peercas_p2p_v1_SummaryPart__Output>
         SummaryStart: MessageTypeDefinition<_peercas_p2p_v1_SummaryStart, _peercas_p2p_v1_SummaryStart__Output>
         Want: MessageTypeDefinition<_peercas_p2p_v1_Want, _peercas_p2p_v1_Want__Output>

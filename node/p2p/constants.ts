@@ -19,6 +19,32 @@ export const LIST_PROTOCOL = '/peercas/list/1.0.0'
 /** As 1.0.0, and named results of any kind (NAMED_RESULTS with a kind). */
 export const LIST_NAMES_PROTOCOL = '/peercas/list/1.1.0'
 
+/** Piece maps of large blobs, for fetching them from a swarm of peers fetching them too. */
+export const PIECES_PROTOCOL = '/peercas/pieces/1.0.0'
+/** Most pieces in a piece map (32 bytes of hash each: 512 KiB, under the control frame cap). */
+export const MAX_MAP_PIECES = 16384
+/** Pieces a swarm fetch aims for (the piece size is the blob's size over this, within bounds). */
+export const SWARM_TARGET_PIECES = 64
+/** Smallest and largest swarm piece. */
+export const MIN_SWARM_PIECE_BYTES = 1024 * 1024
+export const MAX_SWARM_PIECE_BYTES = 16 * 1024 * 1024
+/** Peers named in a piece map's swarm list. */
+export const MAX_SWARM_PEERS = 32
+/** A peer that asked a holder for a piece map counts as fetching the blob for this long. */
+export const SWARM_MEMBER_TTL_MS = 10_000
+/** How often a swarm fetch asks its holder who else is fetching the blob. */
+export const SWARM_TRACKER_POLL_MS = 300
+/** Piece requests a swarm fetch keeps in flight, in all and to one peer. */
+export const SWARM_MAX_IN_FLIGHT = 8
+export const SWARM_MAX_IN_FLIGHT_PER_PEER = 2
+/**
+ * Longest wait for a piece's first header in a swarm fetch: piece requests queue behind bulk
+ * bytes on the same connection, and a holder may be hashing the blob for its piece map.
+ */
+export const SWARM_ANSWER_TIMEOUT_MS = 15_000
+/** Piece maps a holder keeps computed (hashing a large blob takes a while). */
+export const PIECE_MAP_CACHE_ENTRIES = 16
+
 /** Name of the identity file in the data dir. */
 export const IDENTITY_FILE = 'p2p-identity.key'
 

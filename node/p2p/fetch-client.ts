@@ -7,6 +7,7 @@ import { toBlobRef } from './cid.js'
 import { PeerMisbehavedError, PeerStalledError, UnexpectedEndError, isTransportError } from './errors.js'
 import { ReusableStreamPool, type AcquiredStream, type PooledStream } from './stream-pool.js'
 import { sendFrame } from './framing.js'
+import { decodeChunks } from './compression.js'
 import { messages, type BlobHeaderMessage } from './messages.js'
 import type { PeerBook } from './peer-book.js'
 
@@ -41,6 +42,8 @@ export interface FetchClientInit {
   maxIdleStreamsPerPeer?: number
   /** An idle stream is closed after this long unused. @default {@link FETCH_STREAM_IDLE_MS} */
   streamIdleMs?: number
+  /** Accept zstd-compressed bodies (the server decides per body whether they pay). @default true */
+  compression?: boolean
 }
 
 /** Options of {@link FetchClient.open} and the fetch methods. */
@@ -72,7 +75,7 @@ export async function storeBody (session: FetchSession, length: number, digest: 
 export interface FetchSession {
   /** The next want's header. */
   header(): Promise<BlobHeaderMessage>
-  /** The raw bytes of the current want (exactly `length`). */
+  /** The bytes of the current want (exactly `length`; restored if the body came compressed). */
   body(length: number): AsyncGenerator<Uint8Array>
   /** Ms from the call to the first header. */
   readonly firstByteMs: number
@@ -142,8 +145,10 @@ export class FetchClient {
       if (!signal.aborted) book.penalize(peer, Math.max(performance.now() - started, answerMs))
       throw answer.signal.aborted && !signal.aborted ? answer.signal.reason : error
     }
+    const compression = this.init.compression !== false
     const request = messages.fetchRequest.encode({
-      wants: wants.map((w) => ({ blob: toBlobRef(w.digest), offset: w.offset ?? 0, length: w.length ?? 0 }))
+      wants: wants.map((w) => ({ blob: toBlobRef(w.digest), offset: w.offset ?? 0, length: w.length ?? 0 })),
+      acceptEncodings: compression ? ['ZSTD_CHUNKS'] : []
     })
     let fetchStream: PooledStream
     let first: Uint8Array
@@ -194,6 +199,7 @@ export class FetchClient {
     let pending: Uint8Array | undefined = first
     let answered = 0
     let bodyLeft = 0
+    let encoding: BlobHeaderMessage['encoding'] = 'PLAIN'
     let broken = false
     let closed = false
     const pool = this.pool
@@ -220,6 +226,10 @@ export class FetchClient {
           throw error
         }
         answered++
+        if (header.status === 'OK' && header.encoding !== 'PLAIN' && !(compression && header.encoding === 'ZSTD_CHUNKS')) {
+          return breakOff(new PeerMisbehavedError(`peer ${peer} sent a body encoded ${header.encoding}, which we did not accept`))
+        }
+        encoding = header.encoding
         if (header.status === 'OK') bodyLeft = header.length
         // The server ends the stream after INVALID.
         else if (header.status !== 'NOT_FOUND' && header.status !== 'BUSY') broken = true
@@ -228,7 +238,7 @@ export class FetchClient {
       async * body (length) {
         if (length !== bodyLeft) broken = true
         try {
-          for await (const piece of reader.readBytes(length)) {
+          for await (const piece of encoding === 'ZSTD_CHUNKS' ? decodeChunks(reader, length, peer) : reader.readBytes(length)) {
             bodyLeft -= piece.byteLength
             yield piece
           }

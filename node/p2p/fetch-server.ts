@@ -10,6 +10,7 @@ import { fromBlobRef } from './cid.js'
 import { MalformedFrameError } from './errors.js'
 import { StreamReader, closeGracefully, frame, send, sendFrame } from './framing.js'
 import { IdleStreamBounds } from './idle-stream-bounds.js'
+import { COMPRESSION_SAMPLE_BYTES, MIN_COMPRESSED_BODY_BYTES, encodeChunks, worthCompressing } from './compression.js'
 import { Semaphore, TokenBucket } from '../limits/index.js'
 import { messages, type BlobHeaderMessage, type FetchRequestMessage } from './messages.js'
 import type { PeerBook, PeerRecord } from './peer-book.js'
@@ -36,6 +37,16 @@ export interface FetchServerInit {
   rate?: TokenBucket
   /** A peer that sends no request (1.1.0: no next request), or reads nothing, for this long is cut off. */
   stallTimeoutMs: number
+  /**
+   * Send bodies zstd-compressed to clients that accept it, when a sample of the body shows it
+   * pays (see compression.ts). @default true
+   */
+  compression?: boolean
+  /**
+   * Ranges of blobs this node is still fetching from a swarm, served once every piece in them is
+   * verified (see swarm.ts). @default none
+   */
+  partials?: { openPartialRange(digest: Digest, offset: number, length: number): Promise<Readable | undefined> }
 }
 
 /** How a request was answered. */
@@ -199,13 +210,25 @@ export class FetchServer {
         this.log.warn('peer sent an invalid fetch request', { peer, error })
         return 'invalid'
       }
-      const body = length === 0 ? undefined : await this.init.store.openReadStream(digest, { offset, limit: length })
+      const body = length === 0 ? undefined : await this.init.store.openReadStream(digest, { offset, limit: length }) ?? await this.init.partials?.openPartialRange(digest, offset, length)
       if (length > 0 && body === undefined) {
         await this.header(stream, { status: 'NOT_FOUND', offset, length: 0, message: '' })
         continue
       }
-      await this.header(stream, { status: 'OK', offset, length, message: '' })
-      if (body !== undefined) await this.pump(stream, record, body, digest, offset, length)
+      let compressed: boolean
+      try {
+        compressed = body !== undefined && this.init.compression !== false && request.acceptEncodings.includes('ZSTD_CHUNKS') &&
+          length >= MIN_COMPRESSED_BODY_BYTES && await this.compressible(digest, offset, length)
+        await this.header(stream, { status: 'OK', offset, length, message: '', encoding: compressed ? 'ZSTD_CHUNKS' : 'PLAIN' })
+      } catch (error) {
+        // The body holds a file (and a pin) until destroyed.
+        body?.destroy()
+        throw error
+      }
+      if (body !== undefined) {
+        if (compressed) await this.pumpCompressed(stream, record, body, digest, offset, length)
+        else await this.pump(stream, record, body, digest, offset, length)
+      }
     }
     return 'answered'
   }
@@ -235,7 +258,40 @@ export class FetchServer {
     }
   }
 
-  private async header (stream: Stream, header: BlobHeaderMessage): Promise<void> {
+  /** Whether the first bytes of the range compress well enough to send it compressed. */
+  private async compressible (digest: Digest, offset: number, length: number): Promise<boolean> {
+    const sample = await this.init.store.openReadStream(digest, { offset, limit: Math.min(length, COMPRESSION_SAMPLE_BYTES) })
+    if (sample === undefined) return false
+    const parts: Buffer[] = []
+    try {
+      for await (const data of sample as AsyncIterable<Buffer>) parts.push(data)
+    } finally {
+      sample.destroy()
+    }
+    return worthCompressing(Buffer.concat(parts))
+  }
+
+  /** As {@link pump}, the body in compressed chunk frames; the rate buckets count the bytes on the wire. */
+  private async pumpCompressed (stream: Stream, record: PeerRecord, body: Readable, digest: Digest, offset: number, length: number): Promise<void> {
+    let restored = 0
+    const counted = async function * (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      for await (const data of source) { restored += data.byteLength; yield data }
+    }
+    try {
+      for await (const payload of encodeChunks(counted(body as AsyncIterable<Buffer>))) {
+        const framed = frame(payload)
+        await record.serveRate.take(framed.byteLength)
+        await this.rate.take(framed.byteLength)
+        await send(stream, framed, { stallTimeoutMs: this.init.stallTimeoutMs })
+        record.bytesServedTo += framed.byteLength
+      }
+      if (restored !== length) throw new Error(`local blob ${digest.hash} ended after ${restored} of ${length} bytes at ${offset}`)
+    } finally {
+      body.destroy()
+    }
+  }
+
+  private async header (stream: Stream, header: Omit<BlobHeaderMessage, 'encoding'> & Partial<Pick<BlobHeaderMessage, 'encoding'>>): Promise<void> {
     await sendFrame(stream, messages.blobHeader.encode(header), { stallTimeoutMs: this.init.stallTimeoutMs })
   }
 

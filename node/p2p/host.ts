@@ -79,6 +79,10 @@ export async function createHost (init: HostInit): Promise<Host> {
     streamMuxers: [yamux()],
     peerDiscovery,
     services: { identify: identify(), ping: ping() },
+    // A link saturated by blob transfers delays libp2p's keep-alive pings by seconds (measured on
+    // a shaped 1 Gbit/s LAN with a herd of fetchers); aborting the connection then kills every
+    // transfer on it. Our protocols have their own stall timeouts (p2p.fetchTimeout).
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     // Started by Host.start(), once our protocol handlers are registered: a peer that connects
     // first must not find them missing.
     start: false

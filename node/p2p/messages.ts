@@ -20,6 +20,9 @@ import type { ListRequest__Output } from '../generated/peercas/p2p/v1/ListReques
 import type { SummaryPart__Output } from '../generated/peercas/p2p/v1/SummaryPart.js'
 import type { SummaryStart__Output } from '../generated/peercas/p2p/v1/SummaryStart.js'
 import type { Want__Output } from '../generated/peercas/p2p/v1/Want.js'
+import type { PieceMap__Output } from '../generated/peercas/p2p/v1/PieceMap.js'
+import type { PieceMapRequest__Output } from '../generated/peercas/p2p/v1/PieceMapRequest.js'
+import type { PieceUpdate__Output } from '../generated/peercas/p2p/v1/PieceUpdate.js'
 import { MalformedFrameError } from './errors.js'
 
 // The message types are generated from protos/peercas/p2p/v1/p2p.proto (`npm run gen-types`).
@@ -71,6 +74,13 @@ export type ActionEntryMessage = WireMessage<ActionEntry__Output>
 /** A page of a listing; the last one has `done` set. */
 export type ListPageMessage = WireMessage<ListPage__Output>
 
+/** Asks for a blob's piece map (/peercas/pieces/1.0.0). */
+export type PieceMapRequestMessage = WireMessage<PieceMapRequest__Output>
+/** A blob's piece map: piece size, hashes, pieces held, swarm. */
+export type PieceMapMessage = WireMessage<PieceMap__Output>
+/** Pieces newly verified by a node that is fetching the blob. */
+export type PieceUpdateMessage = WireMessage<PieceUpdate__Output>
+
 /** Encodes and decodes one message type; `decode` throws {@link MalformedFrameError}. */
 export interface MessageCodec<In, Out = In> {
   encode(message: In): Uint8Array
@@ -111,5 +121,8 @@ export const messages = {
   namedResultRequest: codec('NamedResultRequest', p2pMessage('NamedResultRequest')),
   namedResultResponse: codec('NamedResultResponse', p2pMessage('NamedResultResponse')),
   listRequest: codec('ListRequest', p2pMessage('ListRequest')),
-  listPage: codec('ListPage', p2pMessage('ListPage'))
+  listPage: codec('ListPage', p2pMessage('ListPage')),
+  pieceMapRequest: codec('PieceMapRequest', p2pMessage('PieceMapRequest')),
+  pieceMap: codec('PieceMap', p2pMessage('PieceMap')),
+  pieceUpdate: codec('PieceUpdate', p2pMessage('PieceUpdate'))
 }

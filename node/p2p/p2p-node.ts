@@ -17,6 +17,11 @@ import { TokenBucket } from '../limits/index.js'
 import { PeerBook } from './peer-book.js'
 import { PeerFetcher } from './peer-fetcher.js'
 import { syncFromPeer } from './sync.js'
+import { PieceProtocol } from './pieces.js'
+import { SwarmRegistry } from './swarm.js'
+import { SwarmFetcher } from './swarm-fetch.js'
+import { SWARM_ANSWER_TIMEOUT_MS } from './constants.js'
+import { join } from 'node:path'
 import type { P2pComponents, P2pService, SyncOptions } from './index.js'
 
 /** Blob size at which peers are compared when choosing whose summaries to keep. */
@@ -83,13 +88,20 @@ export class P2pNode implements P2pService {
       })
       // Fetch answers and blobs inlined in action-result answers share the node's serve rate.
       const serveRate = new TokenBucket(p2p.maxServeRate)
-      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs })
-      const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs, maxStreamsPerPeer: p2p.maxStreamsPerPeer })
+      // Large blobs being fetched from a swarm: their verified pieces are served onwards.
+      const swarmRegistry = new SwarmRegistry({ store, tempDir: join(config.dataDir, 'swarm-tmp') })
+      await swarmRegistry.start()
+      components.shutdown?.addEventListener('abort', () => { void swarmRegistry.close() }, { once: true })
+      const server = new FetchServer({ libp2p, store, book, logger: logger.child('fetch'), maxStreams: p2p.maxStreams, maxStreamsPerPeer: p2p.maxStreamsPerPeer, maxServeRate: p2p.maxServeRate, rate: serveRate, stallTimeoutMs, compression: p2p.compression === 'zstd', partials: swarmRegistry })
+      const client = new FetchClient({ libp2p, book, logger: logger.child('fetch'), stallTimeoutMs, maxStreamsPerPeer: p2p.maxStreamsPerPeer, compression: p2p.compression === 'zstd' })
       const lookups = new NameLookupProtocol({ libp2p, store, logger: logger.child('ac'), policy, stallTimeoutMs, book, serveRate })
       const list = new ListProtocol({ libp2p, store, logger: logger.child('list'), stallTimeoutMs })
-      const fetcher = new PeerFetcher({ store, availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold })
+      const pieces = new PieceProtocol({ libp2p, store, registry: swarmRegistry, logger: logger.child('pieces'), stallTimeoutMs })
+      const swarm = new SwarmFetcher({ client, pieces, registry: swarmRegistry, book, logger: logger.child('swarm'), self: libp2p.peerId.toString(), answerTimeoutMs: SWARM_ANSWER_TIMEOUT_MS })
+      const fetcher = new PeerFetcher({ store, availability, client, book, logger: logger.child('fetch'), parallelThreshold: p2p.parallelFetchThreshold, swarm })
       await availability.start()
       await server.start()
+      await pieces.start()
       await lookups.start()
       await list.start()
       await host.start()

@@ -9,6 +9,7 @@ import { MAX_FETCH_CANDIDATES, MAX_PARALLEL_SOURCES, MAX_PIECE_BYTES, MIN_PIECE_
 import type { FetchClient } from './fetch-client.js'
 import { sleep } from '../limits/index.js'
 import type { PeerBook } from './peer-book.js'
+import type { SwarmFetcher } from './swarm-fetch.js'
 
 /** What {@link PeerFetcher} needs. */
 export interface PeerFetcherInit {
@@ -26,6 +27,8 @@ export interface PeerFetcherInit {
   answerTimeoutMs?: number
   /** Most time one read waits for peers' answers, over all candidates. @default {@link PEER_TIER_BUDGET_MS} */
   budgetMs?: number
+  /** Fetches blobs at or above `parallelThreshold` piece by piece from holders and other fetchers. @default none */
+  swarm?: SwarmFetcher
 }
 
 /** Passes over BUSY peers before giving up. */
@@ -73,6 +76,12 @@ export class PeerFetcher implements BlobFetcher {
     const { store } = this.init
     const candidates = this.candidatesFor(digest)
     if (candidates.length === 0) return false
+    if (digest.sizeBytes >= this.init.parallelThreshold && this.init.swarm !== undefined) {
+      const outcome = await this.init.swarm.fetch(digest, candidates, store, signal)
+      if (outcome === 'ok') return true
+      // 'failed': a liar was banned or sources went away; try again one source at a time.
+      if (outcome === 'failed') return await this.fetchSequential(digest, this.candidatesFor(digest), store, signal)
+    }
     if (digest.sizeBytes >= this.init.parallelThreshold && candidates.length >= 2) {
       const result = await this.fetchParallel(digest, candidates, store, signal)
       if (result === 'ok') return true

@@ -13,6 +13,7 @@ import { parseReadResourceName, parseWriteResourceName } from '../domain/resourc
 import { signalOf, writeWithBackpressure } from './call-writes.js'
 import { encodeReadResponseInPlace, READ_RESPONSE_HEADROOM } from './read-response.js'
 import { DigestMismatchError } from '../store/errors.js'
+import { CompressedUpload, sendCompressedRange } from './compressed-blobs.js'
 
 /** What the ByteStream service needs. */
 export interface ByteStreamServiceDeps {
@@ -45,7 +46,8 @@ export interface ByteStreamService {
 
 /**
  * ByteStream over the CAS: Read of `{instance}/blobs/{hash}/{size}` with offset and limit;
- * resumable Write of `{instance}/uploads/{uuid}/blobs/{hash}/{size}`; QueryWriteStatus.
+ * resumable Write of `{instance}/uploads/{uuid}/blobs/{hash}/{size}`; QueryWriteStatus; and the
+ * same with `compressed-blobs/zstd/` for `blobs/` (compressed-blobs.ts; such writes are not resumable).
  */
 export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStreamService {
   const { store, resolver } = deps
@@ -96,7 +98,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
   const handlers: ByteStreamHandlers = {
     Read (call) {
       void (async () => {
-        const { digest } = parseReadResourceName(call.request.resourceName)
+        const { digest, compressor } = parseReadResourceName(call.request.resourceName)
         const offset = Number(call.request.readOffset)
         const limit = Number(call.request.readLimit)
         if (offset < 0) throw new ReadOutOfRangeError(`read_offset ${offset} is negative`)
@@ -106,6 +108,15 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
         const blob = await resolver.openBlob(digest, signalOf(call))
         if (blob === undefined) throw new NotFoundError(`blob ${digest.hash}/${digest.sizeBytes} is not in the cache`)
         let sent = false
+        if (compressor !== undefined) {
+          try {
+            await sendCompressedRange(call, blob, offset, end)
+          } finally {
+            if (blob.kind === 'file') await blob.close()
+          }
+          call.end()
+          return
+        }
         if (blob.kind === 'inline') {
           const data = blob.data
           for (let at = offset; at < end; at += READ_CHUNK_BYTES) {
@@ -139,6 +150,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
       let key: string | undefined
       let upload: PendingUpload | undefined
       let digest: Digest | undefined
+      let compressed: CompressedUpload | undefined
       let finished = false
       let cancelled = false
       const done = (error: unknown, committedSize?: number): void => {
@@ -148,6 +160,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
       }
       call.on('cancelled', () => {
         cancelled = true
+        void compressed?.abort()
         if (upload != null && key != null && !finished) keepForResume(key, upload)
       })
 
@@ -160,11 +173,13 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
             key = message.resourceName
             if (await store.has(digest)) {
               // Already stored (by anyone, maybe fetched from a peer): complete at once with the
-              // full size. Still tell the write-behind queue: a client wrote it (it dedupes).
+              // full size (-1 for a compressed upload, as the REAPI asks). Still tell the
+              // write-behind queue: a client wrote it (it dedupes).
               await deps.onBlobsWritten?.([digest])
-              done(null, digest.sizeBytes)
+              done(null, resource.compressor !== undefined ? -1 : digest.sizeBytes)
               return
             }
+            if (resource.compressor !== undefined) compressed = new CompressedUpload(store.createWriter(digest), digest)
             // `upload` is set only once this stream owns the upload: a refused stream's error
             // and cancel paths must not touch another stream's upload.
             const existing = uploads.get(key)
@@ -184,6 +199,14 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
             }
           } else if (message.resourceName !== '' && message.resourceName !== key) {
             throw new InvalidRequestError(`resource_name changed mid-stream from ${JSON.stringify(key)} to ${JSON.stringify(message.resourceName)}`)
+          }
+          if (compressed !== undefined) {
+            if (await compressed.take(message)) {
+              await deps.onBlobsWritten?.([digest!])
+              done(null, compressed.receivedBytes)
+              return
+            }
+            continue
           }
           const writer = upload!.writer
           const offset = Number(message.writeOffset)
@@ -205,6 +228,11 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
         // Cancelled: the upload was kept for a resume when the cancel arrived (and may already
         // be resumed by another stream, so it is not ours to mark idle again).
         if (cancelled) return
+        if (compressed !== undefined) {
+          await compressed.abort()
+          done(new InvalidRequestError(`compressed upload ${key} ended without finish_write; compressed uploads cannot be resumed`))
+          return
+        }
         // The client half-closed without finish_write: keep the bytes for a resume.
         if (upload != null && key != null) {
           keepForResume(key, upload)
@@ -216,6 +244,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
         // A cancelled stream's upload was kept for a resume (and may already be resumed by
         // another stream): leave it alone.
         if (cancelled) return
+        await compressed?.abort()
         // A broken or lying upload leaves nothing behind and cannot be resumed.
         if (upload != null && key != null) {
           forget(key, upload)

@@ -13,7 +13,7 @@ export function serverCapabilities (): ServerCapabilities {
       actionCacheUpdateCapabilities: { updateEnabled: true },
       maxBatchTotalSizeBytes: MAX_BATCH_TOTAL_SIZE_BYTES,
       symlinkAbsolutePathStrategy: 'ALLOWED',
-      supportedCompressors: [],
+      supportedCompressors: ['ZSTD'],
       supportedBatchUpdateCompressors: []
     },
     executionCapabilities: {

@@ -5,8 +5,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createHost, type Host } from '../../node/p2p/host.js'
 import {
   ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL, FETCH_PROTOCOL,
-  FETCH_STREAM_PROTOCOL, MAX_CONTROL_FRAME_BYTES, SEND_CHUNK_BYTES, SUMMARY_HEADROOM
+  FETCH_STREAM_PROTOCOL, MAX_CONTROL_FRAME_BYTES, PIECES_PROTOCOL, SEND_CHUNK_BYTES, SUMMARY_HEADROOM
 } from '../../node/p2p/constants.js'
+import { Bitfield, pieceBytesFor, pieceCount } from '../../node/p2p/swarm.js'
 import { fromBlobRef, toBlobRef } from '../../node/p2p/cid.js'
 import { StreamReader, send, sendFrame } from '../../node/p2p/framing.js'
 import { messages, type ActionResultResponseMessage, type BlobHeaderMessage } from '../../node/p2p/messages.js'
@@ -33,6 +34,12 @@ export interface RawPeerInit {
   fetchProtocols?: string[]
   /** The team key it holds. @default the test nodes' key; `null`: none (an outsider). */
   teamKey?: Uint8Array | null
+  /**
+   * To a request that accepts zstd chunks, answer with these chunk payloads (kind byte + data, see
+   * BodyEncoding in p2p.proto) for the (possibly corrupted) bytes of a want: a compressing peer,
+   * honest or not. Without it the raw peer is a node from before compression.
+   */
+  encodeBody?: (digest: Digest, offset: number, bytes: Uint8Array) => Uint8Array[]
 }
 
 /** A blob a raw peer holds. */
@@ -63,6 +70,12 @@ export interface RawPeer {
    * request carries no such field, as from a node from before it.
    */
   lookup(peer: string, instanceName: string, action: Digest, maxInlineBytes?: number): Promise<ActionResultResponseMessage>
+  /**
+   * Poses as a node fetching `data` from a swarm: asks `holder` for its piece map (so the holder
+   * names it to other fetchers), claims every piece over /peercas/pieces/1.0.0 and serves ranges
+   * of `data` (through `corrupt`, if set) without announcing the blob.
+   */
+  joinSwarm(holder: string, data: Buffer): Promise<void>
   /** Fetches a whole blob from `peer` over /peercas/fetch/1.0.0, one request per stream. */
   fetchOnce(peer: string, digest: Digest): Promise<{ header: BlobHeaderMessage, data: Buffer, protocol: string }>
   stop(): Promise<void>
@@ -80,6 +93,8 @@ export async function startRawPeer (init: RawPeerInit = {}): Promise<RawPeer> {
   const blobs = new Map<string, RawBlob>()
   const results = new Map<string, { result: Uint8Array, inline: RawBlob[] }>()
   const served: Stream[] = []
+  /** Blobs it claims to be fetching from a swarm (served, never announced). */
+  const swarmBlobs = new Map<string, RawBlob>()
   /** Our announcement stream to each peer, once its summary is sent. */
   const announcing = new Map<string, Promise<Stream | undefined>>()
 
@@ -103,12 +118,18 @@ export async function startRawPeer (init: RawPeerInit = {}): Promise<RawPeer> {
       if (init.stall === true) { await closed(stream); return }
       for (const want of request.wants) {
         const digest = fromBlobRef(want.blob)
-        const blob = blobs.get(digest.hash)
+        const blob = blobs.get(digest.hash) ?? swarmBlobs.get(digest.hash)
         if (blob === undefined) {
           await sendFrame(stream, messages.blobHeader.encode({ status: 'NOT_FOUND', offset: want.offset, length: 0, message: '' }))
           continue
         }
         const length = want.length === 0 ? digest.sizeBytes - want.offset : want.length
+        if (init.encodeBody !== undefined && request.acceptEncodings.includes('ZSTD_CHUNKS')) {
+          await sendFrame(stream, messages.blobHeader.encode({ status: 'OK', offset: want.offset, length, message: '', encoding: 'ZSTD_CHUNKS' }))
+          const bytes = blob.data.subarray(want.offset, want.offset + length)
+          for (const payload of init.encodeBody(digest, want.offset, init.corrupt === undefined ? bytes : init.corrupt(digest, want.offset, bytes))) await sendFrame(stream, payload)
+          continue
+        }
         await sendFrame(stream, messages.blobHeader.encode({ status: 'OK', offset: want.offset, length, message: '' }))
         for (let at = want.offset; at < want.offset + length; at += SEND_CHUNK_BYTES) {
           const chunk = blob.data.subarray(at, Math.min(at + SEND_CHUNK_BYTES, want.offset + length))
@@ -161,6 +182,22 @@ export async function startRawPeer (init: RawPeerInit = {}): Promise<RawPeer> {
   for (const protocol of [FETCH_STREAM_PROTOCOL, FETCH_PROTOCOL]) {
     if (init.fetchProtocols !== undefined && !init.fetchProtocols.includes(protocol)) await libp2p.unhandle(protocol)
   }
+  await handle(PIECES_PROTOCOL, async (stream) => {
+    const reader = new StreamReader(stream, { stallTimeoutMs: 0 })
+    const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
+    if (bytes === undefined) { await stream.close(); return }
+    const digest = fromBlobRef(messages.pieceMapRequest.decode(bytes).blob)
+    const blob = swarmBlobs.get(digest.hash)
+    if (blob === undefined) {
+      await sendFrame(stream, messages.pieceMap.encode({ status: 'NOT_FOUND' }))
+      await stream.close()
+      return
+    }
+    const pieceBytes = pieceBytesFor(digest.sizeBytes)
+    const have = Bitfield.full(pieceCount(digest.sizeBytes, pieceBytes))
+    await sendFrame(stream, messages.pieceMap.encode({ status: 'OK', pieceBytes, have: have.bytes, complete: false }))
+    await closed(stream)
+  }, false)
   await handle(ACTION_RESULT_STREAM_PROTOCOL, serveLookups, true)
   await handle(ACTION_RESULT_PROTOCOL, serveLookups, false)
   await libp2p.handle([AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_PROTOCOL], (stream) => { void ignore(stream).catch(() => {}) })
@@ -185,6 +222,15 @@ export async function startRawPeer (init: RawPeerInit = {}): Promise<RawPeer> {
         if (stream?.status === 'open') await sendFrame(stream, delta)
       }
       return blob
+    },
+    async joinSwarm (holder, data) {
+      const digest = digestOf(data)
+      swarmBlobs.set(digest.hash, { digest, data })
+      const stream = await libp2p.dialProtocol(peerIdFromString(holder), PIECES_PROTOCOL)
+      const reader = new StreamReader(stream, { stallTimeoutMs: 5000 })
+      await sendFrame(stream, messages.pieceMapRequest.encode({ blob: toBlobRef(digest), wantHashes: false }))
+      await reader.readFrame(MAX_ANSWER_BYTES)
+      await stream.close()
     },
     putActionResult (instanceName, action, result, inline = []) {
       results.set(`${instanceName}/${action.hash}`, { result, inline })

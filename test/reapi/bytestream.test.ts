@@ -175,7 +175,7 @@ describe('ByteStream', () => {
       [`blobs/${h}/1e3`, status.INVALID_ARGUMENT, /size/],
       [`blobs/${h.toUpperCase()}/1`, status.INVALID_ARGUMENT, /lower-case/],
       [`blobs/blake3/${h}/1`, status.INVALID_ARGUMENT, /digest function "blake3"/],
-      [`compressed-blobs/zstd/${h}/1`, status.UNIMPLEMENTED, /compressed/],
+      [`compressed-blobs/deflate/${h}/1`, status.UNIMPLEMENTED, /compressor "deflate"/],
       [`blobs/${h}`, status.INVALID_ARGUMENT, /hash and size/],
       [`uploads/x/blobs/${h}/1`, status.INVALID_ARGUMENT, /reserved segment "uploads"/],
       ['', status.INVALID_ARGUMENT, /empty/]

@@ -1,5 +1,6 @@
 // Original file: protos/peercas/p2p/v1/p2p.proto
 
+import type { BodyEncoding as _peercas_p2p_v1_BodyEncoding, BodyEncoding__Output as _peercas_p2p_v1_BodyEncoding__Output } from '../../../peercas/p2p/v1/BodyEncoding.js';
 import type { Long } from '@grpc/proto-loader';
 
 // Original file: protos/peercas/p2p/v1/p2p.proto
@@ -28,6 +29,7 @@ export interface BlobHeader {
   'offset'?: (number | string | Long);
   'length'?: (number | string | Long);
   'message'?: (string);
+  'encoding'?: (_peercas_p2p_v1_BodyEncoding);
 }
 
 export interface BlobHeader__Output {
@@ -35,4 +37,5 @@ export interface BlobHeader__Output {
   'offset': (number);
   'length': (number);
   'message': (string);
+  'encoding': (_peercas_p2p_v1_BodyEncoding__Output);
 }
