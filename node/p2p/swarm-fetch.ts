@@ -22,7 +22,12 @@ export interface SwarmFetcherInit {
 }
 
 /** How a swarm fetch ended: stored; no holder speaks the piece protocol; or it failed (try another way). */
-export type SwarmOutcome = 'ok' | 'unsupported' | 'failed'
+/**
+ * How a swarm fetch ended: `alone` — no other node is fetching the blob now, so the caller
+ * fetches it the plain way (written once, no piece hashes); `unsupported` — no holder speaks the
+ * piece protocol; `failed` — a liar was banned or sources went away.
+ */
+export type SwarmOutcome = 'ok' | 'alone' | 'unsupported' | 'failed'
 
 /** A peer we fetch pieces from: a holder of the whole blob, or another node fetching it. */
 interface Source {
@@ -58,6 +63,10 @@ export class SwarmFetcher {
     let unsupported = 0
     for (const holder of holders.slice(0, 2)) {
       try {
+        // First without piece hashes: alone, a plain fetch writes the blob once and the holder
+        // computes no piece map. A swarm pays for both only when it can spread the holder's upload.
+        const probe = await pieces.getMap(holder, digest, { wantHashes: false, signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.answerTimeoutMs)]) })
+        if (probe?.complete === true && probe.swarm.length === 0) return 'alone'
         map = await pieces.getMap(holder, digest, { wantHashes: true, signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.answerTimeoutMs * 10)]) })
         if (map?.complete === true) { mapHolder = holder; break }
       } catch (error) {
