@@ -12,7 +12,7 @@ import { InvalidRequestError, NotFoundError, ReadOutOfRangeError, TooManyUploads
 import { parseReadResourceName, parseWriteResourceName } from '../domain/resource-names.js'
 import { signalOf, writeWithBackpressure } from './call-writes.js'
 import { encodeReadResponseInPlace, READ_RESPONSE_HEADROOM } from './read-response.js'
-import { DigestMismatchError } from '../store/errors.js'
+import { BlobFileDamagedError, DigestMismatchError } from '../store/errors.js'
 
 /** What the ByteStream service needs. */
 export interface ByteStreamServiceDeps {
@@ -119,7 +119,11 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
               const want = Math.min(READ_CHUNK_BYTES, end - at)
               const buffer = Buffer.allocUnsafe(READ_RESPONSE_HEADROOM + want)
               const { bytesRead } = await file.handle.read(buffer, READ_RESPONSE_HEADROOM, want, at)
-              if (bytesRead === 0) throw new Error(`blob file of ${digest.hash} ended at ${at} of ${digest.sizeBytes} bytes`)
+              if (bytesRead === 0) {
+                // Truncated on disk since its first-read check: quarantine it (the next read refetches).
+                await store.recheck(digest).catch(() => false)
+                throw new BlobFileDamagedError(`blob ${digest.hash}/${digest.sizeBytes}: the stored file ended at byte ${at}; it is quarantined, read again to fetch it from another tier`)
+              }
               sent = true
               // Pre-encoded: the service's serializer passes Buffers through (see grpc-server.ts).
               await writeWithBackpressure(call, encodeReadResponseInPlace(buffer, READ_RESPONSE_HEADROOM, bytesRead) as never)

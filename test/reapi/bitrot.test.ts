@@ -75,4 +75,15 @@ describe('a blob file that rotted on disk', () => {
     cleanups.push(node.stop)
     await expectRpcError(readBlob(node, digest), status.NOT_FOUND)
   })
+
+  it('fails ByteStream.Read with DATA_LOSS when a checked file is truncated while the node runs, and quarantines it', async () => {
+    const node = await startTestNode()
+    cleanups.push(node.stop)
+    const data = randomBytes(2_500_000); const digest = digestOf(data)
+    await node.store.put(digest, data)
+    await truncate(blobPath(node.dataDir, digest), 1_200_000)
+    await expectRpcError(readBlob(node, digest), status.DATA_LOSS, /quarantined/)
+    const missing = await unary(node.clients.cas.FindMissingBlobs.bind(node.clients.cas), { blobDigests: [digest] })
+    expect(missing.missingBlobDigests.map((d) => d.hash)).toEqual([digest.hash])
+  })
 })
