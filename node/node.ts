@@ -337,6 +337,7 @@ async function openStore (config: PeercasConfig, log: Logger): Promise<LocalStor
       highWatermark: config.store.highWatermark,
       lowWatermark: config.store.lowWatermark,
       fsync: config.store.fsync,
+      scrubRateBytesPerSec: config.store.scrubRate,
       logger: log.child('store')
     })
   } catch (error) {

@@ -19,7 +19,8 @@ export const DEFAULT_CONFIG: ConfigInput = {
     inlineThreshold: '16KiB',
     highWatermark: 0.95,
     lowWatermark: 0.85,
-    fsync: false
+    fsync: false,
+    scrubRate: '50MB'
   },
   log: { level: 'info', file: '' },
   p2p: {

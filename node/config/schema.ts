@@ -101,7 +101,9 @@ const baseSchema = z.strictObject({
     inlineThreshold: byteSize,
     highWatermark: fraction,
     lowWatermark: fraction,
-    fsync: z.boolean()
+    fsync: z.boolean(),
+    /** Bytes/s the background scrubber hashes blob files at; 0 turns it off. */
+    scrubRate: byteSize
   }),
   log: z.strictObject({
     level: z.enum(['debug', 'info', 'warn', 'error']),

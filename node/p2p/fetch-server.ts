@@ -1,6 +1,7 @@
 import type { Libp2p } from 'libp2p'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { Readable } from 'node:stream'
+import { createHash, type Hash } from 'node:crypto'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
 import type { BlobReader } from '../store/index.js'
@@ -239,20 +240,39 @@ export class FetchServer {
     await send(stream, new Uint8ArrayList(...frames), { stallTimeoutMs: this.init.stallTimeoutMs })
   }
 
+  /**
+   * Sends a blob's bytes. A whole blob is hashed as it goes and its last chunk held back until
+   * the hash matches: bytes that rotted on our disk after their first-read check are never
+   * sent complete (the peer sees a cut transfer and tries elsewhere, instead of banning us
+   * for wrong bytes), and the file is checked again and quarantined.
+   */
   private async pump (stream: Stream, record: PeerRecord, body: Readable, digest: Digest, offset: number, length: number): Promise<void> {
     let position = offset
+    const hash: Hash | undefined = offset === 0 && length === digest.sizeBytes ? createHash('sha256') : undefined
+    let held: Buffer | undefined
+    const sendChunk = async (chunk: Buffer): Promise<void> => {
+      await record.serveRate.take(chunk.byteLength)
+      await this.rate.take(chunk.byteLength)
+      await send(stream, chunk, { stallTimeoutMs: this.init.stallTimeoutMs })
+      record.bytesServedTo += chunk.byteLength
+    }
     try {
       for await (const data of body as AsyncIterable<Buffer>) {
         for (let i = 0; i < data.byteLength; i += SEND_CHUNK_BYTES) {
           const chunk = data.subarray(i, i + SEND_CHUNK_BYTES)
-          await record.serveRate.take(chunk.byteLength)
-          await this.rate.take(chunk.byteLength)
-          await send(stream, chunk, { stallTimeoutMs: this.init.stallTimeoutMs })
           position += chunk.byteLength
-          record.bytesServedTo += chunk.byteLength
+          if (hash === undefined) { await sendChunk(chunk); continue }
+          hash.update(chunk)
+          if (held !== undefined) await sendChunk(held)
+          held = chunk
         }
       }
       if (position !== offset + length) throw new Error(`local blob ${digest.hash} ended after ${position - offset} of ${length} bytes`)
+      if (hash !== undefined && hash.digest('hex') !== digest.hash) {
+        const sound = await this.init.store.recheck(digest).catch(() => false)
+        throw new Error(`local blob ${digest.hash} did not match its digest while being served${sound ? '' : '; quarantined'}`)
+      }
+      if (held !== undefined) await sendChunk(held)
     } finally {
       body.destroy()
     }

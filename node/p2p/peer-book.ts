@@ -39,7 +39,9 @@ const EWMA_WEIGHT = 0.3
 
 /**
  * Per-peer counters, measurements, limits and bans. Bans double with each offence
- * ({@link BAN_BASE_MS} up to {@link BAN_MAX_MS}).
+ * ({@link BAN_BASE_MS} up to {@link BAN_MAX_MS}); each {@link BAN_MAX_MS} without an offence
+ * after a ban ends forgives one strike, so an honest node whose disk once corrupted a blob
+ * (it quarantines the file: see LocalStore) is not banned for an hour at its next slip.
  */
 export class PeerBook {
   private readonly records = new Map<string, PeerRecord>()
@@ -82,6 +84,8 @@ export class PeerBook {
   /** Bans a peer for sending wrong bytes; returns the ban's end (ms since epoch). */
   ban (peerId: string): number {
     const record = this.get(peerId)
+    const sinceBan = this.now() - record.bannedUntil
+    if (record.strikes > 0 && sinceBan > 0) record.strikes = Math.max(0, record.strikes - Math.floor(sinceBan / BAN_MAX_MS))
     record.strikes++
     record.bannedUntil = this.now() + Math.min(BAN_MAX_MS, BAN_BASE_MS * 2 ** (record.strikes - 1))
     return record.bannedUntil

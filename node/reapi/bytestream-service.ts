@@ -12,7 +12,7 @@ import { InvalidRequestError, NotFoundError, ReadOutOfRangeError, TooManyUploads
 import { parseReadResourceName, parseWriteResourceName } from '../domain/resource-names.js'
 import { signalOf, writeWithBackpressure } from './call-writes.js'
 import { encodeReadResponseInPlace, READ_RESPONSE_HEADROOM } from './read-response.js'
-import { DigestMismatchError } from '../store/errors.js'
+import { BlobFileDamagedError, DigestMismatchError } from '../store/errors.js'
 import { CompressedUpload, sendCompressedRange } from './compressed-blobs.js'
 
 /** What the ByteStream service needs. */
@@ -130,7 +130,11 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
               const want = Math.min(READ_CHUNK_BYTES, end - at)
               const buffer = Buffer.allocUnsafe(READ_RESPONSE_HEADROOM + want)
               const { bytesRead } = await file.handle.read(buffer, READ_RESPONSE_HEADROOM, want, at)
-              if (bytesRead === 0) throw new Error(`blob file of ${digest.hash} ended at ${at} of ${digest.sizeBytes} bytes`)
+              if (bytesRead === 0) {
+                // Truncated on disk since its first-read check: quarantine it (the next read refetches).
+                await store.recheck(digest).catch(() => false)
+                throw new BlobFileDamagedError(`blob ${digest.hash}/${digest.sizeBytes}: the stored file ended at byte ${at}; it is quarantined, read again to fetch it from another tier`)
+              }
               sent = true
               // Pre-encoded: the service's serializer passes Buffers through (see grpc-server.ts).
               await writeWithBackpressure(call, encodeReadResponseInPlace(buffer, READ_RESPONSE_HEADROOM, bytesRead) as never)
@@ -179,23 +183,27 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
               done(null, resource.compressor !== undefined ? -1 : digest.sizeBytes)
               return
             }
-            if (resource.compressor !== undefined) compressed = new CompressedUpload(store.createWriter(digest), digest)
-            // `upload` is set only once this stream owns the upload: a refused stream's error
-            // and cancel paths must not touch another stream's upload.
-            const existing = uploads.get(key)
-            if (existing?.busy === true) throw new InvalidRequestError(`upload ${key} is already in progress on another stream`)
-            if (existing === undefined) {
-              const active = uploads.size - idle.size
-              if (active >= MAX_ACTIVE_UPLOADS) {
-                throw new TooManyUploadsError(`${active} uploads are being streamed at once; retry when some have finished`)
-              }
-              upload = { writer: store.createWriter(digest), busy: true }
-              uploads.set(key, upload)
+            if (resource.compressor !== undefined) {
+              // Compressed uploads are not resumable: no entry in `uploads`, a writer of their own.
+              compressed = new CompressedUpload(store.createWriter(digest), digest)
             } else {
-              if (existing.expiry != null) clearTimeout(existing.expiry)
-              existing.busy = true
-              idle.delete(key)
-              upload = existing
+              // `upload` is set only once this stream owns the upload: a refused stream's error
+              // and cancel paths must not touch another stream's upload.
+              const existing = uploads.get(key)
+              if (existing?.busy === true) throw new InvalidRequestError(`upload ${key} is already in progress on another stream`)
+              if (existing === undefined) {
+                const active = uploads.size - idle.size
+                if (active >= MAX_ACTIVE_UPLOADS) {
+                  throw new TooManyUploadsError(`${active} uploads are being streamed at once; retry when some have finished`)
+                }
+                upload = { writer: store.createWriter(digest), busy: true }
+                uploads.set(key, upload)
+              } else {
+                if (existing.expiry != null) clearTimeout(existing.expiry)
+                existing.busy = true
+                idle.delete(key)
+                upload = existing
+              }
             }
           } else if (message.resourceName !== '' && message.resourceName !== key) {
             throw new InvalidRequestError(`resource_name changed mid-stream from ${JSON.stringify(key)} to ${JSON.stringify(message.resourceName)}`)

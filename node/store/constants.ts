@@ -33,3 +33,12 @@ export const INDEX_RECOVERY_RETRY_MS = 5_000
 
 /** Buffer size of the temp-file writer; also the read chunk size. */
 export const FILE_CHUNK_BYTES = 1024 * 1024
+
+/** A scrub pass starts this long after the previous one began (bit rot is slow; reads verify too). */
+export const SCRUB_PASS_INTERVAL_MS = 24 * 60 * 60_000
+
+/** Index entries the scrubber lists per page (no iterator is held open between pages). */
+export const SCRUB_PAGE_ENTRIES = 256
+
+/** Quarantined blob files kept in `<dataDir>/quarantine` for inspection; older ones are deleted. */
+export const QUARANTINE_MAX_FILES = 32

@@ -73,6 +73,15 @@ export function diskFullOr (error: unknown, what: string): unknown {
   return new DiskFullError(`${what}: no space left on the disk; free some space or lower --max-size`, { cause: error })
 }
 
+/**
+ * A stored blob's file was found damaged (shorter than its size) while being read, after its
+ * first-read check: the read fails, and the file is checked again and quarantined.
+ */
+export class BlobFileDamagedError extends PeercasError {
+  override name = 'BlobFileDamagedError'
+  readonly status = Status.DATA_LOSS
+}
+
 /** An operation on a store that has been closed. */
 export class StoreClosedError extends PeercasError {
   override name = 'StoreClosedError'

@@ -37,6 +37,8 @@ export interface EvictorInit {
   blobPath: (hash: string) => string
   /** Runs a task after the store's other index maintenance, one at a time. */
   exclusive: <T>(task: () => Promise<T>) => Promise<T>
+  /** Called for each blob a pass removes. */
+  onEvicted?: (hash: string) => void
   logger: Logger
 }
 
@@ -147,6 +149,7 @@ export class Evictor {
           doomedFiles.push(this.init.blobPath(hash))
         }
         accessTimes.forget(hash)
+        this.init.onEvicted?.(hash)
         totals.blobCount -= 1
         totals.totalBytes -= meta.sizeBytes
         evictedBlobs += 1

@@ -49,6 +49,11 @@ export interface BlobReader {
    * eviction until `close()`; `undefined` when absent.
    */
   openBlob(digest: Digest): Promise<BlobFile | InlineBlob | undefined>
+  /**
+   * Hashes a stored blob's bytes again (a reader saw them not match): a bad file is quarantined
+   * and the blob is missing afterwards. Resolves true when the blob is stored and sound.
+   */
+  recheck(digest: Digest): Promise<boolean>
 }
 
 /** Takes blobs in. Every byte is checked against its digest before the blob becomes visible. */

@@ -1,13 +1,13 @@
 import { createReadStream } from 'node:fs'
-import { chmod, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { randomUUID } from 'node:crypto'
+import { chmod, mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
+import { createHash, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { silentLogger, type Logger } from '../log/logger.js'
 import { BlobWriter, type BlobWriterHost, type VerifiedBytes } from './blob-writer.js'
 import {
   ACCESS_TIME_FLUSH_INTERVAL_MS, ACCESS_TIME_GRANULARITY_MS, DEFAULT_HIGH_WATERMARK,
-  DEFAULT_INLINE_THRESHOLD_BYTES, DEFAULT_LOW_WATERMARK, FILE_CHUNK_BYTES, RECENT_WRITE_PROTECTION_MS
+  DEFAULT_INLINE_THRESHOLD_BYTES, DEFAULT_LOW_WATERMARK, FILE_CHUNK_BYTES, QUARANTINE_MAX_FILES, RECENT_WRITE_PROTECTION_MS
 } from './constants.js'
 import { digestOf, isEmptyDigest, type Digest } from './digest.js'
 import { BlobTooLargeError, DigestMismatchError, StoreClosedError, diskFullOr } from './errors.js'
@@ -16,6 +16,7 @@ import { reconcileStore } from './reconcile.js'
 import { LevelNameIndex, type NameIndex } from './name-index.js'
 import { AccessTimes } from './access-times.js'
 import { Evictor, type EvictionResult } from './eviction.js'
+import { Scrubber, type Pace, type ScrubStats } from './scrubber.js'
 import type { BlobCatalog, BlobFile, BlobReader, BlobSink, EvictionGuards, InlineBlob, ReadRange, StoreStats, SublevelProvider } from './index.js'
 
 /** Options of {@link LocalStore.open}. */
@@ -34,6 +35,13 @@ export interface LocalStoreInit {
   fsync?: boolean
   /** Blobs accessed this recently are evicted only if the store is over its full quota. @default 60000 */
   recentProtectionMs?: number
+  /**
+   * Bytes per second the background scrubber hashes blob files at (see {@link Scrubber});
+   * 0 turns it off. The node sets it from `store.scrubRate` (default 50MB). @default 0
+   */
+  scrubRateBytesPerSec?: number
+  /** Time from the start of one scrub pass to the next. @default 86400000 */
+  scrubPassIntervalMs?: number
   logger?: Logger
 }
 
@@ -53,6 +61,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   readonly inlineThresholdBytes: number
   readonly fsync: boolean
   private readonly casDir: string
+  private readonly quarantineDir: string
   private readonly quota: number
   private readonly high: number
   private readonly low: number
@@ -66,12 +75,21 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private tempBytes = 0
   private readonly knownShards = new Set<string>()
   private readonly addedListeners: Array<(digest: Digest) => void> = []
+  /**
+   * File blobs whose bytes were hashed since the store opened (or written, verified, since):
+   * a read of any other file blob hashes it first. Reads of these cost nothing extra.
+   */
+  private readonly verified = new Set<string>()
+  /** Checks of a file blob in progress, shared by concurrent first reads. */
+  private readonly verifying = new Map<string, Promise<boolean>>()
+  private readonly scrubber: Scrubber
   private maintenance: Promise<unknown> = Promise.resolve()
   private closed = false
   private readonly flushTimer: NodeJS.Timeout
 
   private constructor (private readonly index: IndexDb, init: LocalStoreInit, totals: StoreTotals) {
     this.casDir = join(init.dataDir, 'cas')
+    this.quarantineDir = join(init.dataDir, 'quarantine')
     this.tempDir = join(init.dataDir, 'tmp')
     this.quota = init.maxSizeBytes
     this.inlineThresholdBytes = init.inlineThresholdBytes ?? DEFAULT_INLINE_THRESHOLD_BYTES
@@ -94,7 +112,16 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       commitLocks: this.commitLocks,
       blobPath: (hash) => this.blobPath(hash),
       exclusive: async (task) => await this.exclusive(task),
+      onEvicted: (hash) => { this.verified.delete(hash) },
       logger: this.log
+    })
+    this.scrubber = new Scrubber({
+      rateBytesPerSec: init.scrubRateBytesPerSec ?? 0,
+      passIntervalMs: init.scrubPassIntervalMs,
+      fileBlobs: async (after, limit) => await this.fileBlobs(after, limit),
+      isVerified: (hash) => this.verified.has(hash),
+      check: async (digest, pace, signal) => await this.scrubOne(digest, pace, signal),
+      logger: this.log.child('scrub')
     })
     this.flushTimer = setInterval(() => { void this.flushAccessTimes().catch((error) => { this.log.warn('access-time flush failed', { error }) }) }, ACCESS_TIME_FLUSH_INTERVAL_MS)
     this.flushTimer.unref()
@@ -132,7 +159,9 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
         totals = JSON.parse(saved.toString('utf8')) as StoreTotals
       }
       await index.meta.put(DIRTY_KEY, Buffer.from('1'))
-      return new LocalStore(index, init, totals)
+      const store = new LocalStore(index, init, totals)
+      store.scrubber.start()
+      return store
     } catch (error) {
       await index.db.close()
       throw error
@@ -191,6 +220,11 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     }
   }
 
+  /** What the background scrubber has checked and found since the store opened. */
+  scrubStats (): ScrubStats {
+    return { ...this.scrubber.stats }
+  }
+
   /** Blobs and bytes evicted since the store opened. */
   evictedTotals (): { blobs: number, bytes: number } {
     return { ...this.evictor.evicted }
@@ -221,13 +255,23 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
 
   /** Reads a whole blob into memory (meant for small blobs), or `undefined` if absent. */
   async read (digest: Digest): Promise<Buffer | undefined> {
-    const blob = await this.openBlob(digest)
+    const blob = await this.openUnchecked(digest)
     if (blob === undefined || blob.kind === 'inline') return blob?.data
+    let data: Buffer
     try {
-      return await blob.handle.readFile()
+      data = await blob.handle.readFile()
     } finally {
       await blob.close()
     }
+    if (this.verified.has(digest.hash)) return data
+    // First read since start: the bytes are in memory anyway, so hash them here.
+    const actual = digestOf(data)
+    if (actual.hash === digest.hash && actual.sizeBytes === digest.sizeBytes) {
+      this.verified.add(digest.hash)
+      return data
+    }
+    await this.quarantine(digest, describeMismatch(digest, actual.hash, actual.sizeBytes))
+    return undefined
   }
 
   /**
@@ -245,6 +289,15 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       const data = await this.index.inlineData.get(digest.hash)
       if (data === undefined) return undefined
       return readableOf(data.subarray(offset, end))
+    }
+    if (!this.verified.has(digest.hash)) {
+      const file = await this.openUnchecked(digest)
+      if (file === undefined) return undefined
+      try {
+        if (file.kind === 'file' && !(await this.checkFirstRead(digest, file.handle))) return undefined
+      } finally {
+        if (file.kind === 'file') await file.close()
+      }
     }
     if (offset >= end) return readableOf(Buffer.alloc(0))
     this.evictor.pin(digest.hash)
@@ -270,6 +323,35 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
    * buffers (ByteStream.Read encodes straight into them).
    */
   async openBlob (digest: Digest): Promise<BlobFile | InlineBlob | undefined> {
+    const blob = await this.openUnchecked(digest)
+    if (blob?.kind !== 'file' || this.verified.has(digest.hash)) return blob
+    let good = false
+    try {
+      good = await this.checkFirstRead(digest, blob.handle)
+    } finally {
+      if (!good) await blob.close()
+    }
+    return good ? blob : undefined
+  }
+
+  /**
+   * Hashes a stored blob's file again, even if it was verified since start (a reader saw its
+   * bytes not match): a bad file is quarantined. True when the blob is stored and sound.
+   */
+  async recheck (digest: Digest): Promise<boolean> {
+    const blob = await this.openUnchecked(digest)
+    if (blob === undefined) return false
+    if (blob.kind === 'inline') return digestOf(blob.data).hash === digest.hash
+    try {
+      this.verified.delete(digest.hash)
+      return await this.checkFile(digest, blob.handle)
+    } finally {
+      await blob.close()
+    }
+  }
+
+  /** {@link openBlob} without the first-read check of a file blob's bytes. */
+  private async openUnchecked (digest: Digest): Promise<BlobFile | InlineBlob | undefined> {
     this.assertOpen()
     if (isEmptyDigest(digest)) return { kind: 'inline', data: Buffer.alloc(0) }
     const meta = await this.lookup(digest)
@@ -431,6 +513,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   async close (): Promise<void> {
     if (this.closed) return
     clearInterval(this.flushTimer)
+    await this.scrubber.stop()
     await Promise.all([...this.writers.keys()].map(async (w) => { await w.abort() }))
     await Promise.all([...this.commitLocks.values()])
     // A full or failing disk must not turn a stop into a crash: without the clean-stop record
@@ -474,6 +557,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       // Rename first: a crash before the index write leaves a verified file that the next
       // start adopts; never an index entry without its bytes.
       await rename(bytes.tempPath, this.blobPath(digest.hash))
+      this.verified.add(digest.hash)
     }
     await writeBatch(this.index, ops)
     this.totals.blobCount += 1
@@ -556,8 +640,106 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
         { type: 'del', sublevel: this.index.lru, key: accessKey(current.accessedAt, hash) }
       ])
       this.accessTimes.forget(hash)
+      this.verified.delete(hash)
       this.totals.blobCount -= 1
       this.totals.totalBytes -= current.sizeBytes
+    })
+  }
+
+  /**
+   * The first read of a file blob since start: its bytes are hashed before any is served
+   * (concurrent first reads share one check). A file that is short, long or does not hash to
+   * its name is quarantined and the read finds nothing (the tiers can fetch it again).
+   */
+  private async checkFirstRead (digest: Digest, handle: FileHandle): Promise<boolean> {
+    if (this.verified.has(digest.hash)) return true
+    let pending = this.verifying.get(digest.hash)
+    if (pending === undefined) {
+      pending = this.checkFile(digest, handle).finally(() => { this.verifying.delete(digest.hash) })
+      this.verifying.set(digest.hash, pending)
+    }
+    return await pending
+  }
+
+  /** Hashes an open blob file (reads paced by `pace`); quarantines it if it does not match. */
+  private async checkFile (digest: Digest, handle: FileHandle, pace?: Pace, signal?: AbortSignal): Promise<boolean> {
+    const problem = await fileMismatch(digest, handle, pace, signal)
+    if (problem === undefined) {
+      this.verified.add(digest.hash)
+      return true
+    }
+    await this.quarantine(digest, problem)
+    return false
+  }
+
+  /** The scrubber's check of one blob: hashed again even if verified before. */
+  private async scrubOne (digest: Digest, pace: Pace, signal: AbortSignal): Promise<boolean> {
+    if (this.closed) return true
+    const file = await this.openUnchecked(digest)
+    if (file?.kind !== 'file') return true
+    try {
+      this.verified.delete(digest.hash)
+      return await this.checkFile(digest, file.handle, pace, signal)
+    } finally {
+      await file.close()
+    }
+  }
+
+  /** The file blobs among the `limit` index entries after `after`, and the last key read (for the scrubber). */
+  private async fileBlobs (after: string | undefined, limit: number): Promise<{ blobs: Digest[], last: string | undefined }> {
+    if (this.closed) return { blobs: [], last: undefined }
+    const blobs: Digest[] = []
+    let last: string | undefined
+    const entries = this.index.blobs.iterator(after === undefined ? { limit } : { gt: after, limit })
+    try {
+      for (const [hash, value] of await entries.nextv(limit)) {
+        last = hash
+        const meta = decodeMeta(value)
+        if (!meta.inline) blobs.push({ hash, sizeBytes: meta.sizeBytes })
+      }
+    } finally {
+      await entries.close()
+    }
+    return { blobs, last }
+  }
+
+  /**
+   * Moves a blob file whose bytes do not match its digest to `<dataDir>/quarantine` (for
+   * inspection; the newest {@link QUARANTINE_MAX_FILES} are kept) and drops its index entry,
+   * so the blob is missing here and the next read fetches it from a tier.
+   */
+  private async quarantine (digest: Digest, problem: string): Promise<void> {
+    const hash = digest.hash
+    this.verified.delete(hash)
+    await this.exclusive(async () => {
+      // Hold the hash's commit lock: a commit of the good bytes waits until the bad file is gone.
+      const previous = this.commitLocks.get(hash) ?? Promise.resolve()
+      const done = Promise.withResolvers<void>()
+      const lock = previous.then(async () => { await done.promise })
+      this.commitLocks.set(hash, lock)
+      try {
+        await previous
+        const value = await this.index.blobs.get(hash)
+        if (value === undefined) return
+        const meta = decodeMeta(value)
+        if (meta.inline) return
+        await mkdir(this.quarantineDir, { recursive: true, mode: 0o700 })
+        const target = join(this.quarantineDir, `${Date.now()}-${hash}`)
+        await rename(this.blobPath(hash), target).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error })
+        await writeBatch(this.index, [
+          { type: 'del', sublevel: this.index.blobs, key: hash },
+          { type: 'del', sublevel: this.index.lru, key: accessKey(meta.accessedAt, hash) }
+        ])
+        this.accessTimes.forget(hash)
+        this.totals.blobCount -= 1
+        this.totals.totalBytes -= meta.sizeBytes
+        this.log.warn('blob file does not match its digest; quarantined (the next read fetches it again from a tier)', { hash, sizeBytes: digest.sizeBytes, problem, path: target })
+        const kept = (await readdir(this.quarantineDir)).sort()
+        for (const name of kept.slice(0, Math.max(0, kept.length - QUARANTINE_MAX_FILES))) await rm(join(this.quarantineDir, name), { force: true })
+      } finally {
+        done.resolve()
+        if (this.commitLocks.get(hash) === lock) this.commitLocks.delete(hash)
+      }
     })
   }
 
@@ -586,6 +768,32 @@ async function makePrivateDir (dir: string): Promise<boolean> {
   if (((await stat(dir)).mode & 0o077) === 0) return false
   await chmod(dir, 0o700)
   return true
+}
+
+/**
+ * Why an open blob file does not hold `digest`'s bytes (wrong length or hash), or `undefined`
+ * when it does. Reads in {@link FILE_CHUNK_BYTES} chunks, each after `pace` allows it.
+ */
+async function fileMismatch (digest: Digest, handle: FileHandle, pace?: Pace, signal?: AbortSignal): Promise<string | undefined> {
+  const { size } = await handle.stat()
+  if (size !== digest.sizeBytes) return `the file has ${size} bytes, expected ${digest.sizeBytes}`
+  const hash = createHash('sha256')
+  const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, Math.max(1, size)))
+  for (let at = 0; at < size;) {
+    signal?.throwIfAborted()
+    const want = Math.min(buffer.byteLength, size - at)
+    if (pace !== undefined) await pace(want)
+    const { bytesRead } = await handle.read(buffer, 0, want, at)
+    if (bytesRead === 0) return `the file ended at ${at} of ${size} bytes`
+    hash.update(buffer.subarray(0, bytesRead))
+    at += bytesRead
+  }
+  const actual = hash.digest('hex')
+  return actual === digest.hash ? undefined : `the file's bytes hash to ${actual}`
+}
+
+function describeMismatch (digest: Digest, actualHash: string, actualSize: number): string {
+  return actualSize !== digest.sizeBytes ? `the file has ${actualSize} bytes, expected ${digest.sizeBytes}` : `the file's bytes hash to ${actualHash}`
 }
 
 function readableOf (data: Buffer): Readable {

@@ -3,7 +3,7 @@ import { readdir, rm, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import type { Logger } from '../log/logger.js'
-import { accessKey, decodeMeta, encodeMeta, type IndexDb, type IndexOp, writeBatch } from './index-db.js'
+import { accessKey, type BlobMeta, decodeMeta, encodeMeta, type IndexDb, type IndexOp, writeBatch } from './index-db.js'
 
 /** What a reconcile pass found and fixed. */
 export interface ReconcileReport {
@@ -15,41 +15,62 @@ export interface ReconcileReport {
 
 const HASH_NAME = /^[0-9a-f]{64}$/
 
+/** Index entries whose files are stat'ed at once during a reconcile. */
+const STAT_CONCURRENCY = 32
+
 /**
- * Brings the index and the blob files back into agreement after an unclean stop:
- * entries whose file is missing or of the wrong size are dropped; files without an entry are
- * re-hashed and adopted if their name matches their content, deleted otherwise; the LRU order
- * is rebuilt; the counters are recomputed.
+ * Brings the index and the blob files back into agreement after an unclean stop. Only what a
+ * crash can leave inconsistent is checked: LevelDB applies each batch atomically, so an inline
+ * blob's entry, bytes and LRU key are always written and deleted together and are trusted as
+ * they are (no per-blob read). Each file blob's entry is checked against its file: missing or of
+ * the wrong size, the entry and its LRU key are dropped. Files without an entry are re-hashed and
+ * adopted if their name matches their content, deleted otherwise. The counters are recomputed.
  */
 export async function reconcileStore (index: IndexDb, casDir: string, log: Logger): Promise<{ totals: { blobCount: number, totalBytes: number, inlineBlobCount: number }, report: ReconcileReport }> {
   const report: ReconcileReport = { indexedBlobs: 0, droppedEntries: 0, adoptedFiles: 0, deletedFiles: 0 }
   const totals = { blobCount: 0, totalBytes: 0, inlineBlobCount: 0 }
 
-  await index.lru.clear()
   let ops: IndexOp[] = []
   const flush = async (): Promise<void> => { if (ops.length > 0) { await writeBatch(index, ops); ops = [] } }
-
-  for await (const [hash, value] of index.blobs.iterator()) {
-    const meta = decodeMeta(value)
-    let ok = true
-    if (meta.inline) {
-      const data = await index.inlineData.get(hash)
-      ok = data !== undefined && data.byteLength === meta.sizeBytes
-    } else {
+  let files: Array<{ hash: string, meta: BlobMeta }> = []
+  const checkFiles = async (): Promise<void> => {
+    const present = await Promise.all(files.map(async ({ hash, meta }) => {
       const info = await stat(join(casDir, hash.slice(0, 2), hash)).catch(() => undefined)
-      ok = info !== undefined && info.size === meta.sizeBytes
-    }
-    if (!ok) {
-      ops.push({ type: 'del', sublevel: index.blobs, key: hash }, { type: 'del', sublevel: index.inlineData, key: hash })
-      report.droppedEntries++
-    } else {
-      ops.push({ type: 'put', sublevel: index.lru, key: accessKey(meta.accessedAt, hash), value: Buffer.alloc(0) })
-      totals.blobCount++
-      totals.totalBytes += meta.sizeBytes
-      if (meta.inline) totals.inlineBlobCount++
-    }
+      return info !== undefined && info.size === meta.sizeBytes
+    }))
+    files.forEach(({ hash, meta }, i) => {
+      if (present[i] === true) {
+        totals.blobCount++
+        totals.totalBytes += meta.sizeBytes
+      } else {
+        ops.push({ type: 'del', sublevel: index.blobs, key: hash }, { type: 'del', sublevel: index.lru, key: accessKey(meta.accessedAt, hash) })
+        report.droppedEntries++
+      }
+    })
+    files = []
     if (ops.length >= 1000) await flush()
   }
+
+  // nextv: a quarter of the per-entry cost of `for await` on a sublevel (300k entries: 0.4 s, not 1.5 s).
+  const entries = index.blobs.iterator()
+  try {
+    for (let batch = await entries.nextv(1000); batch.length > 0; batch = await entries.nextv(1000)) {
+      for (const [hash, value] of batch) {
+        const meta = decodeMeta(value)
+        if (meta.inline) {
+          totals.blobCount++
+          totals.totalBytes += meta.sizeBytes
+          totals.inlineBlobCount++
+          continue
+        }
+        files.push({ hash, meta })
+        if (files.length >= STAT_CONCURRENCY) await checkFiles()
+      }
+    }
+  } finally {
+    await entries.close()
+  }
+  await checkFiles()
   await flush()
   report.indexedBlobs = totals.blobCount
 
