@@ -41,6 +41,7 @@ export const GOALS: Record<string, { goal: string, ok: (v: number) => boolean, w
 
 /** Writes docs/benchmarks.md (table, chart, gossip simulation) and returns its path. */
 export async function writeBenchmarksDoc (path: string, input: DocInput): Promise<string> {
+  if (input.quick) throw new Error('a quick run does not rewrite docs/benchmarks.md; run the full bench')
   const m = input.machine
   const out: string[] = [
     '# Benchmarks',
