@@ -9,12 +9,14 @@ import { gossipSimCase } from './gossip-sim.js'
 import { bazelCase } from './bazel.js'
 import { smallFetchCase } from './small-fetch.js'
 import { uploadCase } from './upload.js'
+import { rpcCase } from './rpc.js'
 
 /** Every case, in the order the harness runs them. */
 export const ALL_CASES: readonly BenchCase[] = [
   byteStreamCase,
   batchUpdateCase,
   findMissingCase,
+  rpcCase,
   sizeSweepCase,
   startupCase,
   peerFetchCase,
