@@ -33,3 +33,10 @@ export const INDEX_RECOVERY_RETRY_MS = 5_000
 
 /** Buffer size of the temp-file writer; also the read chunk size. */
 export const FILE_CHUNK_BYTES = 1024 * 1024
+
+/**
+ * Index lookups of up to this many keys run synchronously (node/store/index-db.ts `indexGetMany`):
+ * each costs a few microseconds from LevelDB's cache, so a batch this size holds the event loop
+ * well under a millisecond, against ~100 µs of thread-pool round trip for an asynchronous read.
+ */
+export const SYNC_INDEX_LOOKUP_MAX = 128
