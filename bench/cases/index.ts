@@ -10,6 +10,7 @@ import { bazelCase } from './bazel.js'
 import { smallFetchCase } from './small-fetch.js'
 import { uploadCase } from './upload.js'
 import { rpcCase } from './rpc.js'
+import { scaleCase } from './scale.js'
 
 /** Every case, in the order the harness runs them. */
 export const ALL_CASES: readonly BenchCase[] = [
@@ -19,6 +20,7 @@ export const ALL_CASES: readonly BenchCase[] = [
   rpcCase,
   sizeSweepCase,
   startupCase,
+  scaleCase,
   peerFetchCase,
   smallFetchCase,
   summaryCase,

@@ -43,6 +43,8 @@ export interface StartPeercasInit {
   psk?: string
   /** Extra environment (e.g. `PEERCAS_P2P_MAX_SERVE_RATE_PER_PEER`). */
   env?: NodeJS.ProcessEnv
+  /** Sees everything the node writes to stderr (its log), as it arrives. */
+  onStderr?: (text: string) => void
 }
 
 /**
@@ -54,12 +56,16 @@ export async function startPeercas (init: StartPeercasInit): Promise<PeercasProc
   const args = [
     ...PEERCAS_NODE_FLAGS, ...(init.execArgv ?? []), join(REPO_ROOT, 'bin', 'peercas.js'), 'serve',
     '--data-dir', init.dataDir, '--socket', socketPath, '--max-size', init.maxSize ?? '64GiB',
-    ...(init.p2p === true ? ['--p2p-listen', '/ip4/127.0.0.1/tcp/0', ...(init.psk !== undefined ? ['--psk', init.psk] : ['--p2p-open'])] : ['--no-p2p']), '--no-mdns', '--log-level', 'warn', ...(init.args ?? [])
+    ...(init.p2p === true ? ['--p2p-listen', '/ip4/127.0.0.1/tcp/0', ...(init.psk !== undefined ? ['--psk', init.psk] : ['--p2p-open'])] : ['--no-p2p']), '--no-mdns', ...(init.args?.includes('--log-level') === true ? [] : ['--log-level', 'warn']), ...(init.args ?? [])
   ]
   const started = performance.now()
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...init.env } })
   let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-8192) })
+  child.stderr!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8')
+    stderr = (stderr + text).slice(-8192)
+    init.onStderr?.(text)
+  })
   let stdout = ''
   const readyMs = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`peercas serve was not ready after ${init.timeoutMs ?? 60_000} ms: ${stderr}`)) }, init.timeoutMs ?? 60_000)
