@@ -41,6 +41,13 @@ export const GOALS: Record<string, { goal: string, ok: (v: number) => boolean, w
   rpc_write_4k_vs_bare: { goal: '≤ 1.3', ok: (v) => v <= 1.3, what: 'ByteStream.Write of a new 4 KiB blob p50 ÷ bare (which discards it)' },
   rpc_get_capabilities_vs_bare: { goal: '≤ 1.3', ok: (v) => v <= 1.3, what: 'GetCapabilities p50 ÷ bare' },
   rpc_concurrency_vs_bare: { goal: '≥ 0.8', ok: (v) => v >= 0.8, what: '16 client threads of GetActionResult + 4 KiB Read, calls/s ÷ bare' },
+  scale_blobs: { goal: '10000000', ok: (v) => v >= 10_000_000, what: 'blobs indexed in the scale case (grown towards 10M within a 10-min setup budget; the other scale_ keys are at this scale)' },
+  scale_startup_s: { goal: '≤ 1', ok: (v) => v <= 1, what: '`serve` until ready at that scale, s' },
+  scale_rss_mb: { goal: '≤ 300', ok: (v) => v <= 300, what: 'resident memory at that scale after the summary is built, MB' },
+  scale_find_missing_10k_ms: { goal: '≤ 30', ok: (v) => v <= 30, what: 'FindMissingBlobs of 10k digests, half present, at that scale, ms' },
+  scale_get_action_result_p50_ms: { goal: '(none)', ok: () => true, what: 'GetActionResult (hit) p50 at that scale, ms' },
+  scale_summary_build_s: { goal: '(none)', ok: () => true, what: 'availability summary built in the background, from ready, s' },
+  scale_read_4k_p99_during_summary_ms: { goal: '≤ 5', ok: (v) => v <= 5, what: 'p99 of sequential 4 KiB ByteStream.Reads while the summary is built, ms' },
   write_vs_disk: { goal: '(none)', ok: () => true, what: 'extra: ByteStream.Write 256 MB ÷ a plain write of the same bytes to a new file on the same disk' },
   small_fetch_ms: { goal: '(none)', ok: () => true, what: 'extra: one 4 KiB peer fetch through the peer tier, ms' },
   small_fetch_16_at_once_ms: { goal: '(none)', ok: () => true, what: 'extra: 4 KiB peer fetches 16 at once, ms per blob' },
@@ -110,7 +117,7 @@ export async function writeBenchmarksDoc (path: string, input: DocInput): Promis
       ...gossip.rows.map((r) => `| ${r.peers} | ${r.blobsPerPeer} | ${r.writesPerSecond} | ${(r.summaryBytes / 1e6).toFixed(2)} MB (k=${r.k}) | ${(r.measuredFpRate * 100).toFixed(3)}% | ${r.keptSummaries} | ${(r.lookupAnyFpRate * 100).toFixed(2)}% | ${r.missRoundTrips} (${r.missRoundTripsMax}) | ${r.framesSentPerInterval} | ${r.messagesPerPeerPerMinute} | ${(r.bytesPerPeerPerMinute / 1e6).toFixed(2)} | ${(r.summaryMemoryBytes / 1e6).toFixed(0)} MB (${(r.unboundedMemoryBytes / 1e6).toFixed(0)} MB) |`),
       '', GOSSIP_FINDINGS)
   }
-  out.push('', '## What limits the other missed goals', '', PEER_FETCH_FINDINGS, '', BAZEL_FINDINGS)
+  out.push('', '## What limits the other missed goals', '', RPC_FINDINGS, '', PEER_FETCH_FINDINGS, '', BAZEL_FINDINGS, '', RSS_FINDINGS)
   out.push('', '## Raw detail', '', '```json', JSON.stringify(input.detail, null, 1), '```', '')
   await writeFile(path, out.join('\n'))
   return path
@@ -153,14 +160,34 @@ measurable difference; hashing on a worker thread made it slower. From two peers
 streams and hashes on the same two cores that run both servers, so it cannot go faster than from one; with each
 peer capped to 40 MB/s (a LAN or a busy teammate) two peers give 2.4–2.5× one.`
 
-const BAZEL_FINDINGS = `**Bazel (\`bazel_vs_disk_cache\`, \`bazel_peer_vs_local\`).** During the bench's Bazel runs the machine is CPU-bound
-(vmstat idle 3–15 %); of all CPU samples (\`perf record -a\`) the JVM's JIT compilers take ~32 % (every command runs
-\`--batch\`, a fresh JVM that compiles Bazel's gRPC and protobuf paths anew), Bazel's own threads ~30 %, and
-everything else (the peercas nodes, the harness) the rest. The peercas node used 0.9–1.2 s of CPU per 300-action
-warm rebuild, ~36 % of it V8 garbage collection (\`perf\`; the same back-to-back full GCs as in ingest, see above);
-with \`--initial-old-space-size=128\` it uses 0.66–0.70 s. The same 300 GetActionResult + ByteStream.Read calls
-from a Node gRPC client cost the node 0.39–0.47 s (scripts/warm-rebuild-sim.mjs). The node is not on the critical
-path (88–91 % idle over the case); the gap is Bazel's per-action remote-cache work on a saturated machine.`
+const RPC_FINDINGS = `**Per-call cost (\`rpc_*_vs_bare\`).** CPU profiles of the node during the case (\`--profile\`,
+bench/profile-summary.ts) showed LevelDB's asynchronous \`get()\` as the largest self time (~1.3 s of ~8 s busy): every
+index read was a thread-pool round trip, 2–3 per GetActionResult (result, then each output's meta and inline bytes).
+Point lookups now read synchronously while the index is open (node/store/index-db.ts \`indexGet\`, FindMissing up to
+128 keys): GetActionResult hit 2.0–2.5× → 1.4–1.5×, BatchReadBlobs 2.2–2.5× → 1.6×, FindMissing of 1 1.9–2.3× → 1.5–1.6×.
+The second cost was an Error stack captured per call: C-core clients reset every finished stream with CANCEL, so the
+"client gone" error of every call's signal was built (~340 ms over the case); it and the status error of a miss are
+now built without a stack. What is left, from the same profiles: the interceptor chain (malformed-request
+rejection ~1 µs, metrics ~10 µs per call: prom-client hashes its labels on every observe), ActionResult decode for
+the completeness check (~15 µs), and grpc-js's per-layer call objects; the bare server answers synchronously with
+none of these. Next step: decode only the digests in the completeness check, and cache metric children per method.
+All of it is measured on a 2-core VM shared with other jobs (load average 15–30): round medians varied 1.3–2× run to
+run, the ratios by ±0.3; the keys are the best round of each side.`
+
+const BAZEL_FINDINGS = `**Bazel (\`bazel_*_vs_disk_cache\`, \`bazel_peer_vs_local\`).** Measured with one warm Bazel server (as users run it;
+the former \`--batch\` runs paid ~1 s of JVM start and JIT per command on both sides, which hid the difference).
+\`--disk_cache\` + peercas is as fast as \`--disk_cache\` alone: Bazel serves its own hits from disk and asks the node only on
+a disk miss, so that is what docs/recipes/bazel.md recommends. Peercas alone pays a GetActionResult and one ByteStream.Read
+per output for every action (the node used ~0.5 s of CPU per 300-action rebuild); \`--remote_download_minimal\` skips the
+downloads and beats the disk cache. A rebuild served by a teammate's node crosses libp2p (encrypted) for every result and
+output on the same two cores that run Bazel and both nodes. Single runs varied up to 3× on the shared machine.`
+
+const RSS_FINDINGS = `**Memory at 1M blobs (\`rss_1m_mb\`).** What grows it is file-backed, not heap: LevelDB mmaps its table files (up to
+1000 of them), and the availability-summary build reads the whole blob range of the index through those mappings. On the
+1M fixture RssFile went from 58 MB (the node binary) to 150 MB while the summary was built, RssAnon stayed at 86–90 MB
+(\`/proc/PID/status\`). These are clean page-cache pages the kernel reclaims under pressure, but they count in RSS,
+and how many are resident when the figure is read depends on how far the summary build got: 222–262 MB between runs.
+The note of \`rss_1m_mb\` now gives the split. LevelDB's mmap limit is not configurable from classic-level.`
 
 const GOSSIP_FINDINGS = `Findings and the design they led to (docs/p2p.md, "Bounds at hundreds of peers"):
 

@@ -20,6 +20,8 @@ export interface PeercasProcess {
   readonly readyMs: number
   /** Resident set size now, in bytes (from /proc). */
   rssBytes(): Promise<number>
+  /** Resident memory split into anonymous (heaps) and file-backed (the node binary, mmapped LevelDB tables), bytes. */
+  rssParts(): Promise<{ anon: number, file: number }>
   /** CPU time (user + system) the process has used so far, in ms (from /proc). */
   cpuMs(): Promise<number>
   /** SIGTERM, then waits for a clean exit. */
@@ -92,6 +94,11 @@ export async function startPeercas (init: StartPeercasInit): Promise<PeercasProc
       const match = /^VmRSS:\s+(\d+) kB/m.exec(status)
       if (match === null) throw new Error('no VmRSS in /proc status')
       return Number(match[1]) * 1024
+    },
+    async rssParts () {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8')
+      const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
+      return { anon: kb('RssAnon'), file: kb('RssFile') }
     },
     async cpuMs () {
       const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8')
