@@ -1,4 +1,5 @@
 // `npm run bench [-- --quick] [-- --only a,b] [-- --profile DIR] [-- --no-docs]`
+// Only a full run (no --quick, no --only) rewrites docs/benchmarks.md.
 // Runs every case in bench/cases, prints one human-readable line per figure and, as the last
 // line, one JSON object holding every key (null with a note when a case cannot run).
 import { mkdtemp, rm, mkdir } from 'node:fs/promises'
@@ -25,7 +26,7 @@ export interface HarnessInit {
   /** Case names to run; the others report null. @default all */
   only?: string[]
   profileDir?: string
-  /** Write docs/benchmarks.md. @default true */
+  /** Write docs/benchmarks.md (a full run of every case only: --quick and --only never rewrite it). @default true */
   docs?: boolean
   log?: (line: string) => void
 }
@@ -80,7 +81,9 @@ export async function runHarness (init: HarnessInit): Promise<HarnessResult> {
   }
   for (const key of REQUIRED_KEYS) figures[key] ??= { value: null, note: 'no case produces it' }
   const result = { figures, detail, seconds: (performance.now() - started) / 1000 }
-  if (init.docs !== false) {
+  if (init.docs !== false && (init.quick || init.only !== undefined)) {
+    log('docs/benchmarks.md left as is: only a full run of every case rewrites it')
+  } else if (init.docs !== false) {
     const path = await writeBenchmarksDoc(join(REPO_ROOT, 'docs', 'benchmarks.md'), { ...result, quick: init.quick, machine: machineInfo() })
     log(`wrote ${path}`)
   }

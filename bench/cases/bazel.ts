@@ -6,7 +6,8 @@ import { benchTeamKey } from '../lib/team-key.js'
 import { round } from '../lib/stats.js'
 import { createClients, unary } from '../../node/reapi/clients.js'
 import { waitFor } from '../../test/helpers/wait.js'
-import { bazelBuild, bazelClean, describeBazelResult, hasBazel, prepareBazelWorkspace, type BazelBuildResult } from '../../test/helpers/bazel.js'
+import { hasBazel, prepareBazelWorkspace } from '../../test/helpers/bazel.js'
+import { bazelServer, type ServerBuildInit, type ServerBuildResult } from '../lib/bazel-server.js'
 
 const RULES = 300
 
@@ -43,27 +44,35 @@ async function waitForSummary (node: PeercasProcess, peerId: string): Promise<vo
   }
 }
 
-function allHits (result: BazelBuildResult): boolean {
-  return result.exitCode === 0 && result.totalActions > 0 && result.remoteCacheHits === result.totalActions
+function allHits (result: ServerBuildResult): boolean {
+  return result.exitCode === 0 && result.totalActions > 0 && result.cacheHits === result.totalActions
 }
 
+/** The configurations a warm rebuild is measured in, by key part. */
+const CONFIGS = ['disk_cache', 'peercas', 'disk_cache_peercas', 'peercas_minimal'] as const
+type Config = typeof CONFIGS[number]
+
+const KEYS = ['bazel_vs_disk_cache', 'bazel_peer_vs_local', ...CONFIGS.filter((c) => c !== 'disk_cache').map((c) => `bazel_${c}_vs_disk_cache`)]
+
 /**
- * Bazel (Debian bazel-bootstrap) warm rebuild after `bazel clean` of a few hundred genrules:
- * through peercas as --remote_cache versus Bazel's own --disk_cache; and after
- * `bazel clean --expunge`, through a node B that holds nothing and trusts node A (which built
- * everything) versus through A itself (local hits). B is a fresh node for every peer run, so every
- * action result and blob comes from A over libp2p. Full run only.
+ * Bazel (Debian bazel-bootstrap) as users run it: one warm Bazel server (no `--batch`) rebuilding
+ * a few hundred genrules after `bazel clean`, every action a cache hit, in four configurations —
+ * `--disk_cache` alone, peercas alone (`--remote_cache`), both, and peercas with
+ * `--remote_download_minimal` — interleaved, best of N each, as ratios to `--disk_cache` alone.
+ * Then the same rebuild through a fresh node B that holds nothing and trusts node A (which built
+ * everything), every action result and blob coming over libp2p, against through A (local hits).
+ * Full run only.
  */
 export const bazelCase: BenchCase = {
   name: 'bazel',
-  keys: ['bazel_vs_disk_cache', 'bazel_peer_vs_local'],
+  keys: KEYS,
   fullOnly: true,
   async run (ctx): Promise<Record<string, Figure>> {
-    const missing = { value: null, note: 'bazel not installed (Debian bazel-bootstrap)' }
-    if (!(await hasBazel())) return { bazel_vs_disk_cache: missing, bazel_peer_vs_local: missing }
+    if (!(await hasBazel())) return Object.fromEntries(KEYS.map((k) => [k, { value: null, note: 'bazel not installed (Debian bazel-bootstrap)' }]))
     const fixture = join(ctx.tmpDir, 'fixture')
     await generateWorkspace(fixture, RULES)
     const ws = await prepareBazelWorkspace({ fixtureDir: fixture })
+    const bazel = bazelServer(ws.workspaceDir, ws.outputUserRoot)
     const diskCache = join(ctx.tmpDir, 'disk-cache')
     const dataDir = join(ctx.tmpDir, 'node')
     await mkdir(dataDir, { recursive: true })
@@ -71,60 +80,66 @@ export const bazelCase: BenchCase = {
     const node = await startPeercas({ dataDir, args: ['--listen', '127.0.0.1:0'], p2p: true, psk: key.file, execArgv: profileArgs(ctx, 'bazel-node-a') })
     try {
       const remoteCache = `grpc://${node.tcp[0]!}`
-      const cold = await bazelBuild(ws.workspaceDir, { remoteCache, diskCache })
-      if (cold.exitCode !== 0) throw new Error(`cold build failed:\n${describeBazelResult(cold)}`)
-      ctx.log(`  cold build of ${cold.totalActions} actions (filling both caches): ${round(cold.durationMs / 1000, 1)} s`)
-      const runs = 2
-      const disk: number[] = []
-      const peercas: number[] = []
+      const flags: Record<Config, ServerBuildInit> = {
+        disk_cache: { diskCache },
+        peercas: { remoteCache },
+        disk_cache_peercas: { remoteCache, diskCache },
+        peercas_minimal: { remoteCache, extraArgs: ['--remote_download_minimal'] }
+      }
+      const cold = await bazel.build({ remoteCache, diskCache })
+      if (cold.exitCode !== 0) throw new Error(`cold build failed:\n${cold.output.slice(-3000)}`)
+      ctx.log(`  cold build of ${cold.totalActions} actions (filling both caches, starting the Bazel server): ${round(cold.durationMs / 1000, 1)} s`)
+      const rebuild = async (config: Config): Promise<ServerBuildResult> => {
+        await bazel.clean()
+        const r = await bazel.build(flags[config])
+        if (!allHits(r)) throw new Error(`warm rebuild (${config}) was not all cache hits (${r.cacheHits} of ${r.totalActions}):\n${r.output.slice(-3000)}`)
+        return r
+      }
+      // Warm the server's JIT on every configuration's path before measuring.
+      for (const config of CONFIGS) await rebuild(config)
+      const runs = ctx.quick ? 2 : 4
+      const times: Record<Config, number[]> = { disk_cache: [], peercas: [], disk_cache_peercas: [], peercas_minimal: [] }
       const nodeCpu: number[] = []
       for (let r = 0; r < runs; r++) {
-        await bazelClean(ws.workspaceDir)
-        const d = await bazelBuild(ws.workspaceDir, { diskCache })
-        if (!allHits(d)) throw new Error(`--disk_cache rebuild was not all cache hits:\n${describeBazelResult(d)}`)
-        disk.push(d.durationMs)
-        await bazelClean(ws.workspaceDir)
-        const cpuBefore = await node.cpuMs()
-        const p = await bazelBuild(ws.workspaceDir, { remoteCache })
-        nodeCpu.push(await node.cpuMs() - cpuBefore)
-        if (!allHits(p)) throw new Error(`peercas rebuild was not all cache hits:\n${describeBazelResult(p)}`)
-        peercas.push(p.durationMs)
-        ctx.log(`  run ${r + 1}/${runs}: warm rebuild with --disk_cache ${round(d.durationMs / 1000, 2)} s, through peercas ${round(p.durationMs / 1000, 2)} s (${p.remoteCacheHits} hits; the peercas node used ${round(nodeCpu.at(-1)! / 1000, 2)} s of CPU)`)
+        const order = r % 2 === 0 ? CONFIGS : [...CONFIGS].reverse()
+        for (const config of order) {
+          const cpuBefore = await node.cpuMs()
+          times[config].push((await rebuild(config)).durationMs)
+          if (config === 'peercas') nodeCpu.push(await node.cpuMs() - cpuBefore)
+        }
+        ctx.log(`  run ${r + 1}/${runs}: ${CONFIGS.map((c) => `${c} ${round(times[c].at(-1)! / 1000, 2)} s`).join(', ')}`)
       }
+      const best = (c: Config): number => Math.min(...times[c])
       const local: number[] = []
       const peer: number[] = []
       for (let r = 0; r < runs; r++) {
-        await bazelClean(ws.workspaceDir, { expunge: true })
-        const l = await bazelBuild(ws.workspaceDir, { remoteCache })
-        if (!allHits(l)) throw new Error(`local-hit rebuild was not all cache hits:\n${describeBazelResult(l)}`)
-        local.push(l.durationMs)
+        local.push((await rebuild('peercas')).durationMs)
         const peerDir = join(ctx.tmpDir, `node-b-${r}`)
         await mkdir(peerDir, { recursive: true })
         const b = await startPeercas({ dataDir: peerDir, args: ['--listen', '127.0.0.1:0', '--peer', node.p2p[0]!, '--trust-peer', node.peerId!], p2p: true, psk: key.file })
         try {
           await waitForSummary(b, node.peerId!)
-          await bazelClean(ws.workspaceDir, { expunge: true })
-          const p = await bazelBuild(ws.workspaceDir, { remoteCache: `grpc://${b.tcp[0]!}` })
-          if (!allHits(p)) throw new Error(`peer-hit rebuild was not all cache hits:\n${describeBazelResult(p)}`)
+          await bazel.clean()
+          const p = await bazel.build({ remoteCache: `grpc://${b.tcp[0]!}` })
+          if (!allHits(p)) throw new Error(`peer-hit rebuild was not all cache hits (${p.cacheHits} of ${p.totalActions}):\n${p.output.slice(-3000)}`)
           peer.push(p.durationMs)
         } finally {
           await b.stop()
           await rm(peerDir, { recursive: true, force: true })
         }
-        ctx.log(`  run ${r + 1}/${runs}: rebuild after clean --expunge through node A (local hits) ${round(local.at(-1)! / 1000, 2)} s, through a fresh node B served by peer A ${round(peer.at(-1)! / 1000, 2)} s`)
+        ctx.log(`  run ${r + 1}/${runs}: rebuild through node A (local hits) ${round(local.at(-1)! / 1000, 2)} s, through a fresh node B served by peer A ${round(peer.at(-1)! / 1000, 2)} s`)
       }
-      const bestDisk = Math.min(...disk)
-      const bestPeercas = Math.min(...peercas)
-      ctx.detail.bazel = { rules: RULES, actions: cold.totalActions, coldMs: cold.durationMs, diskMs: disk, peercasMs: peercas, peercasNodeCpuMs: nodeCpu, expungeLocalMs: local, expungePeerMs: peer }
+      ctx.detail.bazel = { rules: RULES, actions: cold.totalActions, mode: 'Bazel server, warmed', coldMs: round(cold.durationMs, 0), ...Object.fromEntries(CONFIGS.map((c) => [`${c}Ms`, times[c].map((v) => round(v, 0))])), peercasNodeCpuMs: nodeCpu, localHitMs: local.map((v) => round(v, 0)), peerHitMs: peer.map((v) => round(v, 0)) }
+      const ratio = (c: Config): Figure => ({ value: round(best(c) / best('disk_cache')), note: `Bazel server (warm), ${cold.totalActions} actions all hits after bazel clean; best of ${runs}: ${round(best(c) / 1000, 2)} s vs ${round(best('disk_cache') / 1000, 2)} s` })
       return {
-        bazel_vs_disk_cache: {
-          value: round(bestPeercas / bestDisk),
-          note: `each bazel command includes ~1 s of JVM start-up (--batch), in both terms; during the warm rebuild through peercas the node itself used ${round(Math.min(...nodeCpu) / 1000, 2)} s of CPU ` +
-            `(of a ${round((bestPeercas - bestDisk) / 1000, 2)} s gap to --disk_cache): the rest is Bazel's own gRPC client work per action (GetActionResult, then one ByteStream.Read per output)`
-        },
-        bazel_peer_vs_local: { value: round(Math.min(...peer) / Math.min(...local)), note: `after bazel clean --expunge; ${cold.totalActions} actions; peer term: fresh node B trusting A (every action result and blob over libp2p), best of ${runs}` }
+        bazel_vs_disk_cache: { ...ratio('peercas'), note: `same as bazel_peercas_vs_disk_cache (peercas alone); the node used ${round(Math.min(...nodeCpu) / 1000, 2)} s of CPU per rebuild` },
+        bazel_peercas_vs_disk_cache: ratio('peercas'),
+        bazel_disk_cache_peercas_vs_disk_cache: ratio('disk_cache_peercas'),
+        bazel_peercas_minimal_vs_disk_cache: ratio('peercas_minimal'),
+        bazel_peer_vs_local: { value: round(Math.min(...peer) / Math.min(...local)), note: `Bazel server (warm), after bazel clean; peer term: fresh node B trusting A (every action result and blob over libp2p), best of ${runs}` }
       }
     } finally {
+      await bazel.shutdown().catch(() => {})
       await node.stop()
       await ws.cleanup()
     }

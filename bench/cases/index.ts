@@ -10,14 +10,18 @@ import { bazelCase } from './bazel.js'
 import { smallFetchCase } from './small-fetch.js'
 import { uploadCase } from './upload.js'
 import { herdCase, lanCase } from './lan.js'
+import { rpcCase } from './rpc.js'
+import { scaleCase } from './scale.js'
 
 /** Every case, in the order the harness runs them. */
 export const ALL_CASES: readonly BenchCase[] = [
   byteStreamCase,
   batchUpdateCase,
   findMissingCase,
+  rpcCase,
   sizeSweepCase,
   startupCase,
+  scaleCase,
   peerFetchCase,
   lanCase,
   herdCase,

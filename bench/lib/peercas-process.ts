@@ -20,6 +20,8 @@ export interface PeercasProcess {
   readonly readyMs: number
   /** Resident set size now, in bytes (from /proc). */
   rssBytes(): Promise<number>
+  /** Resident memory split into anonymous (heaps) and file-backed (the node binary, mmapped LevelDB tables), bytes. */
+  rssParts(): Promise<{ anon: number, file: number }>
   /** CPU time (user + system) the process has used so far, in ms (from /proc). */
   cpuMs(): Promise<number>
   /** SIGTERM, then waits for a clean exit. */
@@ -47,6 +49,8 @@ export interface StartPeercasInit {
   netns?: string
   /** With `p2p`: the libp2p listen address. @default '/ip4/127.0.0.1/tcp/0' */
   p2pListen?: string
+  /** Sees everything the node writes to stderr (its log), as it arrives. */
+  onStderr?: (text: string) => void
 }
 
 /**
@@ -58,13 +62,17 @@ export async function startPeercas (init: StartPeercasInit): Promise<PeercasProc
   const args = [
     ...PEERCAS_NODE_FLAGS, ...(init.execArgv ?? []), join(REPO_ROOT, 'bin', 'peercas.js'), 'serve',
     '--data-dir', init.dataDir, '--socket', socketPath, '--max-size', init.maxSize ?? '64GiB',
-    ...(init.p2p === true ? ['--p2p-listen', init.p2pListen ?? '/ip4/127.0.0.1/tcp/0', ...(init.psk !== undefined ? ['--psk', init.psk] : ['--p2p-open'])] : ['--no-p2p']), '--no-mdns', '--log-level', 'warn', ...(init.args ?? [])
+    ...(init.p2p === true ? ['--p2p-listen', init.p2pListen ?? '/ip4/127.0.0.1/tcp/0', ...(init.psk !== undefined ? ['--psk', init.psk] : ['--p2p-open'])] : ['--no-p2p']), '--no-mdns', ...(init.args?.includes('--log-level') === true ? [] : ['--log-level', 'warn']), ...(init.args ?? [])
   ]
   const started = performance.now()
   const [command, commandArgs] = init.netns === undefined ? [process.execPath, args] : ['ip', ['netns', 'exec', init.netns, process.execPath, ...args]]
   const child: ChildProcess = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...init.env } })
   let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-8192) })
+  child.stderr!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8')
+    stderr = (stderr + text).slice(-8192)
+    init.onStderr?.(text)
+  })
   let stdout = ''
   const readyMs = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`peercas serve was not ready after ${init.timeoutMs ?? 60_000} ms: ${stderr}`)) }, init.timeoutMs ?? 60_000)
@@ -91,6 +99,11 @@ export async function startPeercas (init: StartPeercasInit): Promise<PeercasProc
       const match = /^VmRSS:\s+(\d+) kB/m.exec(status)
       if (match === null) throw new Error('no VmRSS in /proc status')
       return Number(match[1]) * 1024
+    },
+    async rssParts () {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8')
+      const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
+      return { anon: kb('RssAnon'), file: kb('RssFile') }
     },
     async cpuMs () {
       const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8')

@@ -13,7 +13,15 @@ export interface StreamingCall<T> extends EventEmitter {
 
 /** The error a call's waits end with when its client has gone. */
 export function clientGone (): RpcError {
-  return rpcError(grpc.status.CANCELLED, 'the client cancelled the call')
+  // Built without a stack: it would only ever show grpc-js emitting 'cancelled', and capturing it
+  // cost ~15 µs per call from clients (C-core) that reset every finished stream with CANCEL.
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return rpcError(grpc.status.CANCELLED, 'the client cancelled the call')
+  } finally {
+    Error.stackTraceLimit = limit
+  }
 }
 
 /**

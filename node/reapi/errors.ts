@@ -36,7 +36,15 @@ export function statusOf (error: unknown): grpc.status {
 export function toRpcError (error: unknown): RpcError {
   if (error instanceof EdgeRpcError) return error
   const message = error instanceof Error ? error.message : String(error)
-  return rpcError(statusOf(error), message)
+  // Without a stack: this error only carries a status and message to the client (the original
+  // keeps its own stack), and capturing one cost ~10 µs on every miss (bench case `rpc`).
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return rpcError(statusOf(error), message)
+  } finally {
+    Error.stackTraceLimit = limit
+  }
 }
 
 /** The `google.rpc.Status` for one entry of a batch response. */

@@ -11,7 +11,7 @@ import {
 } from './constants.js'
 import { digestOf, isEmptyDigest, type Digest } from './digest.js'
 import { BlobTooLargeError, DigestMismatchError, StoreClosedError, diskFullOr } from './errors.js'
-import { accessKey, decodeMeta, encodeMeta, openIndexDb, type BlobMeta, type IndexDb, type IndexOp, type StoreTotals, type Sublevel, writeBatch } from './index-db.js'
+import { accessKey, decodeMeta, encodeMeta, indexGet, indexGetMany, openIndexDb, type BlobMeta, type IndexDb, type IndexOp, type StoreTotals, type Sublevel, writeBatch } from './index-db.js'
 import { reconcileStore } from './reconcile.js'
 import { LevelNameIndex, type NameIndex } from './name-index.js'
 import { AccessTimes } from './access-times.js'
@@ -240,7 +240,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.assertOpen()
     const lookups = digests.filter((d) => !isEmptyDigest(d))
     if (lookups.length === 0) return []
-    const values = await this.index.blobs.getMany(lookups.map((d) => d.hash))
+    const values = await indexGetMany(this.index.blobs, lookups.map((d) => d.hash))
     const missing: Digest[] = []
     for (let i = 0; i < lookups.length; i++) {
       const value = values[i]
@@ -286,7 +286,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     const meta = await this.lookup(digest)
     if (meta === undefined) return undefined
     if (meta.inline) {
-      const data = await this.index.inlineData.get(digest.hash)
+      const data = await indexGet(this.index.inlineData, digest.hash)
       if (data === undefined) return undefined
       return readableOf(data.subarray(offset, end))
     }
@@ -357,7 +357,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     const meta = await this.lookup(digest)
     if (meta === undefined) return undefined
     if (meta.inline) {
-      const data = await this.index.inlineData.get(digest.hash)
+      const data = await indexGet(this.index.inlineData, digest.hash)
       return data === undefined ? undefined : { kind: 'inline', data }
     }
     this.evictor.pin(digest.hash)
@@ -618,7 +618,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   }
 
   private async lookup (digest: Digest): Promise<BlobMeta | undefined> {
-    const value = await this.index.blobs.get(digest.hash)
+    const value = await indexGet(this.index.blobs, digest.hash)
     if (value === undefined) return undefined
     const meta = decodeMeta(value)
     if (meta.sizeBytes !== digest.sizeBytes) return undefined

@@ -1,5 +1,5 @@
 import type { NameKind, ResultName } from '../domain/names.js'
-import { writeBatch, type IndexDb, type IndexOp, type Sublevel } from './index-db.js'
+import { indexGet, writeBatch, type IndexDb, type IndexOp, type Sublevel } from './index-db.js'
 
 /** Who vouches for a stored entry (see node/trust/signatures.ts); the index only keeps it. */
 export interface StoredSignature {
@@ -69,7 +69,7 @@ export class LevelNameIndex implements NameIndex {
   constructor (private readonly index: Pick<IndexDb, 'db' | 'actions' | 'actionTimes'>) {}
 
   async get (name: ResultName): Promise<Buffer | undefined> {
-    return await this.of(name.kind).values.get(entryKey(name))
+    return await indexGet(this.of(name.kind).values, entryKey(name))
   }
 
   async getRecord (name: ResultName): Promise<NameRecord | undefined> {
