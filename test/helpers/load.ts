@@ -3,6 +3,7 @@
 // node acknowledged (so a crash test can check it survived) and each call's latency per RPC.
 
 import { createHash, randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { uploadResourceName } from '../../node/domain/resource-names.js'
 import { byteStreamRead, byteStreamUpload, createClients, unary, type ReapiClients } from '../../node/reapi/clients.js'
 import { reapi } from '../../node/reapi/protos.js'
@@ -89,6 +90,12 @@ function sample<T> (random: () => number, map: Map<string, T>, n: number): T[] {
   if (map.size === 0) return []
   const values = [...map.values()]
   return Array.from({ length: Math.min(n, values.length) }, () => values[Math.floor(random() * values.length)]!)
+}
+
+/** A sample of up to `n` keys of a map. */
+function sampleKeys (random: () => number, map: Map<string, unknown>, n: number): string[] {
+  const keys = [...map.keys()]
+  return keys.length === 0 ? [] : Array.from({ length: Math.min(n, keys.length) }, () => keys[Math.floor(random() * keys.length)]!)
 }
 
 /** Checks that `data` hashes to `digest`. */
@@ -207,7 +214,7 @@ async function clientLoop (id: number, init: MixedLoadInit, out: MixedLoadResult
         return
       }
       case 'FetchBlob': {
-        const [uri] = sample(random, new Map([...ack.assets.keys()].map((k) => [k, k])), 1)
+        const [uri] = sampleKeys(random, ack.assets, 1)
         if (uri === undefined) return
         const r = await unary(assets.fetch.FetchBlob.bind(assets.fetch), { uris: [uri] })
         if (r.blobDigest?.hash !== ack.assets.get(uri)!.hash) fail(rpc, `${uri} answered ${r.blobDigest?.hash}`)
@@ -228,7 +235,7 @@ async function clientLoop (id: number, init: MixedLoadInit, out: MixedLoadResult
         return
       }
       case 'GetReference': {
-        const [key] = sample(random, new Map([...ack.refs.keys()].map((k) => [k, k])), 1)
+        const [key] = sampleKeys(random, ack.refs, 1)
         if (key === undefined) return
         const r = await unary(assets.refs.GetReference.bind(assets.refs), { key })
         if (r.digest?.hash !== ack.refs.get(key)!.hash) fail(rpc, `${key} answered ${r.digest?.hash}`)
@@ -279,7 +286,6 @@ export function latencyTable (latencies: Map<string, number[]>): string {
 
 /** Resident set size of process `pid` in bytes (Linux /proc). */
 export async function rssOf (pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises')
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
   const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1]
   if (kb === undefined) throw new Error(`no VmRSS for ${pid}`)
