@@ -69,7 +69,8 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
   // Listeners with a token: by bound port, filled in as they are bound (before any call can arrive).
   const tokensByPort = new Map<number, { address: string, token: string }>()
   const tokenless = new Set<number>()
-  // Order: a caller without its token learns nothing else; then malformed requests; then metrics.
+  // Order: a caller without its token learns nothing else; then malformed requests; then metrics;
+  // every status message is made safe to send (short, well-formed).
   const interceptors = [...(init.listen.some((l) => l.token !== undefined) ? [callerTokenInterceptor(tokensByPort)] : []), rejectMalformedRequests, ...(init.interceptors ?? []), boundedStatusMessages]
   const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors })
   server.addService(withMalformedRequestsMarked(casServiceDefinition()), init.handlers.cas)
