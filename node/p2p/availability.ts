@@ -454,6 +454,9 @@ export class Availability implements AvailabilityIndex {
           const current = this.remote.get(peer)
           if (current === undefined || !current.complete) continue
           for (const ref of message.delta.added) current.filter.add(fromBlobRef(ref).hash)
+          // A peer that sends deltas back to back would otherwise keep this loop on microtasks
+          // (its frames are already buffered) and starve every other client: let I/O run.
+          await new Promise((resolve) => setImmediate(resolve))
         }
       }
     } catch (error) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { validateEnvironment } from '../domain/names.js'
-import { NotFoundError } from '../domain/errors.js'
+import { InvalidRequestError, NotFoundError } from '../domain/errors.js'
 import { validateInstanceName } from '../domain/resource-names.js'
 import type { Logger } from '../log/logger.js'
 import { startGrpcServer, type RunningGrpcServer, type ServiceHandlers } from './grpc-server.js'
@@ -50,7 +50,7 @@ export class EndpointSet {
   /** Starts serving `spec`; resolves with where it listens. Throws naming a bad environment or instance. */
   async add (spec: EndpointSpec): Promise<OpenEndpoint> {
     validateEnvironment(spec.environment)
-    if (spec.environment === '') throw new RangeError('an extra endpoint needs an environment ID (the default environment is the node\'s own socket)')
+    if (spec.environment === '') throw new InvalidRequestError('an extra endpoint needs an environment ID (the default environment is the node\'s own socket)')
     if (spec.instance !== undefined) validateInstanceName(spec.instance)
     const handlers = this.init.handlersFor(spec.environment, spec.instance, spec.allowRefUpdates ?? true)
     const socketPath = spec.listen !== undefined ? undefined : resolve(spec.socket ?? this.newSocketPath(spec.environment))

@@ -69,8 +69,9 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
   // Listeners with a token: by bound port, filled in as they are bound (before any call can arrive).
   const tokensByPort = new Map<number, { address: string, token: string }>()
   const tokenless = new Set<number>()
-  // Order: a caller without its token learns nothing else; then malformed requests; then metrics.
-  const interceptors = [...(init.listen.some((l) => l.token !== undefined) ? [callerTokenInterceptor(tokensByPort)] : []), rejectMalformedRequests, ...(init.interceptors ?? [])]
+  // Order: a caller without its token learns nothing else; then malformed requests; then metrics;
+  // every status message is made safe to send (short, well-formed).
+  const interceptors = [...(init.listen.some((l) => l.token !== undefined) ? [callerTokenInterceptor(tokensByPort)] : []), rejectMalformedRequests, ...(init.interceptors ?? []), boundedStatusMessages]
   const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors })
   server.addService(withMalformedRequestsMarked(casServiceDefinition()), init.handlers.cas)
   server.addService(withMalformedRequestsMarked(byteStreamServiceDefinition()), init.handlers.byteStream)
@@ -200,6 +201,25 @@ export function withMalformedRequestsMarked (service: grpc.ServiceDefinition): g
   }
   return out
 }
+
+/** Longest status message sent, in UTF-16 units: it travels in an HTTP/2 header (grpc-message). */
+const MAX_STATUS_MESSAGE_CHARS = 1024
+
+/**
+ * Makes every status message short and well-formed UTF-16 before grpc-js percent-encodes it into
+ * the trailers. A message that quotes part of a request string can hold a lone surrogate, and
+ * `encodeURI` throws on one outside any handler, which ended the process; a message quoting a
+ * long request string made a header larger than clients accept, and they dropped the whole
+ * connection with every call on it.
+ */
+const boundedStatusMessages: grpc.ServerInterceptor = (_method, call) => new grpc.ServerInterceptingCall(call, {
+  sendStatus: (status, next) => {
+    const details = status.details
+    if (details === undefined || (details.length <= MAX_STATUS_MESSAGE_CHARS && details.isWellFormed())) { next(status); return }
+    const short = details.length <= MAX_STATUS_MESSAGE_CHARS ? details : details.slice(0, MAX_STATUS_MESSAGE_CHARS - 1) + '…'
+    next({ ...status, details: short.toWellFormed() })
+  }
+})
 
 /** Ends a call whose request message did not decode with INVALID_ARGUMENT; the handler never sees it. */
 const rejectMalformedRequests: grpc.ServerInterceptor = (_method, call) => {
