@@ -42,6 +42,8 @@ export interface LocalStoreInit {
   scrubRateBytesPerSec?: number
   /** Time from the start of one scrub pass to the next. @default 86400000 */
   scrubPassIntervalMs?: number
+  /** Wait before the first scrub pass. @default 120000 */
+  scrubStartDelayMs?: number
   logger?: Logger
 }
 
@@ -118,6 +120,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.scrubber = new Scrubber({
       rateBytesPerSec: init.scrubRateBytesPerSec ?? 0,
       passIntervalMs: init.scrubPassIntervalMs,
+      startDelayMs: init.scrubStartDelayMs,
       fileBlobs: async (after, limit) => await this.fileBlobs(after, limit),
       isVerified: (hash) => this.verified.has(hash),
       check: async (digest, pace, signal) => await this.scrubOne(digest, pace, signal),

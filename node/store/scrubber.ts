@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../log/logger.js'
-import { SCRUB_PAGE_ENTRIES, SCRUB_PASS_INTERVAL_MS } from './constants.js'
+import { SCRUB_PAGE_ENTRIES, SCRUB_PAGE_PAUSE_MS, SCRUB_PASS_INTERVAL_MS, SCRUB_START_DELAY_MS } from './constants.js'
 import type { Digest } from './digest.js'
 
 /** Waits as long as reading `bytes` more takes at the scrub rate. */
@@ -25,6 +25,8 @@ export interface ScrubberInit {
   logger: Logger
   /** @default 86400000 ({@link SCRUB_PASS_INTERVAL_MS}) */
   passIntervalMs?: number
+  /** Wait before the first pass. @default 120000 ({@link SCRUB_START_DELAY_MS}) */
+  startDelayMs?: number
 }
 
 /** What the scrubber has done since the store opened. */
@@ -69,6 +71,8 @@ export class Scrubber {
   private async loop (): Promise<void> {
     const signal = this.controller.signal
     const interval = this.init.passIntervalMs ?? SCRUB_PASS_INTERVAL_MS
+    const delay = this.init.startDelayMs ?? SCRUB_START_DELAY_MS
+    if (delay > 0) await sleep(delay, undefined, { signal })
     for (let pass = 0; !signal.aborted; pass++) {
       const started = performance.now()
       await this.pass(pass === 0, signal)
@@ -96,6 +100,7 @@ export class Scrubber {
         if (!good) this.stats.badBlobs++
       }
       after = page.last
+      await sleep(SCRUB_PAGE_PAUSE_MS, undefined, { signal })
     }
     log.info('blob scrub pass done', {
       checkedBlobs: this.stats.checkedBlobs - before.checkedBlobs,

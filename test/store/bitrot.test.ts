@@ -117,7 +117,7 @@ describe('bit rot in blob files', () => {
     await before.put(soundDigest, sound)
     await closeStore(before)
     await rot(dir, digest)
-    const store = await openStore(dir, { scrubRateBytesPerSec: 50e6 })
+    const store = await openStore(dir, { scrubRateBytesPerSec: 50e6, scrubStartDelayMs: 0 })
     await waitFor(() => store.scrubStats().passes >= 1, 'a scrub pass')
     expect(store.scrubStats()).toMatchObject({ checkedBlobs: 2, checkedBytes: data.byteLength + sound.byteLength, badBlobs: 1 })
     expect(await store.findMissing([digest, soundDigest])).toEqual([digest])
@@ -130,7 +130,7 @@ describe('bit rot in blob files', () => {
     for (let i = 0; i < 4; i++) { const data = randomBytes(500_000); await first.put(digestOf(data), data) }
     await closeStore(first)
     const started = performance.now()
-    const store = await openStore(dir, { scrubRateBytesPerSec: 1_000_000 })
+    const store = await openStore(dir, { scrubRateBytesPerSec: 1_000_000, scrubStartDelayMs: 0 })
     await waitFor(() => store.scrubStats().passes >= 1, 'a scrub pass', 10_000)
     // 2 MB at 1 MB/s: the last chunk is read once 1.5 MB have gone by.
     expect(performance.now() - started).toBeGreaterThan(1400)
