@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { status } from '@grpc/grpc-js'
 import { createClients, unary, type ReapiClients } from '../../node/reapi/clients.js'
@@ -22,9 +23,10 @@ describe('build environments', () => {
   let gcc13: ReapiClients
   let pinned: ReapiClients
   const opened: ReapiClients[] = []
+  let dir = ''
 
   beforeAll(async () => {
-    const dir = await makeTempDir('peercas-env-')
+    dir = await makeTempDir('peercas-env-')
     node = await startTestNode({
       endpoints: [
         { socket: join(dir, 'gcc-12.sock'), environment: 'gcc-12' },
@@ -39,6 +41,7 @@ describe('build environments', () => {
   afterAll(async () => {
     for (const c of [gcc12, gcc13, pinned, ...opened]) c?.close()
     await node?.stop()
+    await rm(dir, { recursive: true, force: true })
   })
 
   it('keeps the results of one action digest apart per environment, and shares blobs', async () => {
@@ -115,6 +118,7 @@ describe('one environment on two nodes', () => {
     } finally {
       for (const c of [a12, b12, b13]) c.close()
       await Promise.all([a.stop(), b.stop()])
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { status } from '@grpc/grpc-js'
 import { createClients, unary } from '../../node/reapi/clients.js'
@@ -13,13 +13,16 @@ import { waitFor } from '../helpers/wait.js'
 
 describe('peercas serve on SIGHUP', () => {
   let serve: PeercasProcess | undefined
+  const dirs: string[] = []
   afterEach(async () => {
     serve?.child.kill('SIGKILL')
     await serve?.exited
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
   })
 
   it('applies trust.revoked from the reloaded config file and removes the revoked signer\'s entries', async () => {
     const dir = await makeTempDir('peercas-reload-')
+    dirs.push(dir)
     const config = join(dir, 'peercas.yaml')
     await writeFile(config, `dataDir: ${JSON.stringify(join(dir, 'data'))}\np2p:\n  enabled: false\n`)
     serve = runPeercas(['serve', '--config', config])
