@@ -203,7 +203,7 @@ export async function startNode (config: PeercasConfig, options: StartNodeOption
       socketPath: config.socket,
       listen,
       logger: log.child('grpc'),
-      interceptors: [metrics.interceptor],
+      onCallEnd: metrics.recordCall,
       handlers: {
         ...blobServices,
         ...refServices(config.allowRefUpdates),

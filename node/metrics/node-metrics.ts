@@ -52,6 +52,8 @@ export class NodeMetrics {
   private readonly now: () => number
   private readonly rpcs: Counter<'method' | 'code'>
   private readonly rpcSeconds: Histogram<'method'>
+  /** Per method path: its label and its series, made on its first call (method paths are the services' own, a bounded set). */
+  private readonly rpcSeries = new Map<string, { method: string, seconds: { observe(value: number): void }, byCode: Map<number, { inc(): void }> }>()
   private readonly fetchSeconds: Histogram<'tier' | 'outcome'>
   private readonly tierBytes: Counter<'tier'>
   private readonly fetched = { peer: 0, central: 0 }
@@ -220,30 +222,26 @@ export class NodeMetrics {
   }
 
   /**
-   * A gRPC server interceptor that records every call's method, final status code and duration
-   * — the one place RPC outcomes are counted.
+   * Records one gRPC call's method, final status code and duration — the one place RPC outcomes
+   * are counted (the server's edge interceptor calls it as each call ends). The labelled series
+   * of a method are looked up once: prom-client hashes a label set on every observation otherwise.
    */
-  readonly interceptor: grpc.ServerInterceptor = (method, call) => {
-    // `/build.bazel.remote.execution.v2.ContentAddressableStorage/FindMissingBlobs` → `ContentAddressableStorage/FindMissingBlobs`
-    const [, service = '', rpc = ''] = method.path.split('/')
-    const name = `${service.slice(service.lastIndexOf('.') + 1)}/${rpc}`
-    const end = this.rpcSeconds.startTimer({ method: name })
-    let recorded = false
-    const record = (code: number): void => {
-      if (recorded) return
-      recorded = true
-      end()
-      this.rpcs.inc({ method: name, code: grpc.status[code] ?? String(code) })
+  readonly recordCall = (methodPath: string, code: grpc.status, seconds: number): void => {
+    let series = this.rpcSeries.get(methodPath)
+    if (series === undefined) {
+      // `/build.bazel.remote.execution.v2.ContentAddressableStorage/FindMissingBlobs` → `ContentAddressableStorage/FindMissingBlobs`
+      const [, service = '', rpc = ''] = methodPath.split('/')
+      const method = `${service.slice(service.lastIndexOf('.') + 1)}/${rpc}`
+      series = { method, seconds: this.rpcSeconds.labels({ method }), byCode: new Map() }
+      this.rpcSeries.set(methodPath, series)
     }
-    return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder()
-      .withStart((next) => {
-        next(new grpc.ServerListenerBuilder().withOnCancel(() => { record(grpc.status.CANCELLED) }).build())
-      })
-      .withSendStatus((status, next) => {
-        record(status.code)
-        next(status)
-      })
-      .build())
+    series.seconds.observe(seconds)
+    let calls = series.byCode.get(code)
+    if (calls === undefined) {
+      calls = this.rpcs.labels({ method: series.method, code: grpc.status[code] ?? String(code) })
+      series.byCode.set(code, calls)
+    }
+    calls.inc()
   }
 
   private samplePoint (): void {

@@ -7,7 +7,7 @@ import type { NamedResultResolver } from '../resolve/named-results.js'
 import { toRpcError } from './errors.js'
 import { InvalidRequestError, NotFoundError } from '../domain/errors.js'
 import { reapi } from './protos.js'
-import { signalOf } from './call-writes.js'
+import { answerUnary } from './call-writes.js'
 
 /** What the ActionCache service needs. */
 export interface ActionCacheServiceDeps {
@@ -29,21 +29,21 @@ export function createActionCacheService ({ names, environment = '', instance }:
     actionResultName(instance ?? validateInstanceName(requested), actionDigest, environment)
   return {
     GetActionResult (call, callback) {
-      void (async () => {
+      answerUnary(call, callback, async (signal) => {
         checkDigestFunction(call.request.digestFunction)
         const actionDigest = digestFromMessage(call.request.actionDigest, 'action_digest')
         const name = nameOf(call.request.instanceName, actionDigest)
-        const result = await names.get(name, signalOf(call))
+        const result = await names.get(name, signal)
         if (result === undefined) {
           throw new NotFoundError(`no complete action result for action ${actionDigest.hash}/${actionDigest.sizeBytes} in instance ${JSON.stringify(name.instanceName)}${environment === '' ? '' : ` (environment ${environment})`}`)
         }
         // Already an encoded ActionResult: the service definition passes Buffers through.
         return result as unknown as ActionResult
-      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+      })
     },
 
     UpdateActionResult (call, callback) {
-      void (async () => {
+      answerUnary(call, callback, async (signal) => {
         checkDigestFunction(call.request.digestFunction)
         const actionDigest = digestFromMessage(call.request.actionDigest, 'action_digest')
         const name = nameOf(call.request.instanceName, actionDigest)
@@ -51,7 +51,7 @@ export function createActionCacheService ({ names, environment = '', instance }:
         if (result == null) throw new InvalidRequestError('action_result is missing')
         await names.put(name, reapi.ActionResult.serialize(result as ActionResult))
         return result
-      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+      })
     }
   }
 }

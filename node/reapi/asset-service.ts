@@ -6,7 +6,7 @@ import { RefUpdatesRefusedError } from '../domain/refs.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from '../domain/resource-names.js'
 import type { AssetResolver } from '../resolve/assets.js'
 import { toRpcError } from './errors.js'
-import { signalOf } from './call-writes.js'
+import { answerUnary } from './call-writes.js'
 
 /** What the Remote Asset services need. */
 export interface AssetServiceDeps {
@@ -26,13 +26,13 @@ export function createAssetServices ({ assets, allowRefUpdates = true }: AssetSe
   return {
     fetch: {
       FetchBlob (call, callback) {
-        void (async () => {
+        answerUnary(call, callback, async (signal) => {
           const { request } = call
           const instanceName = validateInstanceName(request.instanceName)
           checkDigestFunction(request.digestFunction)
           const asset = validateAssetRequest(request.uris, request.qualifiers)
           const { uri, mapping } = await assets.fetchBlob(instanceName, asset, {
-            signal: signalOf(call),
+            signal: signal,
             timeoutMs: durationMs(request.timeout),
             oldestAcceptedMs: timestampMs(request.oldestContentAccepted)
           })
@@ -44,17 +44,17 @@ export function createAssetServices ({ assets, allowRefUpdates = true }: AssetSe
             blobDigest: 'blob' in mapping.target ? mapping.target.blob : null,
             digestFunction: 'SHA256' as const
           }
-        })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+        })
       },
 
       FetchDirectory (call, callback) {
-        void (async () => {
+        answerUnary(call, callback, async (signal) => {
           const { request } = call
           const instanceName = validateInstanceName(request.instanceName)
           checkDigestFunction(request.digestFunction)
           const asset = validateAssetRequest(request.uris, request.qualifiers)
           const { uri, root, mapping } = await assets.fetchDirectory(instanceName, asset, {
-            signal: signalOf(call),
+            signal: signal,
             oldestAcceptedMs: timestampMs(request.oldestContentAccepted)
           })
           return {
@@ -65,25 +65,25 @@ export function createAssetServices ({ assets, allowRefUpdates = true }: AssetSe
             rootDirectoryDigest: root,
             digestFunction: 'SHA256' as const
           }
-        })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+        })
       }
     },
 
     push: {
       PushBlob (call, callback) {
-        void (async () => {
+        answerUnary(call, callback, async (signal) => {
           const { request } = call
           const instanceName = validateInstanceName(request.instanceName)
           checkDigestFunction(request.digestFunction)
           const asset = validateAssetRequest(request.uris, request.qualifiers)
           const blob = digestFromMessage(request.blobDigest, 'blob_digest')
-          await assets.pushBlob(instanceName, asset, blob, { signal: signalOf(call), expireAtMs: timestampMs(request.expireAt) })
+          await assets.pushBlob(instanceName, asset, blob, { signal: signal, expireAtMs: timestampMs(request.expireAt) })
           return {}
-        })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+        })
       },
 
       PushDirectory (call, callback) {
-        void (async () => {
+        answerUnary(call, callback, async (signal) => {
           const { request } = call
           const instanceName = validateInstanceName(request.instanceName)
           checkDigestFunction(request.digestFunction)
@@ -94,9 +94,9 @@ export function createAssetServices ({ assets, allowRefUpdates = true }: AssetSe
           }
           const asset = validateAssetRequest(request.uris, request.qualifiers)
           const root = digestFromMessage(request.rootDirectoryDigest, 'root_directory_digest')
-          await assets.pushDirectory(instanceName, asset, root, { signal: signalOf(call), expireAtMs: timestampMs(request.expireAt) })
+          await assets.pushDirectory(instanceName, asset, root, { signal: signal, expireAtMs: timestampMs(request.expireAt) })
           return {}
-        })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+        })
       }
     }
   }

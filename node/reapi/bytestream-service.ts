@@ -10,7 +10,7 @@ import { IDLE_UPLOAD_QUOTA_FRACTION, MAX_ACTIVE_UPLOADS, MAX_IDLE_UPLOADS, READ_
 import { toRpcError } from './errors.js'
 import { InvalidRequestError, NotFoundError, ReadOutOfRangeError, TooManyUploadsError, WriteOffsetError } from '../domain/errors.js'
 import { parseReadResourceName, parseWriteResourceName } from '../domain/resource-names.js'
-import { signalOf, writeWithBackpressure } from './call-writes.js'
+import { answerUnary, watchCancellation, writeWithBackpressure } from './call-writes.js'
 import { encodeReadResponseInPlace, READ_RESPONSE_HEADROOM } from './read-response.js'
 import { BlobFileDamagedError, DigestMismatchError } from '../store/errors.js'
 import { CompressedUpload, sendCompressedRange } from './compressed-blobs.js'
@@ -97,6 +97,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
 
   const handlers: ByteStreamHandlers = {
     Read (call) {
+      const cancellation = watchCancellation(call)
       void (async () => {
         const { digest, compressor } = parseReadResourceName(call.request.resourceName)
         const offset = Number(call.request.readOffset)
@@ -105,7 +106,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
         if (limit < 0) throw new InvalidRequestError(`read_limit ${limit} is negative`)
         if (offset > digest.sizeBytes) throw new ReadOutOfRangeError(`read_offset ${offset} is past the end of blob ${digest.hash}/${digest.sizeBytes}`)
         const end = limit > 0 ? Math.min(digest.sizeBytes, offset + limit) : digest.sizeBytes
-        const blob = await resolver.openBlob(digest, signalOf(call))
+        const blob = await resolver.openBlob(digest, cancellation.signal)
         if (blob === undefined) throw new NotFoundError(`blob ${digest.hash}/${digest.sizeBytes} is not in the cache`)
         let sent = false
         if (compressor !== undefined) {
@@ -147,7 +148,7 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
         // An empty read still answers with one (empty) message, which some clients expect.
         if (!sent) call.write({ data: Buffer.alloc(0) })
         call.end()
-      })().catch((error) => { call.emit('error', toRpcError(error)) })
+      })().catch((error) => { call.emit('error', toRpcError(error)) }).finally(() => { cancellation.release() })
     },
 
     Write (call, callback) {
@@ -264,13 +265,13 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
     },
 
     QueryWriteStatus (call, callback) {
-      void (async () => {
+      answerUnary(call, callback, async (signal) => {
         const resource = parseWriteResourceName(call.request.resourceName)
         if (await store.has(resource.digest)) return { committedSize: resource.digest.sizeBytes, complete: true }
         const upload = uploads.get(call.request.resourceName)
         if (upload === undefined) throw new NotFoundError(`no upload named ${JSON.stringify(call.request.resourceName)} is in progress`)
         return { committedSize: upload.writer.receivedBytes, complete: false }
-      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+      })
     }
   }
 

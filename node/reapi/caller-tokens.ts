@@ -40,7 +40,8 @@ export function callerTokenInterceptor (tokensByPort: ReadonlyMap<number, { addr
     const port = call.getConnectionInfo().localPort
     // Looked up per call: the server fills the map as it binds its listeners.
     const listener = port === undefined ? undefined : tokensByPort.get(port)
-    if (listener === undefined) return new grpc.ServerInterceptingCall(call)
+    // No wrapping layer for calls that need no check: grpc-js accepts the call itself.
+    if (listener === undefined) return call as grpc.ServerInterceptingCall
     return new grpc.ServerInterceptingCall(call, {
       start: (next) => {
         next({

@@ -9,7 +9,7 @@ import { BATCH_READ_ENTRY_OVERHEAD_BYTES, BATCH_READ_SLICE, BATCH_READ_SLICE_MS,
 import { MAX_BATCH_TOTAL_SIZE_BYTES, MAX_TREE_BLOB_BYTES } from '../domain/constants.js'
 import { batchStatusOf, toRpcError } from './errors.js'
 import { InvalidRequestError, NotFoundError, NotSupportedError } from '../domain/errors.js'
-import { signalOf, writeWithBackpressure } from './call-writes.js'
+import { answerUnary, watchCancellation, writeWithBackpressure } from './call-writes.js'
 import { checkDigestFunction, digestFromMessage, validateInstanceName } from '../domain/resource-names.js'
 import { reapiMessages } from '../domain/messages.js'
 import { reapi } from './protos.js'
@@ -30,17 +30,17 @@ export function createCasService (deps: CasServiceDeps): ContentAddressableStora
   const { store, resolver } = deps
   return {
     FindMissingBlobs (call, callback) {
-      void (async () => {
+      answerUnary(call, callback, async (signal) => {
         validateInstanceName(call.request.instanceName)
         checkDigestFunction(call.request.digestFunction)
         const digests = call.request.blobDigests.map((d, i) => digestFromMessage(d, `blob_digests[${i}]`))
-        const missing = await resolver.findMissing(digests, signalOf(call))
+        const missing = await resolver.findMissing(digests, signal)
         return { missingBlobDigests: missing.map(toMessage) }
-      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+      })
     },
 
     BatchUpdateBlobs (call, callback) {
-      void (async () => {
+      answerUnary(call, callback, async (signal) => {
         validateInstanceName(call.request.instanceName)
         checkDigestFunction(call.request.digestFunction)
         const total = call.request.requests.reduce((sum, r) => sum + r.data.byteLength, 0)
@@ -70,11 +70,11 @@ export function createCasService (deps: CasServiceDeps): ContentAddressableStora
         const responses = call.request.requests.map((entry, i) => ({ digest: entry.digest ?? { hash: '', sizeBytes: 0 }, status: statuses[i]! }))
         if (written.length > 0) await deps.onBlobsWritten?.(written)
         return { responses }
-      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+      })
     },
 
     BatchReadBlobs (call, callback) {
-      void (async () => {
+      answerUnary(call, callback, async (signal) => {
         validateInstanceName(call.request.instanceName)
         checkDigestFunction(call.request.digestFunction)
         // The answer carries a digest and a status per entry besides the bytes: a request whose
@@ -84,8 +84,7 @@ export function createCasService (deps: CasServiceDeps): ContentAddressableStora
         if (count * BATCH_READ_ENTRY_OVERHEAD_BYTES > MAX_GRPC_MESSAGE_BYTES) {
           throw new InvalidRequestError(`BatchReadBlobs asks for ${count} digests; an answer has room for at most ${Math.floor(MAX_GRPC_MESSAGE_BYTES / BATCH_READ_ENTRY_OVERHEAD_BYTES)}; ask for fewer per call`)
         }
-        const signal = signalOf(call)
-        const digests = await mapInSlices(call.request.digests, signal, (d, i) => digestFromMessage(d, `digests[${i}]`))
+                const digests = await mapInSlices(call.request.digests, signal, (d, i) => digestFromMessage(d, `digests[${i}]`))
         const total = digests.reduce((sum, d) => sum + d.sizeBytes, 0)
         if (total > MAX_BATCH_TOTAL_SIZE_BYTES) {
           throw new InvalidRequestError(`BatchReadBlobs asks for ${total} bytes; the limit is max_batch_total_size_bytes = ${MAX_BATCH_TOTAL_SIZE_BYTES}; use ByteStream.Read for large blobs`)
@@ -119,11 +118,13 @@ export function createCasService (deps: CasServiceDeps): ContentAddressableStora
             responses.push(entry)
           })
         }
-        return await encodeBatchReadResponse(responses, signal)
-      })().then((r) => { callback(null, r as never) }, (e) => { callback(toRpcError(e)) })
+        // Already encoded: the service definition passes Buffers through.
+        return await encodeBatchReadResponse(responses, signal) as never
+      })
     },
 
     GetTree (call) {
+      const cancellation = watchCancellation(call)
       void (async () => {
         validateInstanceName(call.request.instanceName)
         checkDigestFunction(call.request.digestFunction)
@@ -135,8 +136,7 @@ export function createCasService (deps: CasServiceDeps): ContentAddressableStora
         let sent = skip
         let page: Directory__Output[] = []
         let foundRoot = false
-        const signal = signalOf(call)
-        for await (const directory of walkTree(root, resolver, signal)) {
+        for await (const directory of walkTree(root, resolver, cancellation.signal)) {
           foundRoot = true
           if (skip > 0) { skip--; continue }
           page.push(directory)
@@ -149,7 +149,7 @@ export function createCasService (deps: CasServiceDeps): ContentAddressableStora
         if (!foundRoot) throw new NotFoundError(`root directory ${root.hash}/${root.sizeBytes} is not in the cache`)
         if (page.length > 0 || sent === 0) call.write({ directories: page, nextPageToken: '' })
         call.end()
-      })().catch((error) => { call.emit('error', toRpcError(error)) })
+      })().catch((error) => { call.emit('error', toRpcError(error)) }).finally(() => { cancellation.release() })
     },
 
     SplitBlob (_call, callback) {

@@ -4,7 +4,7 @@ import { digestFromMessage, validateInstanceName } from '../domain/resource-name
 import { RefUpdatesRefusedError, validateRefName } from '../domain/refs.js'
 import type { AssetResolver } from '../resolve/assets.js'
 import { toRpcError } from './errors.js'
-import { signalOf } from './call-writes.js'
+import { answerUnary } from './call-writes.js'
 
 /** What the BuildStream ReferenceStorage service needs. */
 export interface ReferenceStorageServiceDeps {
@@ -24,23 +24,23 @@ export interface ReferenceStorageServiceDeps {
 export function createReferenceStorageService ({ assets, allowUpdates = true }: ReferenceStorageServiceDeps): ReferenceStorageHandlers {
   return {
     GetReference (call, callback) {
-      void (async () => {
+      answerUnary(call, callback, async (signal) => {
         const instanceName = validateInstanceName(call.request.instanceName)
         const key = validateRefName(call.request.key, 'key')
-        const root = await assets.getRef(instanceName, key, signalOf(call))
+        const root = await assets.getRef(instanceName, key, signal)
         if (root === undefined) throw new NotFoundError(`no complete artifact for ref ${JSON.stringify(key)} in instance ${JSON.stringify(instanceName)}`)
         return { digest: root }
-      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+      })
     },
 
     UpdateReference (call, callback) {
-      void (async () => {
+      answerUnary(call, callback, async (signal) => {
         const instanceName = validateInstanceName(call.request.instanceName)
         if (!allowUpdates) throw new RefUpdatesRefusedError('this endpoint does not take ref updates (allowRefUpdates: false); push through another one')
         const root = digestFromMessage(call.request.digest, 'digest')
-        await assets.putRef(instanceName, call.request.keys, root, signalOf(call))
+        await assets.putRef(instanceName, call.request.keys, root, signal)
         return {}
-      })().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+      })
     },
 
     Status (call, callback) {

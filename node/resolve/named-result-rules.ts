@@ -32,6 +32,12 @@ export interface NamedResultRule {
    * what only peers hold), else why not. A broken hit is worse than a miss.
    */
   checkComplete(value: Buffer, blobs: TieredResolver, signal: AbortSignal): Promise<Incompleteness | undefined>
+  /**
+   * True when a value found complete stays complete for as long as no blob leaves the local
+   * store (see COMPLETENESS_REUSE_MS in named-results.ts); false for values whose completeness
+   * also depends on the clock (an asset mapping expires). @default false
+   */
+  readonly completenessLastsWhileBlobsStay?: boolean
 }
 
 /** Blobs of one result fetched from other tiers at once during the completeness check. */
@@ -43,6 +49,7 @@ export const COMPLETENESS_FETCH_CONCURRENCY = 8
  */
 export const actionResultRule: NamedResultRule = {
   kind: 'action-result',
+  completenessLastsWhileBlobsStay: true,
   validate (value) {
     referencedDigests(reapiMessages.ActionResult.deserialize(value))
     return value
@@ -101,5 +108,6 @@ export async function checkReferences (references: () => ValueReferences, blobs:
 async function firstUnreachable (digests: readonly Digest[], blobs: TieredResolver, signal: AbortSignal): Promise<Digest | undefined> {
   const unique = [...new Map(digests.map((d) => [formatDigest(d), d])).values()]
   const notDurable = await blobs.findMissing(unique, signal)
+  if (notDurable.length === 0) return undefined
   return await findBounded(notDurable, COMPLETENESS_FETCH_CONCURRENCY, async (digest) => !(await blobs.ensureLocal(digest, signal)), { signal })
 }

@@ -6,6 +6,12 @@ import type { TieredResolver } from './tiered-resolver.js'
 import type { NamedAnswer, TrustPolicy } from '../trust/policy.js'
 import type { ResultSigner } from '../trust/signatures.js'
 import type { Qualifier } from '../domain/assets.js'
+import { ACCESS_TIME_GRANULARITY_MS } from '../store/constants.js'
+
+/** One string per distinct name (kinds, instances, environments and keys hold no NUL). */
+function memoKey (name: ResultName): string {
+  return `${name.kind}\0${name.instanceName}\0${name.environment}\0${name.key}`
+}
 
 /**
  * What a lookup knows of a name beyond its key, for a tier that cannot look a hashed key up: the
@@ -27,6 +33,24 @@ export interface NameFetcher {
    * `hint` is what the caller knows beyond the key (see {@link NameHint}).
    */
   fetchNamed(name: ResultName, signal: AbortSignal, hint?: NameHint): Promise<NamedAnswer | undefined>
+}
+
+/**
+ * How long a completeness check of a stored result is reused: as long as the local store has
+ * removed no blob since, and the stored value is the one checked, a lookup within this time
+ * serves the result without walking its references again. Half the store's access-time
+ * granularity: the check notes the referenced blobs as used, and a reuse does not.
+ */
+export const COMPLETENESS_REUSE_MS = ACCESS_TIME_GRANULARITY_MS / 2
+
+/** Results whose last completeness check is remembered (the most recently checked are kept). */
+export const COMPLETENESS_MEMO_ENTRIES = 20_000
+
+/** A result found complete: the bytes checked, the store's removal count before the check, and when it ran. */
+interface CompletenessCheck {
+  readonly value: Buffer
+  readonly removals: number
+  readonly at: number
 }
 
 /** Lookups of one kind, as shown by `peercas status`. */
@@ -67,6 +91,8 @@ export class NamedResultResolver {
   private readonly fetchers: readonly NameFetcher[]
   private readonly log: Logger
   private readonly counters = new Map<NameKind, NameCounters>()
+  /** By {@link memoKey}, oldest check first; see {@link COMPLETENESS_REUSE_MS}. */
+  private readonly checked = new Map<string, CompletenessCheck>()
 
   constructor (private readonly init: NamedResultResolverInit) {
     this.rules = new Map(init.rules.map((rule) => [rule.kind, rule]))
@@ -106,8 +132,15 @@ export class NamedResultResolver {
     const rule = this.ruleOf(name.kind)
     const local = await this.init.index.get(name)
     if (local !== undefined) {
+      const key = memoKey(name)
+      if (rule.completenessLastsWhileBlobsStay === true && this.stillComplete(key, local)) return local
+      const removals = this.init.blobs.localRemovals
       const problem = await rule.checkComplete(local, this.init.blobs, signal)
-      if (problem === undefined) return local
+      if (problem === undefined) {
+        if (rule.completenessLastsWhileBlobsStay === true) this.rememberComplete(key, local, removals)
+        return local
+      }
+      this.checked.delete(key)
       this.log.info('stored named result is not complete; treating it as a miss', { name: describeName(name), ...problem })
       await this.init.index.delete(name)
     }
@@ -130,15 +163,33 @@ export class NamedResultResolver {
       // A signed value is kept byte for byte (its signature covers those bytes); one this node
       // vouches for is kept in canonical form.
       const value = verdict.signature !== undefined ? answer.value : canonical
+      const removals = this.init.blobs.localRemovals
       const problem = await rule.checkComplete(value, this.init.blobs, signal)
       if (problem !== undefined) {
         this.log.debug('another tier answered with an incomplete result; skipped', { tier: fetcher.tier, name: describeName(name), ...problem })
         continue
       }
       await this.init.index.put(name, value, verdict.signature ?? await this.init.signer.sign(name, value))
+      if (rule.completenessLastsWhileBlobsStay === true) this.rememberComplete(memoKey(name), value, removals)
       return value
     }
     return undefined
+  }
+
+  /**
+   * True when `value` is what was last found complete under `key`, the check is recent and the
+   * local store has removed no blob since it began (any removal, of any blob, voids every check).
+   */
+  private stillComplete (key: string, value: Buffer): boolean {
+    const check = this.checked.get(key)
+    return check !== undefined && check.removals === this.init.blobs.localRemovals &&
+      Date.now() - check.at < COMPLETENESS_REUSE_MS && check.value.equals(value)
+  }
+
+  private rememberComplete (key: string, value: Buffer, removals: number): void {
+    this.checked.delete(key)
+    this.checked.set(key, { value, removals, at: Date.now() })
+    if (this.checked.size > COMPLETENESS_MEMO_ENTRIES) this.checked.delete(this.checked.keys().next().value!)
   }
 
   private ruleOf (kind: NameKind): NamedResultRule {

@@ -59,6 +59,11 @@ export class TieredResolver {
     this.log = init.logger ?? silentLogger
   }
 
+  /** How many blobs the local store has removed since it opened (see {@link BlobReader.removals}). */
+  get localRemovals (): number {
+    return this.store.removals
+  }
+
   /** Makes sure the blob is in the local store, fetching it from the tiers if needed. */
   async ensureLocal (digest: Digest, signal?: AbortSignal): Promise<boolean> {
     if (await this.store.has(digest)) {

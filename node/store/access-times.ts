@@ -17,10 +17,14 @@ export class AccessTimes {
     return this.pending.size
   }
 
-  /** Notes an access to the blob `hash`, whose index entry is `meta`. */
-  note (hash: string, meta: BlobMeta): void {
-    if (Date.now() - meta.accessedAt < ACCESS_TIME_GRANULARITY_MS) return
+  /**
+   * Notes an access to the blob `hash`, whose index entry is `meta`; true when it is to be
+   * written (its recorded time is older than the granularity).
+   */
+  note (hash: string, meta: BlobMeta): boolean {
+    if (Date.now() - meta.accessedAt < ACCESS_TIME_GRANULARITY_MS) return false
     this.pending.add(hash)
+    return true
   }
 
   /** True when an access to `hash` is noted and not yet written. */

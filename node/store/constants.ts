@@ -59,3 +59,9 @@ export const QUARANTINE_MAX_FILES = 32
  * well under a millisecond, against ~100 µs of thread-pool round trip for an asynchronous read.
  */
 export const SYNC_INDEX_LOOKUP_MAX = 128
+
+/**
+ * Index entries of recently looked-up blobs kept in memory (node/store/known-blobs.ts): about
+ * 10 MB at most, enough for the inputs and outputs a build asks about again and again.
+ */
+export const KNOWN_BLOB_ENTRIES = 65_536

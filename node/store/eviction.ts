@@ -37,8 +37,10 @@ export interface EvictorInit {
   blobPath: (hash: string) => string
   /** Runs a task after the store's other index maintenance, one at a time. */
   exclusive: <T>(task: () => Promise<T>) => Promise<T>
-  /** Called for each blob a pass removes. */
+  /** Called for each blob a pass removes, before the removal is written. */
   onEvicted?: (hash: string) => void
+  /** Called with a pass's removed blobs once their removal is written (or failed to be). */
+  afterEvicted?: (hashes: readonly string[]) => void
   logger: Logger
 }
 
@@ -160,6 +162,7 @@ export class Evictor {
         // Index first, then files: a crash in between leaves files the next start adopts.
         await Promise.all(doomedFiles.map(async (path) => { await rm(path, { force: true }) }))
       } finally {
+        this.init.afterEvicted?.(victims)
         for (const hash of victims) if (commitLocks.get(hash) === evicted.promise) commitLocks.delete(hash)
         evicted.resolve()
       }

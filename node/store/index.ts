@@ -54,6 +54,12 @@ export interface BlobReader {
    * and the blob is missing afterwards. Resolves true when the blob is stored and sound.
    */
   recheck(digest: Digest): Promise<boolean>
+  /**
+   * How many blobs the store has removed since it opened (evicted, quarantined, vanished). It
+   * grows before each removal is written: a check that read the same number before and after
+   * it ran saw no blob disappear.
+   */
+  readonly removals: number
 }
 
 /** Takes blobs in. Every byte is checked against its digest before the blob becomes visible. */

@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../log/logger.js'
 import { BlobWriter, type BlobWriterHost, type VerifiedBytes } from './blob-writer.js'
 import {
   ACCESS_TIME_FLUSH_INTERVAL_MS, ACCESS_TIME_GRANULARITY_MS, DEFAULT_HIGH_WATERMARK,
-  DEFAULT_INLINE_THRESHOLD_BYTES, DEFAULT_LOW_WATERMARK, FILE_CHUNK_BYTES, QUARANTINE_MAX_FILES, RECENT_WRITE_PROTECTION_MS
+  DEFAULT_INLINE_THRESHOLD_BYTES, DEFAULT_LOW_WATERMARK, FILE_CHUNK_BYTES, KNOWN_BLOB_ENTRIES, QUARANTINE_MAX_FILES, RECENT_WRITE_PROTECTION_MS
 } from './constants.js'
 import { digestOf, isEmptyDigest, type Digest } from './digest.js'
 import { BlobTooLargeError, DigestMismatchError, StoreClosedError, diskFullOr } from './errors.js'
@@ -16,6 +16,7 @@ import { reconcileStore } from './reconcile.js'
 import { LevelNameIndex, type NameIndex } from './name-index.js'
 import { AccessTimes } from './access-times.js'
 import { Evictor, type EvictionResult } from './eviction.js'
+import { KnownBlobs } from './known-blobs.js'
 import { Scrubber, type Pace, type ScrubStats } from './scrubber.js'
 import type { BlobCatalog, BlobFile, BlobReader, BlobSink, EvictionGuards, InlineBlob, ReadRange, StoreStats, SublevelProvider } from './index.js'
 
@@ -82,6 +83,12 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
    * a read of any other file blob hashes it first. Reads of these cost nothing extra.
    */
   private readonly verified = new Set<string>()
+  /** See {@link BlobReader.removals}. */
+  private removalCount = 0
+  /** Removals begun whose index write has not finished. */
+  private removalsInFlight = 0
+  /** Index entries of blobs looked up lately (see {@link KnownBlobs}). */
+  private readonly known = new KnownBlobs(KNOWN_BLOB_ENTRIES)
   /** Checks of a file blob in progress, shared by concurrent first reads. */
   private readonly verifying = new Map<string, Promise<boolean>>()
   private readonly scrubber: Scrubber
@@ -114,7 +121,11 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       commitLocks: this.commitLocks,
       blobPath: (hash) => this.blobPath(hash),
       exclusive: async (task) => await this.exclusive(task),
-      onEvicted: (hash) => { this.verified.delete(hash) },
+      onEvicted: (hash) => {
+        this.beginRemoval(hash)
+        this.verified.delete(hash)
+      },
+      afterEvicted: (hashes) => { for (const hash of hashes) this.endRemoval(hash) },
       logger: this.log
     })
     this.scrubber = new Scrubber({
@@ -233,6 +244,11 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     return { ...this.evictor.evicted }
   }
 
+  /** See {@link BlobReader.removals}. */
+  get removals (): number {
+    return this.removalCount
+  }
+
   /** True when the blob is stored locally (the empty blob always is). Counts as an access. */
   async has (digest: Digest): Promise<boolean> {
     return (await this.findMissing([digest])).length === 0
@@ -243,15 +259,27 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.assertOpen()
     const lookups = digests.filter((d) => !isEmptyDigest(d))
     if (lookups.length === 0) return []
-    const values = await indexGetMany(this.index.blobs, lookups.map((d) => d.hash))
+    // Entries remembered from earlier lookups first; the index for the rest, in one read.
+    const metas: Array<BlobMeta | undefined> = lookups.map((d) => this.known.get(d.hash))
+    const unknown: number[] = []
+    metas.forEach((meta, i) => { if (meta === undefined) unknown.push(i) })
+    if (unknown.length > 0) {
+      const removals = this.removalCount
+      const values = await indexGetMany(this.index.blobs, unknown.map((i) => lookups[i]!.hash))
+      unknown.forEach((at, j) => {
+        const value = values[j]
+        if (value === undefined) return
+        const meta = decodeMeta(value)
+        metas[at] = meta
+        this.rememberLookup(lookups[at]!.hash, meta, removals)
+      })
+    }
     const missing: Digest[] = []
     for (let i = 0; i < lookups.length; i++) {
-      const value = values[i]
+      const meta = metas[i]
       const digest = lookups[i]!
-      if (value === undefined) { missing.push(digest); continue }
-      const meta = decodeMeta(value)
-      if (meta.sizeBytes !== digest.sizeBytes) { missing.push(digest); continue }
-      this.accessTimes.note(digest.hash, meta)
+      if (meta === undefined || meta.sizeBytes !== digest.sizeBytes) { missing.push(digest); continue }
+      this.noteAccess(digest.hash, meta)
     }
     return missing
   }
@@ -621,12 +649,47 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   }
 
   private async lookup (digest: Digest): Promise<BlobMeta | undefined> {
-    const value = await indexGet(this.index.blobs, digest.hash)
-    if (value === undefined) return undefined
-    const meta = decodeMeta(value)
+    let meta = this.known.get(digest.hash)
+    if (meta === undefined) {
+      const removals = this.removalCount
+      const value = await indexGet(this.index.blobs, digest.hash)
+      if (value === undefined) return undefined
+      meta = decodeMeta(value)
+      this.rememberLookup(digest.hash, meta, removals)
+    }
     if (meta.sizeBytes !== digest.sizeBytes) return undefined
-    this.accessTimes.note(digest.hash, meta)
+    this.noteAccess(digest.hash, meta)
     return meta
+  }
+
+  /** Notes a read of a stored blob for the LRU order (see {@link AccessTimes.note}). */
+  private noteAccess (hash: string, meta: BlobMeta): void {
+    if (this.accessTimes.note(hash, meta)) {
+      // The pending write moves it to now: a remembered entry must not note it again.
+      const known = this.known.get(hash)
+      if (known !== undefined) known.accessedAt = Date.now()
+    }
+  }
+
+  /**
+   * Remembers an index entry read since `removals` was read, unless a removal began since or is
+   * still being written: the entry read may then be one a removal is deleting.
+   */
+  private rememberLookup (hash: string, meta: BlobMeta, removals: number): void {
+    if (this.removalsInFlight === 0 && this.removalCount === removals) this.known.remember(hash, meta)
+  }
+
+  /** Marks the start of a blob's removal from the index (see {@link BlobReader.removals}). */
+  private beginRemoval (hash: string): void {
+    this.removalCount++
+    this.removalsInFlight++
+    this.known.forget(hash)
+  }
+
+  /** Marks the end of the index write of a removal begun with {@link beginRemoval}. */
+  private endRemoval (hash: string): void {
+    this.removalsInFlight--
+    this.known.forget(hash)
   }
 
   /** A blob file disappeared from under the index (deleted by hand): forget it. */
@@ -638,10 +701,15 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       const current = decodeMeta(value)
       // The file may have been committed again since the failed read: keep it then.
       if (current.inline || await stat(this.blobPath(hash)).then(() => true, () => false)) return
-      await writeBatch(this.index, [
-        { type: 'del', sublevel: this.index.blobs, key: hash },
-        { type: 'del', sublevel: this.index.lru, key: accessKey(current.accessedAt, hash) }
-      ])
+      this.beginRemoval(hash)
+      try {
+        await writeBatch(this.index, [
+          { type: 'del', sublevel: this.index.blobs, key: hash },
+          { type: 'del', sublevel: this.index.lru, key: accessKey(current.accessedAt, hash) }
+        ])
+      } finally {
+        this.endRemoval(hash)
+      }
       this.accessTimes.forget(hash)
       this.verified.delete(hash)
       this.totals.blobCount -= 1
@@ -728,11 +796,16 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
         if (meta.inline) return
         await mkdir(this.quarantineDir, { recursive: true, mode: 0o700 })
         const target = join(this.quarantineDir, `${Date.now()}-${hash}`)
-        await rename(this.blobPath(hash), target).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error })
-        await writeBatch(this.index, [
-          { type: 'del', sublevel: this.index.blobs, key: hash },
-          { type: 'del', sublevel: this.index.lru, key: accessKey(meta.accessedAt, hash) }
-        ])
+        this.beginRemoval(hash)
+        try {
+          await rename(this.blobPath(hash), target).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error })
+          await writeBatch(this.index, [
+            { type: 'del', sublevel: this.index.blobs, key: hash },
+            { type: 'del', sublevel: this.index.lru, key: accessKey(meta.accessedAt, hash) }
+          ])
+        } finally {
+          this.endRemoval(hash)
+        }
         this.accessTimes.forget(hash)
         this.totals.blobCount -= 1
         this.totals.totalBytes -= meta.sizeBytes

@@ -1,5 +1,7 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { status } from '@grpc/grpc-js'
 import { startTestNode, type TestNode } from '../helpers/node.js'
 import { expectRpcError, collect } from '../helpers/grpc.js'
@@ -55,6 +57,22 @@ describe('ActionCache, Capabilities and Execution', () => {
     const action = digestOf(randomBytes(32))
     await updateResult(action, { outputFiles: [{ path: 'gone', digest: digestOf(randomBytes(10)) }] })
     await expectRpcError(getResult(action), status.NOT_FOUND, /no complete action result/)
+  })
+
+  it('stops serving a result it answered a moment ago once a blob it names leaves the store', async () => {
+    // A file blob (over the inline threshold): its file can be deleted by hand.
+    const big = randomBytes(40_000)
+    const [out] = await upload(big)
+    const action = digestOf(randomBytes(32))
+    await updateResult(action, { outputFiles: [{ path: 'out/big', digest: out! }] })
+    // Answered twice: the second answer may reuse the first one's completeness check.
+    await getResult(action)
+    await getResult(action)
+    await rm(join(node.dataDir, 'cas', out!.hash.slice(0, 2), out!.hash))
+    // A read finds the file gone and drops the blob from the index.
+    await expectRpcError(collect(c.byteStream.Read({ resourceName: `blobs/${out!.hash}/${out!.sizeBytes}` })), status.NOT_FOUND)
+    await expectRpcError(getResult(action), status.NOT_FOUND, /no complete action result/)
+    expect((await unary(c.cas.FindMissingBlobs.bind(c.cas), { blobDigests: [out!] })).missingBlobDigests).toHaveLength(1)
   })
 
   it('treats a result whose stdout or stderr blob is missing as a miss', async () => {

@@ -257,6 +257,32 @@ describe('LocalStore', () => {
     expect(sameBytes(await streamAll(store, d), data)).toBe(true)
   })
 
+  it('does not keep answering "stored" from memory for a blob an eviction pass removed while it was looked up', async () => {
+    const store = await openStore({ maxSizeBytes: 1_000_000, recentProtectionMs: 0 })
+    const data = randomBytes(50_000)
+    const d = digestOf(data)
+    await store.put(d, data)
+    expect(await store.has(d)).toBe(true)
+    // Hold the eviction's index batch open and look the blob up while it is being removed.
+    const db = (store as unknown as { index: { db: { batch: (...args: unknown[]) => Promise<void> } } }).index.db
+    const batch = db.batch.bind(db)
+    let delayed = false
+    db.batch = async (...args: unknown[]) => {
+      if (!delayed && JSON.stringify(args[0]).includes('"del"')) {
+        delayed = true
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      return await batch(...args)
+    }
+    const eviction = store.evict(0)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await store.findMissing([d])
+    expect((await eviction).evictedBlobs).toBe(1)
+    expect(await store.findMissing([d])).toEqual([d])
+    expect(await store.has(d)).toBe(false)
+    expect(store.removals).toBe(1)
+  })
+
   it('spares recently used blobs unless the store is over its whole quota', async () => {
     const store = await openStore({ maxSizeBytes: 100_000, highWatermark: 0.9, lowWatermark: 0.5, recentProtectionMs: 60_000 })
     const blobs = Array.from({ length: 9 }, () => randomBytes(10_000))
