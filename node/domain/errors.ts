@@ -30,8 +30,21 @@ export class TooManyUploadsError extends PeercasError {
   readonly status = Status.RESOURCE_EXHAUSTED
 }
 
-/** A requested blob or action result that is not in the cache. */
+/**
+ * A requested blob or action result that is not in the cache. Built without a stack: a miss is
+ * an answer, not a fault, and capturing the async stack of the call cost ~14 µs per miss (bench
+ * case `rpc`, GetActionResult miss).
+ */
 export class NotFoundError extends PeercasError {
   override name = 'NotFoundError'
   readonly status = Status.NOT_FOUND
+  constructor (message: string, options?: ErrorOptions) {
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    try {
+      super(message, options)
+    } finally {
+      Error.stackTraceLimit = limit
+    }
+  }
 }

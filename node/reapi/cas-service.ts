@@ -214,7 +214,7 @@ async function encodeBatchReadResponse (responses: BatchReadEntry[], signal: Abo
       sliceStart = performance.now()
     }
   }
-  return Buffer.concat(parts)
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
 }
 
 /** Entries encoded at once by {@link encodeBatchReadResponse} (~7 µs each). */

@@ -4,14 +4,34 @@ import { PeercasError } from '../domain/status.js'
 /** A gRPC error as grpc-js handlers pass it to callbacks. */
 export type RpcError = grpc.ServiceError
 
-/** A gRPC error built here, at the edge, with the status it carries (see {@link rpcError}). */
+/** Longest status message sent, in UTF-16 units: it travels in an HTTP/2 header (grpc-message). */
+export const MAX_STATUS_MESSAGE_CHARS = 1024
+
+/**
+ * A status message short and well-formed enough to send. A message that quotes part of a
+ * request string can hold a lone surrogate, and `encodeURI` (grpc-js percent-encodes the
+ * trailers) throws on one outside any handler, which ended the process; a message quoting a
+ * long request string made a header larger than clients accept, and they dropped the whole
+ * connection with every call on it.
+ */
+export function sendableStatusMessage (details: string): string {
+  if (details.length <= MAX_STATUS_MESSAGE_CHARS && details.isWellFormed()) return details
+  const short = details.length <= MAX_STATUS_MESSAGE_CHARS ? details : details.slice(0, MAX_STATUS_MESSAGE_CHARS - 1) + '…'
+  return short.toWellFormed()
+}
+
+/**
+ * A gRPC error built here, at the edge, with the status it carries (see {@link rpcError}). Every
+ * status a handler sends is one of these, so its `details` (what grpc-js puts in the trailers)
+ * are made safe to send here ({@link sendableStatusMessage}); the full message stays in `message`.
+ */
 class EdgeRpcError extends Error implements RpcError {
   override name = 'RpcError'
   readonly details: string
   readonly metadata = new grpc.Metadata()
   constructor (readonly code: grpc.status, message: string) {
     super(message)
-    this.details = message
+    this.details = sendableStatusMessage(message)
   }
 }
 

@@ -1,11 +1,12 @@
 import * as grpc from '@grpc/grpc-js'
 import { chmod } from 'node:fs/promises'
-import type { Http2SecureServer, Http2Server, ServerHttp2Session } from 'node:http2'
+import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2'
 import type { Logger } from '../log/logger.js'
 import { MAX_GRPC_MESSAGE_BYTES } from './constants.js'
 import { prepareSocketPath } from './socket-path.js'
 import { installInPlaceFraming } from './in-place-framing.js'
 import { callerTokenInterceptor } from './caller-tokens.js'
+import { rpcError } from './errors.js'
 import { admin, buildstream, bytestream, reapi, remoteAsset } from './protos.js'
 import type { ContentAddressableStorageHandlers } from '../generated/build/bazel/remote/execution/v2/ContentAddressableStorage.js'
 import type { ByteStreamHandlers } from '../generated/google/bytestream/ByteStream.js'
@@ -75,19 +76,24 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
   // Listeners with a token: by bound port, filled in as they are bound (before any call can arrive).
   const tokensByPort = new Map<number, { address: string, token: string }>()
   const tokenless = new Set<number>()
-  // A caller without its token learns nothing else; everything else every call needs at the edge
-  // is one interceptor layer (each layer costs every call several µs of grpc-js plumbing).
-  const interceptors = [...(init.listen.some((l) => l.token !== undefined) ? [callerTokenInterceptor(tokensByPort)] : []), edgeInterceptor(init.onCallEnd)]
+  // A caller without its token learns nothing else. Unary and server-streaming calls pass no
+  // other interceptor layer (each costs every call tens of µs of grpc-js plumbing): a malformed
+  // request is refused by the handler's wrapper, status messages are made safe where handlers'
+  // errors are built (errors.ts), and outcomes are recorded from the HTTP/2 streams (observeCalls).
+  const interceptors = [...(init.listen.some((l) => l.token !== undefined) ? [callerTokenInterceptor(tokensByPort)] : []), malformedStreamedRequests]
   const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors })
-  server.addService(withMalformedRequestsMarked(casServiceDefinition()), init.handlers.cas)
-  server.addService(withMalformedRequestsMarked(byteStreamServiceDefinition()), init.handlers.byteStream)
-  server.addService(withMalformedRequestsMarked(actionCacheServiceDefinition()), init.handlers.actionCache)
-  server.addService(withMalformedRequestsMarked(reapi.Capabilities.service), init.handlers.capabilities)
-  server.addService(withMalformedRequestsMarked(reapi.Execution.service), init.handlers.execution)
-  if (init.handlers.admin !== undefined) server.addService(withMalformedRequestsMarked(admin.Admin.service), init.handlers.admin)
-  if (init.handlers.assetFetch !== undefined) server.addService(withMalformedRequestsMarked(remoteAsset.Fetch.service), init.handlers.assetFetch)
-  if (init.handlers.assetPush !== undefined) server.addService(withMalformedRequestsMarked(remoteAsset.Push.service), init.handlers.assetPush)
-  if (init.handlers.referenceStorage !== undefined) server.addService(withMalformedRequestsMarked(buildstream.ReferenceStorage.service), init.handlers.referenceStorage)
+  const add = (service: grpc.ServiceDefinition, handlers: object): void => {
+    server.addService(withMalformedRequestsMarked(service), withMalformedRequestsRefused(service, handlers as grpc.UntypedServiceImplementation))
+  }
+  add(casServiceDefinition(), init.handlers.cas)
+  add(byteStreamServiceDefinition(), init.handlers.byteStream)
+  add(actionCacheServiceDefinition(), init.handlers.actionCache)
+  add(reapi.Capabilities.service, init.handlers.capabilities)
+  add(reapi.Execution.service, init.handlers.execution)
+  if (init.handlers.admin !== undefined) add(admin.Admin.service, init.handlers.admin)
+  if (init.handlers.assetFetch !== undefined) add(remoteAsset.Fetch.service, init.handlers.assetFetch)
+  if (init.handlers.assetPush !== undefined) add(remoteAsset.Push.service, init.handlers.assetPush)
+  if (init.handlers.referenceStorage !== undefined) add(buildstream.ReferenceStorage.service, init.handlers.referenceStorage)
 
   if (init.socketPath !== undefined) {
     await prepareSocketPath(init.socketPath)
@@ -119,7 +125,7 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
     throw error
   }
   if (!widenReceiveWindows(server)) init.logger.debug('grpc-js does not expose its HTTP/2 servers; receive windows stay at 64 KiB')
-  const calls = trackCalls(server)
+  const calls = observeCalls(server, init.onCallEnd)
   if (calls === undefined) init.logger.debug('grpc-js does not expose its HTTP/2 servers; a stop waits the whole grace while any client is connected')
   init.logger.debug('gRPC server listening', { socket: init.socketPath, tcp: tcpAddresses })
 
@@ -208,58 +214,54 @@ export function withMalformedRequestsMarked (service: grpc.ServiceDefinition): g
   return out
 }
 
-/** Longest status message sent, in UTF-16 units: it travels in an HTTP/2 header (grpc-message). */
-const MAX_STATUS_MESSAGE_CHARS = 1024
-
-/**
- * A status message short and well-formed enough to send. A message that quotes part of a
- * request string can hold a lone surrogate, and `encodeURI` (grpc-js percent-encodes the
- * trailers) throws on one outside any handler, which ended the process; a message quoting a
- * long request string made a header larger than clients accept, and they dropped the whole
- * connection with every call on it.
- */
-export function sendableStatusMessage (details: string): string {
-  if (details.length <= MAX_STATUS_MESSAGE_CHARS && details.isWellFormed()) return details
-  const short = details.length <= MAX_STATUS_MESSAGE_CHARS ? details : details.slice(0, MAX_STATUS_MESSAGE_CHARS - 1) + '…'
-  return short.toWellFormed()
+/** The INVALID_ARGUMENT answer to a request message that did not decode. */
+function malformedRequestError (message: MalformedRequest): grpc.ServiceError {
+  return rpcError(grpc.status.INVALID_ARGUMENT, `the request is not a valid ${message.method} message: ${message.reason}`)
 }
 
 /**
- * The one interceptor every call passes: ends a call whose request message did not decode with
- * INVALID_ARGUMENT before the handler sees it, makes every status message safe to send
- * ({@link sendableStatusMessage}), and tells `onCallEnd` each call's outcome.
+ * Handlers of unary and server-streaming methods wrapped so that a request that did not decode
+ * (a {@link MalformedRequest}) is answered INVALID_ARGUMENT and never reaches the handler.
+ * Request-streaming methods are left to {@link malformedStreamedRequests}.
  */
-function edgeInterceptor (onCallEnd: CallRecorder | undefined): grpc.ServerInterceptor {
-  return (method, call) => {
-    const startedAt = onCallEnd === undefined ? 0 : performance.now()
-    let ended = false
-    const end = (code: grpc.status): void => {
-      if (ended) return
-      ended = true
-      onCallEnd?.(method.path, code, (performance.now() - startedAt) / 1000)
-    }
-    let rejected = false
-    const intercepted: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
-      start: (next) => {
-        next({
-          onReceiveMessage: (message: unknown, pass: (message: unknown) => void) => {
-            if (!(message instanceof MalformedRequest)) { if (!rejected) pass(message); return }
-            if (rejected) return
-            rejected = true
-            intercepted.sendStatus({ code: grpc.status.INVALID_ARGUMENT, details: `the request is not a valid ${message.method} message: ${message.reason}`, metadata: new grpc.Metadata() })
-          },
-          onReceiveHalfClose: (pass: () => void) => { if (!rejected) pass() },
-          onCancel: () => { end(grpc.status.CANCELLED) }
-        })
-      },
-      sendStatus: (status, next) => {
-        end(status.code)
-        const safe = status.details === undefined ? undefined : sendableStatusMessage(status.details)
-        next(safe === status.details ? status : { ...status, details: safe! })
-      }
-    })
-    return intercepted
+export function withMalformedRequestsRefused (service: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = { ...handlers }
+  for (const [name, method] of Object.entries(service as Record<string, grpc.MethodDefinition<unknown, unknown>>)) {
+    const handler = handlers[name] as ((...args: unknown[]) => void) | undefined
+    if (handler === undefined || method.requestStream) continue
+    out[name] = method.responseStream
+      ? (call: grpc.ServerWritableStream<unknown, unknown>) => {
+          if (call.request instanceof MalformedRequest) call.emit('error', malformedRequestError(call.request)); else handler(call)
+        }
+      : (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+          if (call.request instanceof MalformedRequest) callback(malformedRequestError(call.request)); else handler(call, callback)
+        }
   }
+  return out
+}
+
+/**
+ * Ends a request-streaming call (ByteStream.Write) whose request message did not decode with
+ * INVALID_ARGUMENT; the handler never sees it. Other calls pass untouched (no layer).
+ */
+const malformedStreamedRequests: grpc.ServerInterceptor = (method, call) => {
+  if (!method.requestStream) return call as grpc.ServerInterceptingCall
+  let rejected = false
+  const intercepted: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
+    start: (next) => {
+      next({
+        onReceiveMessage: (message: unknown, pass: (message: unknown) => void) => {
+          if (!(message instanceof MalformedRequest)) { if (!rejected) pass(message); return }
+          if (rejected) return
+          rejected = true
+          const error = malformedRequestError(message)
+          intercepted.sendStatus({ code: error.code, details: error.details, metadata: new grpc.Metadata() })
+        },
+        onReceiveHalfClose: (pass: () => void) => { if (!rejected) pass() }
+      })
+    }
+  })
+  return intercepted
 }
 
 /** Counts the calls (HTTP/2 streams) in flight on a server. */
@@ -269,21 +271,30 @@ interface CallTracker {
 }
 
 /**
- * Counts the HTTP/2 streams of every session of `server` (each gRPC call is one), whatever ends
- * them. Reaches grpc-js's listening HTTP/2 servers like {@link widenReceiveWindows}; undefined
- * if that field is not there.
+ * Follows the HTTP/2 streams of every session of `server` (each gRPC call is one), whatever
+ * ends them: counts those in flight and, when a stream closes, tells `onCallEnd` its method,
+ * the `grpc-status` it sent (in its trailers, or in its headers for a trailers-only answer;
+ * none: the call was cancelled) and its duration. Reaches grpc-js's listening HTTP/2 servers
+ * like {@link widenReceiveWindows}; undefined if that field is not there (then nothing is recorded).
  */
-function trackCalls (server: grpc.Server): CallTracker | undefined {
+function observeCalls (server: grpc.Server, onCallEnd: CallRecorder | undefined): CallTracker | undefined {
   const listeners = (server as unknown as { http2Servers?: Map<Http2Server | Http2SecureServer, unknown> }).http2Servers
   if (!(listeners instanceof Map)) return undefined
   let open = 0
   const waiting: Array<() => void> = []
   for (const listener of listeners.keys()) {
     listener.on('session', (session: ServerHttp2Session) => {
-      session.on('stream', (stream) => {
+      session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
         open++
+        const startedAt = onCallEnd === undefined ? 0 : performance.now()
         stream.once('close', () => {
           open--
+          if (onCallEnd !== undefined) {
+            const path = headers[':path']
+            const sent = stream.sentTrailers?.['grpc-status'] ?? stream.sentHeaders?.['grpc-status']
+            const code = sent === undefined ? grpc.status.CANCELLED : Number(sent)
+            if (typeof path === 'string') onCallEnd(path, Number.isInteger(code) ? code : grpc.status.UNKNOWN, (performance.now() - startedAt) / 1000)
+          }
           if (open === 0) for (const done of waiting.splice(0)) done()
         })
       })

@@ -86,6 +86,10 @@ export class TieredResolver {
   async readMany (digests: readonly Digest[], signal?: AbortSignal): Promise<Array<PromiseSettledResult<Buffer | undefined>>> {
     const absent = new Set((await this.store.findMissing(digests)).map((d) => `${d.hash}/${d.sizeBytes}`))
     signal?.throwIfAborted()
+    if (absent.size === 0) {
+      // All stored here: no fetch to race against the signal.
+      return await Promise.allSettled(digests.map(async (digest) => await this.read(digest, signal)))
+    }
     // One abort listener for the whole list, not one per fetch: adding a listener to a signal
     // costs in proportion to the listeners it already has.
     let onAbort: (() => void) | undefined
