@@ -65,3 +65,6 @@ export const SYNC_INDEX_LOOKUP_MAX = 128
  * 10 MB at most, enough for the inputs and outputs a build asks about again and again.
  */
 export const KNOWN_BLOB_ENTRIES = 65_536
+
+/** Bytes of recently read inline blobs kept in memory beside {@link KNOWN_BLOB_ENTRIES}. */
+export const KNOWN_INLINE_BYTES = 8 * 1024 * 1024

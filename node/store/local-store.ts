@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../log/logger.js'
 import { BlobWriter, type BlobWriterHost, type VerifiedBytes } from './blob-writer.js'
 import {
   ACCESS_TIME_FLUSH_INTERVAL_MS, ACCESS_TIME_GRANULARITY_MS, DEFAULT_HIGH_WATERMARK,
-  DEFAULT_INLINE_THRESHOLD_BYTES, DEFAULT_LOW_WATERMARK, FILE_CHUNK_BYTES, KNOWN_BLOB_ENTRIES, QUARANTINE_MAX_FILES, RECENT_WRITE_PROTECTION_MS
+  DEFAULT_INLINE_THRESHOLD_BYTES, DEFAULT_LOW_WATERMARK, FILE_CHUNK_BYTES, KNOWN_BLOB_ENTRIES, KNOWN_INLINE_BYTES, QUARANTINE_MAX_FILES, RECENT_WRITE_PROTECTION_MS
 } from './constants.js'
 import { digestOf, isEmptyDigest, type Digest } from './digest.js'
 import { BlobTooLargeError, DigestMismatchError, StoreClosedError, diskFullOr } from './errors.js'
@@ -88,7 +88,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   /** Removals begun whose index write has not finished. */
   private removalsInFlight = 0
   /** Index entries of blobs looked up lately (see {@link KnownBlobs}). */
-  private readonly known = new KnownBlobs(KNOWN_BLOB_ENTRIES)
+  private readonly known = new KnownBlobs(KNOWN_BLOB_ENTRIES, KNOWN_INLINE_BYTES)
   /** Checks of a file blob in progress, shared by concurrent first reads. */
   private readonly verifying = new Map<string, Promise<boolean>>()
   private readonly scrubber: Scrubber
@@ -317,7 +317,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     const meta = await this.lookup(digest)
     if (meta === undefined) return undefined
     if (meta.inline) {
-      const data = await indexGet(this.index.inlineData, digest.hash)
+      const data = await this.inlineBytesOf(digest.hash)
       if (data === undefined) return undefined
       return readableOf(data.subarray(offset, end))
     }
@@ -388,7 +388,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     const meta = await this.lookup(digest)
     if (meta === undefined) return undefined
     if (meta.inline) {
-      const data = await indexGet(this.index.inlineData, digest.hash)
+      const data = await this.inlineBytesOf(digest.hash)
       return data === undefined ? undefined : { kind: 'inline', data }
     }
     this.evictor.pin(digest.hash)
@@ -660,6 +660,16 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     if (meta.sizeBytes !== digest.sizeBytes) return undefined
     this.noteAccess(digest.hash, meta)
     return meta
+  }
+
+  /** The bytes of a stored inline blob, from memory when read lately (see {@link KnownBlobs}). */
+  private async inlineBytesOf (hash: string): Promise<Buffer | undefined> {
+    const known = this.known.inline(hash)
+    if (known !== undefined) return known
+    const removals = this.removalCount
+    const data = await indexGet(this.index.inlineData, hash)
+    if (data !== undefined && this.removalsInFlight === 0 && this.removalCount === removals) this.known.rememberInline(hash, data)
+    return data
   }
 
   /** Notes a read of a stored blob for the LRU order (see {@link AccessTimes.note}). */

@@ -283,6 +283,20 @@ describe('LocalStore', () => {
     expect(store.removals).toBe(1)
   })
 
+  it('stops serving an inline blob it read a moment ago once the blob is evicted', async () => {
+    const store = await openStore({ maxSizeBytes: 1_000_000, recentProtectionMs: 0 })
+    const data = randomBytes(500)
+    const d = digestOf(data)
+    await store.put(d, data)
+    // Read twice: the second read may be served from memory.
+    expect(await store.read(d)).toEqual(data)
+    expect(await store.read(d)).toEqual(data)
+    expect((await store.evict(0)).evictedBlobs).toBe(1)
+    expect(await store.read(d)).toBeUndefined()
+    expect(await streamAll(store, d)).toBeUndefined()
+    expect(await store.findMissing([d])).toEqual([d])
+  })
+
   it('spares recently used blobs unless the store is over its whole quota', async () => {
     const store = await openStore({ maxSizeBytes: 100_000, highWatermark: 0.9, lowWatermark: 0.5, recentProtectionMs: 60_000 })
     const blobs = Array.from({ length: 9 }, () => randomBytes(10_000))
