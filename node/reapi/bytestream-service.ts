@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import type { ByteStreamHandlers } from '../generated/google/bytestream/ByteStream.js'
 import type { WriteRequest__Output } from '../generated/google/bytestream/WriteRequest.js'
 import type { Digest } from '../store/digest.js'
@@ -170,7 +171,11 @@ export function createByteStreamService (deps: ByteStreamServiceDeps): ByteStrea
       })
 
       void (async () => {
-        for await (const message of call as AsyncIterable<WriteRequest__Output>) {
+        // Leaving the loop (finish_write, or an error) must not destroy the call's stream: grpc-js
+        // ends the call when it is answered, and the destroy built an AbortError with a stack
+        // on every upload (~35 µs per 4 KiB Write, bench case `rpc`).
+        const messages = (call as unknown as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<WriteRequest__Output>
+        for await (const message of messages) {
           if (key === undefined) {
             if (message.resourceName === '') throw new InvalidRequestError('the first WriteRequest has no resource_name')
             const resource = parseWriteResourceName(message.resourceName)
