@@ -167,19 +167,36 @@ measurable difference; hashing on a worker thread made it slower. From two peers
 streams and hashes on the same two cores that run both servers, so it cannot go faster than from one; with each
 peer capped to 40 MB/s (a LAN or a busy teammate) two peers give 2.4–2.5× one.`
 
-const RPC_FINDINGS = `**Per-call cost (\`rpc_*_vs_bare\`).** CPU profiles of the node during the case (\`--profile\`,
-bench/profile-summary.ts) showed LevelDB's asynchronous \`get()\` as the largest self time (~1.3 s of ~8 s busy): every
-index read was a thread-pool round trip, 2–3 per GetActionResult (result, then each output's meta and inline bytes).
-Point lookups now read synchronously while the index is open (node/store/index-db.ts \`indexGet\`, FindMissing up to
-128 keys): GetActionResult hit 2.0–2.5× → 1.4–1.5×, BatchReadBlobs 2.2–2.5× → 1.6×, FindMissing of 1 1.9–2.3× → 1.5–1.6×.
-The second cost was an Error stack captured per call: C-core clients reset every finished stream with CANCEL, so the
-"client gone" error of every call's signal was built (~340 ms over the case); it and the status error of a miss are
-now built without a stack. What is left, from the same profiles: the interceptor chain (malformed-request
-rejection ~1 µs, metrics ~10 µs per call: prom-client hashes its labels on every observe), ActionResult decode for
-the completeness check (~15 µs), and grpc-js's per-layer call objects; the bare server answers synchronously with
-none of these. Next step: decode only the digests in the completeness check, and cache metric children per method.
-All of it is measured on a 2-core VM shared with other jobs (load average 15–30): round medians varied 1.3–2× run to
-run, the ratios by ±0.3; the keys are the best round of each side.`
+const RPC_FINDINGS = `**Per-call cost (\`rpc_*_vs_bare\`).** Two rounds of profiles (\`--profile\`, bench/profile-summary.ts, and
+per-RPC runs of the same C-core client measuring the node's CPU per call against the bare server's). Round 1 made index
+point reads synchronous (an asynchronous LevelDB \`get()\` was a thread-pool round trip, 2–3 per GetActionResult) and
+built per-call errors without a stack. Round 2, from CPU per call of 1000–6000 sequential calls per RPC (node vs bare,
+µs): GetActionResult hit 480 vs 310, FindMissing of 1 240 vs 155, FindMissing of 100 480 vs 210, BatchReadBlobs 4 KiB
+345 vs 190, Write 4 KiB 680 vs 345. What the profiles showed, and what was done:
+- **Interceptor layers** (three grpc-js \`ServerInterceptingCall\` layers per call: malformed requests, metrics, status
+  messages; each adds call objects and promise hops to every event): unary and server-streaming calls now pass no
+  layer. A request that did not decode is refused by the handler's wrapper, status messages are made safe where
+  handlers' errors are built, and outcomes are recorded from the HTTP/2 stream's sent trailers when it closes (one
+  listener the server already had). Only ByteStream.Write keeps a layer (its messages arrive one by one).
+- **An abort per finished call:** C-core clients reset every finished stream with CANCEL, and each call's signal was
+  aborted then (an Event and an error per call). Handlers now stop watching for a cancel when their work ends.
+- **Metrics:** prom-client hashed the label set on every observation; the series of each method are looked up once.
+- **Completeness walk of a hit:** an ActionResult found complete is not decoded and walked again for 30 s while the
+  stored bytes are the same and the store has removed no blob (the store counts every eviction, quarantine and vanished
+  file before writing it). Tests show a hit stops the moment a named blob leaves.
+- **Index reads of hot blobs:** the index entries of the last 65 536 blobs looked up, and up to 8 MiB of recently read
+  inline blobs, stay in memory (store/known-blobs.ts); a removal forgets its blob before and after its index write, and
+  a lookup that overlapped a removal is not remembered.
+- **Error objects with stacks on the normal path:** a GetActionResult miss built NotFoundError with an async stack
+  (~14 µs); leaving ByteStream.Write's message loop destroyed the call's stream, which built an AbortError with a stack
+  per upload (~35 µs). Both gone.
+After round 2, same client, same kind of run: GetActionResult hit 1.04–1.12, miss 1.18–1.29, FindMissing of 1
+1.08–1.19, of 100 1.19–1.29, BatchReadBlobs 1.27–1.43, Read 0.94–1.04, Write 1.30–1.49, GetCapabilities 1.02–1.12.
+**What is left:** Write pays the durable index write the bare server does not make (one LevelDB batch on the thread
+pool, ~80 µs of wall time measured alone; next step: group commits across concurrent writes, or a synchronous batch in
+the binding), BatchReadBlobs the response encoding and one more copy of the bytes, a miss the status error. All of it is
+measured on a 2-core VM shared with other jobs: round medians vary run to run, the ratios by ±0.15; the keys are the
+best round of each side.`
 
 const BAZEL_FINDINGS = `**Bazel (\`bazel_*_vs_disk_cache\`, \`bazel_peer_vs_local\`).** Measured with one warm Bazel server (as users run it;
 the former \`--batch\` runs paid ~1 s of JVM start and JIT per command on both sides, which hid the difference).
