@@ -46,7 +46,8 @@ interface Source {
  * from holders and from those other fetchers (rarest first, other fetchers before holders, so a
  * holder's upload is spread over the swarm), and every piece is checked against the map before
  * it is stored, announced or served onwards. A source whose piece does not match is banned and
- * the piece is fetched elsewhere. The store's writer checks the whole blob's SHA-256 at the end;
+ * the piece is fetched elsewhere. The store adopts the assembled file (a link, no second write)
+ * only once the whole blob hashes to its digest;
  * if the map itself lied, its holder is banned and the caller falls back to another way.
  */
 export class SwarmFetcher {
@@ -132,20 +133,6 @@ export class SwarmFetcher {
       }
     })()
 
-    // Feed the store's verifying writer in order, as the prefix of verified pieces grows.
-    const writer = store.createWriter(digest)
-    let nextWrite = 0
-    let writing = Promise.resolve()
-    let writeFailure: unknown
-    const advance = (): void => {
-      writing = writing.then(async () => {
-        while (writeFailure === undefined && nextWrite < partial.pieces && partial.have.has(nextWrite)) {
-          await writer.write(await partial.read(nextWrite))
-          nextWrite++
-        }
-      }).catch((error) => { writeFailure = error; controller.abort(); notify() })
-    }
-
     const fetchPiece = async (source: Source, piece: number): Promise<void> => {
       const { offset, length } = partial.range(piece)
       const started = performance.now()
@@ -165,7 +152,6 @@ export class SwarmFetcher {
         }
         await partial.put(piece, data)
         this.log.debug('piece fetched', { peer: source.peer, holder: source.holder, piece, ms: Math.round(performance.now() - started), held: partial.have.setCount, sources: sources.size })
-        advance()
       } catch (error) {
         if (!combined.aborted) {
           this.log.info('a swarm source failed a piece; others take over', { peer: source.peer, hash: digest.hash, piece, error })
@@ -209,10 +195,9 @@ export class SwarmFetcher {
       await Promise.all(running)
       signal.throwIfAborted()
       if (!partial.have.complete) return 'failed'
-      advance()
-      await writing
-      if (writeFailure !== undefined) throw writeFailure
-      await writer.commit()
+      // Every piece is in the partial file and matched the map: the store takes the file as it
+      // is (linked, not written again) once the whole blob hashes to its digest.
+      await store.adoptFile(digest, partial.path)
       return 'ok'
     } catch (error) {
       signal.throwIfAborted()
@@ -228,8 +213,7 @@ export class SwarmFetcher {
       controller.abort()
       stopJoins()
       for (const source of sources.values()) source.close?.()
-      await Promise.allSettled([...running, tracker, writing])
-      await writer.abort()
+      await Promise.allSettled([...running, tracker])
     }
   }
 }

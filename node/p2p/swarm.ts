@@ -154,7 +154,7 @@ export class SwarmRegistry {
   /** Removes temp files a previous run left. */
   async start (): Promise<void> {
     await rm(this.init.tempDir, { recursive: true, force: true })
-    await mkdir(this.init.tempDir, { recursive: true })
+    await mkdir(this.init.tempDir, { recursive: true, mode: 0o700 })
   }
 
   /** The blob being fetched as `digest`, if any. */
@@ -164,7 +164,7 @@ export class SwarmRegistry {
   async createPartial (digest: Digest, pieceBytes: number, hashes: Uint8Array[]): Promise<PartialBlob> {
     if (this.partials.has(digest.hash)) throw new Error(`blob ${digest.hash} is already being fetched from a swarm`)
     const path = join(this.init.tempDir, `${digest.hash}-${randomBytes(4).toString('hex')}`)
-    const file = await open(path, 'w+')
+    const file = await open(path, 'w+', 0o600)
     const partial = new PartialBlob(digest, pieceBytes, hashes, path, file)
     this.partials.set(digest.hash, partial)
     return partial

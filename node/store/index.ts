@@ -70,6 +70,12 @@ export interface BlobSink {
   putMany(blobs: ReadonlyArray<{ readonly digest: Digest, readonly data: Buffer }>): Promise<Array<Error | undefined>>
   /** Starts a streaming write of one blob; nothing is visible until `commit()` verifies it. */
   createWriter(digest: Digest): BlobWriter
+  /**
+   * Stores a blob whose bytes are in a file the caller has finished writing, without copying
+   * them where the file system can link; the store hashes them first (DigestMismatchError if
+   * they do not match). The caller keeps `path`.
+   */
+  adoptFile(digest: Digest, path: string): Promise<void>
 }
 
 /** Counters describing the store. */

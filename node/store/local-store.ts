@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { chmod, mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
+import { chmod, copyFile, link, mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
 import { createHash, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -422,6 +422,37 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       throw new DigestMismatchError(digest, actual.hash, actual.sizeBytes)
     }
     await this.storeVerified(digest, data)
+  }
+
+  /**
+   * Stores a blob whose bytes are already in a file (a swarm fetch's assembled pieces) without
+   * writing them again: the file is hard-linked into the store's temp dir (copied where the file
+   * system cannot link), hashed there, and committed only if it matches `digest`; otherwise
+   * DigestMismatchError and nothing is stored. The caller keeps `path` and may delete it, but
+   * must not write to it any more.
+   */
+  async adoptFile (digest: Digest, path: string): Promise<void> {
+    this.assertOpen()
+    if (isEmptyDigest(digest)) return
+    const tempPath = join(this.tempDir, `${digest.hash}.${randomUUID()}`)
+    try {
+      await link(path, tempPath).catch(async () => { await copyFile(path, tempPath) })
+      // Blob files are the owner's alone, whatever mode the caller's file had.
+      await chmod(tempPath, 0o600)
+      const handle = await open(tempPath, 'r')
+      try {
+        const { size } = await handle.stat()
+        const hashed = size === digest.sizeBytes ? await hashFile(handle, size) : ''
+        if (hashed !== digest.hash) throw new DigestMismatchError(digest, typeof hashed === 'string' ? hashed : '', typeof hashed === 'number' ? hashed : size)
+        if (this.fsync) await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    } catch (error) {
+      await rm(tempPath, { force: true })
+      throw error instanceof DigestMismatchError ? error : diskFullOr(error, `cannot store blob ${digest.hash}`)
+    }
+    await this.commitVerified(digest, { kind: 'file', tempPath })
   }
 
   /** Stores in-memory bytes already checked against `digest`. */
@@ -863,6 +894,13 @@ async function makePrivateDir (dir: string): Promise<boolean> {
 async function fileMismatch (digest: Digest, handle: FileHandle, pace?: Pace, signal?: AbortSignal): Promise<string | undefined> {
   const { size } = await handle.stat()
   if (size !== digest.sizeBytes) return `the file has ${size} bytes, expected ${digest.sizeBytes}`
+  const hashed = await hashFile(handle, size, pace, signal)
+  if (typeof hashed === 'number') return `the file ended at ${hashed} of ${size} bytes`
+  return hashed === digest.hash ? undefined : `the file's bytes hash to ${hashed}`
+}
+
+/** The SHA-256 (hex) of the first `size` bytes of a file, or the offset where it ended before them. */
+async function hashFile (handle: FileHandle, size: number, pace?: Pace, signal?: AbortSignal): Promise<string | number> {
   const hash = createHash('sha256')
   const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, Math.max(1, size)))
   for (let at = 0; at < size;) {
@@ -870,12 +908,11 @@ async function fileMismatch (digest: Digest, handle: FileHandle, pace?: Pace, si
     const want = Math.min(buffer.byteLength, size - at)
     if (pace !== undefined) await pace(want)
     const { bytesRead } = await handle.read(buffer, 0, want, at)
-    if (bytesRead === 0) return `the file ended at ${at} of ${size} bytes`
+    if (bytesRead === 0) return at
     hash.update(buffer.subarray(0, bytesRead))
     at += bytesRead
   }
-  const actual = hash.digest('hex')
-  return actual === digest.hash ? undefined : `the file's bytes hash to ${actual}`
+  return hash.digest('hex')
 }
 
 function describeMismatch (digest: Digest, actualHash: string, actualSize: number): string {

@@ -297,6 +297,31 @@ describe('LocalStore', () => {
     expect(await store.findMissing([d])).toEqual([d])
   })
 
+  it('adopts a finished file as a blob without writing its bytes again, and refuses one that does not match', async () => {
+    const dir = await makeTempDir(); dirs.push(dir)
+    const store = await openStore({}, dir)
+    const data = randomBytes(300_000)
+    const d = digestOf(data)
+    const outside = join(dir, 'assembled')
+    await writeFile(outside, data, { mode: 0o644 })
+    await store.adoptFile(d, outside)
+    const stored = join(dir, 'cas', d.hash.slice(0, 2), d.hash)
+    // Linked, not copied, and private to the owner like every blob file.
+    expect((await stat(stored)).ino).toBe((await stat(outside)).ino)
+    expect((await stat(stored)).mode & 0o777).toBe(0o600)
+    await rm(outside)
+    expect(sameBytes(await store.read(d), data)).toBe(true)
+
+    const other = randomBytes(300_000)
+    const wrong = digestOf(randomBytes(300_000))
+    await writeFile(outside, other)
+    await expect(store.adoptFile(wrong, outside)).rejects.toBeInstanceOf(DigestMismatchError)
+    await expect(store.adoptFile({ hash: digestOf(other).hash, sizeBytes: 299_999 }, outside)).rejects.toBeInstanceOf(DigestMismatchError)
+    expect(await store.has(wrong)).toBe(false)
+    expect(await readdir(join(dir, 'tmp'))).toEqual([])
+    expect(store.stats().blobCount).toBe(1)
+  })
+
   it('spares recently used blobs unless the store is over its whole quota', async () => {
     const store = await openStore({ maxSizeBytes: 100_000, highWatermark: 0.9, lowWatermark: 0.5, recentProtectionMs: 60_000 })
     const blobs = Array.from({ length: 9 }, () => randomBytes(10_000))
