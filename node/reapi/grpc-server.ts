@@ -82,7 +82,9 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
   // errors are built (errors.ts), and outcomes are recorded from the HTTP/2 streams (observeCalls).
   const interceptors = [...(init.listen.some((l) => l.token !== undefined) ? [callerTokenInterceptor(tokensByPort)] : []), malformedStreamedRequests]
   const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors })
+  const methodPaths = new Set<string>()
   const add = (service: grpc.ServiceDefinition, handlers: object): void => {
+    for (const method of Object.values(service as Record<string, grpc.MethodDefinition<unknown, unknown>>)) methodPaths.add(method.path)
     server.addService(withMalformedRequestsMarked(service), withMalformedRequestsRefused(service, handlers as grpc.UntypedServiceImplementation))
   }
   add(casServiceDefinition(), init.handlers.cas)
@@ -125,7 +127,7 @@ export async function startGrpcServer (init: GrpcServerInit): Promise<RunningGrp
     throw error
   }
   if (!widenReceiveWindows(server)) init.logger.debug('grpc-js does not expose its HTTP/2 servers; receive windows stay at 64 KiB')
-  const calls = observeCalls(server, init.onCallEnd)
+  const calls = observeCalls(server, methodPaths, init.onCallEnd)
   if (calls === undefined) init.logger.debug('grpc-js does not expose its HTTP/2 servers; a stop waits the whole grace while any client is connected')
   init.logger.debug('gRPC server listening', { socket: init.socketPath, tcp: tcpAddresses })
 
@@ -264,6 +266,9 @@ const malformedStreamedRequests: grpc.ServerInterceptor = (method, call) => {
   return intercepted
 }
 
+/** The method path calls to methods this server does not serve are recorded under. */
+export const UNKNOWN_METHOD_PATH = '/unknown/unknown'
+
 /** Counts the calls (HTTP/2 streams) in flight on a server. */
 interface CallTracker {
   /** Calls `listener` once no call is in flight: now, or when the last one ends. */
@@ -274,10 +279,12 @@ interface CallTracker {
  * Follows the HTTP/2 streams of every session of `server` (each gRPC call is one), whatever
  * ends them: counts those in flight and, when a stream closes, tells `onCallEnd` its method,
  * the `grpc-status` it sent (in its trailers, or in its headers for a trailers-only answer;
- * none: the call was cancelled) and its duration. Reaches grpc-js's listening HTTP/2 servers
- * like {@link widenReceiveWindows}; undefined if that field is not there (then nothing is recorded).
+ * none: the call was cancelled) and its duration. A path that is not one of `methodPaths` is
+ * reported as {@link UNKNOWN_METHOD_PATH}, so clients cannot grow the metrics' label sets. Reaches
+ * grpc-js's listening HTTP/2 servers like {@link widenReceiveWindows}; undefined if that field is
+ * not there (then nothing is recorded).
  */
-function observeCalls (server: grpc.Server, onCallEnd: CallRecorder | undefined): CallTracker | undefined {
+function observeCalls (server: grpc.Server, methodPaths: ReadonlySet<string>, onCallEnd: CallRecorder | undefined): CallTracker | undefined {
   const listeners = (server as unknown as { http2Servers?: Map<Http2Server | Http2SecureServer, unknown> }).http2Servers
   if (!(listeners instanceof Map)) return undefined
   let open = 0
@@ -293,7 +300,7 @@ function observeCalls (server: grpc.Server, onCallEnd: CallRecorder | undefined)
             const path = headers[':path']
             const sent = stream.sentTrailers?.['grpc-status'] ?? stream.sentHeaders?.['grpc-status']
             const code = sent === undefined ? grpc.status.CANCELLED : Number(sent)
-            if (typeof path === 'string') onCallEnd(path, Number.isInteger(code) ? code : grpc.status.UNKNOWN, (performance.now() - startedAt) / 1000)
+            onCallEnd(typeof path === 'string' && methodPaths.has(path) ? path : UNKNOWN_METHOD_PATH, Number.isInteger(code) ? code : grpc.status.UNKNOWN, (performance.now() - startedAt) / 1000)
           }
           if (open === 0) for (const done of waiting.splice(0)) done()
         })

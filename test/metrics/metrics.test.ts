@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import * as grpc from '@grpc/grpc-js'
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
@@ -94,6 +95,23 @@ describe('status, metrics and dashboard reflect real traffic', () => {
     const history = await (await fetch(`${metricsUrl}/api/history`)).json() as Array<{ t: number, hits: Record<string, number> }>
     expect(history.length).toBeGreaterThanOrEqual(1)
     expect(history[0]).toMatchObject({ t: expect.any(Number), hits: { localHits: expect.any(Number), peerHits: expect.any(Number) }, peerBytes: expect.any(Number) })
+  })
+
+  it('counts calls to methods it does not serve under one label, whatever path a client sends', async () => {
+    const client = new grpc.Client(`unix:${node.socketPath}`, grpc.credentials.createInsecure())
+    try {
+      for (const name of ['zz9PluralZAlpha', 'zz9PluralZBeta']) {
+        const code = await new Promise<number>((resolve) => {
+          client.makeUnaryRequest(`/made.Up/${name}`, (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (error) => { resolve(error?.code ?? 0) })
+        })
+        expect(code).toBe(grpc.status.UNIMPLEMENTED)
+      }
+    } finally {
+      client.close()
+    }
+    await waitFor(async () => /^peercas_grpc_requests_total\{method="unknown\/unknown",code="UNIMPLEMENTED"\} 2$/m.test(await (await fetch(`${metricsUrl}/metrics`)).text()), 'both calls to be counted')
+    const body = await (await fetch(`${metricsUrl}/metrics`)).text()
+    expect(body).not.toContain('zz9Plural')
   })
 
   it.skipIf(CHROMIUM === undefined)('shows the node\'s real numbers on the dashboard in headless Chromium', async () => {
