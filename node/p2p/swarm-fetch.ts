@@ -144,13 +144,12 @@ export class SwarmFetcher {
           return
         }
         if (data === 'busy') return
-        if (!partial.verifies(piece, data)) {
+        if (!(await partial.put(piece, data))) {
           const until = book.ban(source.peer)
           this.log.warn('peer sent a piece that does not match the piece map; banned', { peer: source.peer, hash: digest.hash, piece, bannedUntil: new Date(until).toISOString() })
           drop(source)
           return
         }
-        await partial.put(piece, data)
         this.log.debug('piece fetched', { peer: source.peer, holder: source.holder, piece, ms: Math.round(performance.now() - started), held: partial.have.setCount, sources: sources.size })
       } catch (error) {
         if (!combined.aborted) {

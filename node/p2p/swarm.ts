@@ -80,24 +80,19 @@ export class PartialBlob {
     return expected !== undefined && data.byteLength === this.range(i).length && createHash('sha256').update(data).digest().equals(expected)
   }
 
-  /** Writes a piece that {@link verifies} and marks it held (and tells subscribers). */
-  async put (i: number, data: Uint8Array): Promise<void> {
-    if (!this.verifies(i, data)) throw new RangeError(`piece ${i} of ${this.digest.hash} does not match its hash`)
-    if (this.closed || this.have.has(i)) return
+  /**
+   * Writes piece `i` and marks it held (and tells subscribers) if `data` {@link verifies}; false,
+   * writing nothing, if it does not (its source lied). Each piece is hashed once, here.
+   */
+  async put (i: number, data: Uint8Array): Promise<boolean> {
+    if (!this.verifies(i, data)) return false
+    if (this.closed || this.have.has(i)) return true
     await this.file.write(data, 0, data.byteLength, this.range(i).offset)
-    if (this.closed) return
+    if (this.closed) return true
     this.have.set(i)
     this.emit(i)
     if (this.have.complete) this.emit('complete')
-  }
-
-  /** Reads a held piece back (to feed the store's writer in order). */
-  async read (i: number): Promise<Buffer> {
-    const { offset, length } = this.range(i)
-    const out = Buffer.allocUnsafe(length)
-    const { bytesRead } = await this.file.read(out, 0, length, offset)
-    if (bytesRead !== length) throw new Error(`piece ${i} of ${this.digest.hash}: read ${bytesRead} of ${length} bytes back from the temp file`)
-    return out
+    return true
   }
 
   /** A stream over [offset, offset+length) if every piece it touches is verified here, else undefined. */
