@@ -61,7 +61,7 @@ const KEYS = ['bazel_vs_disk_cache', 'bazel_peer_vs_local', ...CONFIGS.filter((c
  * `--remote_download_minimal` — interleaved, best of N each, as ratios to `--disk_cache` alone.
  * Then the same rebuild through a fresh node B that holds nothing and trusts node A (which built
  * everything), every action result and blob coming over libp2p, against through A (local hits).
- * Full run only.
+ * Full run only, unless `--only` names it. With `--profile`, node B of each peer run is profiled too.
  */
 export const bazelCase: BenchCase = {
   name: 'bazel',
@@ -116,7 +116,7 @@ export const bazelCase: BenchCase = {
         local.push((await rebuild('peercas')).durationMs)
         const peerDir = join(ctx.tmpDir, `node-b-${r}`)
         await mkdir(peerDir, { recursive: true })
-        const b = await startPeercas({ dataDir: peerDir, args: ['--listen', '127.0.0.1:0', '--peer', node.p2p[0]!, '--trust-peer', node.peerId!], p2p: true, psk: key.file })
+        const b = await startPeercas({ dataDir: peerDir, args: ['--listen', '127.0.0.1:0', '--peer', node.p2p[0]!, '--trust-peer', node.peerId!], p2p: true, psk: key.file, execArgv: profileArgs(ctx, `bazel-node-b-${r}`) })
         try {
           await waitForSummary(b, node.peerId!)
           await bazel.clean()
