@@ -52,7 +52,8 @@ export async function runHarness (init: HarnessInit): Promise<HarnessResult> {
         for (const key of benchCase.keys) figures[key] = { value: null, note: `case ${benchCase.name} not selected (--only)` }
         continue
       }
-      if (benchCase.fullOnly === true && init.quick) {
+      // A full-run-only case still runs in --quick mode when --only names it.
+      if (benchCase.fullOnly === true && init.quick && init.only === undefined) {
         for (const key of benchCase.keys) figures[key] = { value: null, note: 'measured in the full run only (too slow for --quick)' }
         log(`[${benchCase.name}] skipped in --quick mode`)
         continue

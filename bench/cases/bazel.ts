@@ -61,7 +61,7 @@ const KEYS = ['bazel_vs_disk_cache', 'bazel_peer_vs_local', ...CONFIGS.filter((c
  * `--remote_download_minimal` — interleaved, best of N each, as ratios to `--disk_cache` alone.
  * Then the same rebuild through a fresh node B that holds nothing and trusts node A (which built
  * everything), every action result and blob coming over libp2p, against through A (local hits).
- * Full run only.
+ * Full run only, unless `--only` names it. With `--profile`, node B of each peer run is profiled too.
  */
 export const bazelCase: BenchCase = {
   name: 'bazel',
@@ -112,24 +112,28 @@ export const bazelCase: BenchCase = {
       const best = (c: Config): number => Math.min(...times[c])
       const local: number[] = []
       const peer: number[] = []
+      // CPU of both nodes per peer-hit rebuild: steadier than wall time on a shared machine.
+      const peerCpu: Array<{ a: number, b: number }> = []
       for (let r = 0; r < runs; r++) {
         local.push((await rebuild('peercas')).durationMs)
         const peerDir = join(ctx.tmpDir, `node-b-${r}`)
         await mkdir(peerDir, { recursive: true })
-        const b = await startPeercas({ dataDir: peerDir, args: ['--listen', '127.0.0.1:0', '--peer', node.p2p[0]!, '--trust-peer', node.peerId!], p2p: true, psk: key.file })
+        const b = await startPeercas({ dataDir: peerDir, args: ['--listen', '127.0.0.1:0', '--peer', node.p2p[0]!, '--trust-peer', node.peerId!], p2p: true, psk: key.file, execArgv: profileArgs(ctx, `bazel-node-b-${r}`) })
         try {
           await waitForSummary(b, node.peerId!)
           await bazel.clean()
+          const cpuBefore = { a: await node.cpuMs(), b: await b.cpuMs() }
           const p = await bazel.build({ remoteCache: `grpc://${b.tcp[0]!}` })
+          peerCpu.push({ a: round(await node.cpuMs() - cpuBefore.a, 0), b: round(await b.cpuMs() - cpuBefore.b, 0) })
           if (!allHits(p)) throw new Error(`peer-hit rebuild was not all cache hits (${p.cacheHits} of ${p.totalActions}):\n${p.output.slice(-3000)}`)
           peer.push(p.durationMs)
         } finally {
           await b.stop()
           await rm(peerDir, { recursive: true, force: true })
         }
-        ctx.log(`  run ${r + 1}/${runs}: rebuild through node A (local hits) ${round(local.at(-1)! / 1000, 2)} s, through a fresh node B served by peer A ${round(peer.at(-1)! / 1000, 2)} s`)
+        ctx.log(`  run ${r + 1}/${runs}: rebuild through node A (local hits) ${round(local.at(-1)! / 1000, 2)} s, through a fresh node B served by peer A ${round(peer.at(-1)! / 1000, 2)} s (CPU: node B ${peerCpu.at(-1)!.b} ms, node A ${peerCpu.at(-1)!.a} ms)`)
       }
-      ctx.detail.bazel = { rules: RULES, actions: cold.totalActions, mode: 'Bazel server, warmed', coldMs: round(cold.durationMs, 0), ...Object.fromEntries(CONFIGS.map((c) => [`${c}Ms`, times[c].map((v) => round(v, 0))])), peercasNodeCpuMs: nodeCpu, localHitMs: local.map((v) => round(v, 0)), peerHitMs: peer.map((v) => round(v, 0)) }
+      ctx.detail.bazel = { rules: RULES, actions: cold.totalActions, mode: 'Bazel server, warmed', coldMs: round(cold.durationMs, 0), ...Object.fromEntries(CONFIGS.map((c) => [`${c}Ms`, times[c].map((v) => round(v, 0))])), peercasNodeCpuMs: nodeCpu, localHitMs: local.map((v) => round(v, 0)), peerHitMs: peer.map((v) => round(v, 0)), peerHitNodeCpuMs: peerCpu }
       const ratio = (c: Config): Figure => ({ value: round(best(c) / best('disk_cache')), note: `Bazel server (warm), ${cold.totalActions} actions all hits after bazel clean; best of ${runs}: ${round(best(c) / 1000, 2)} s vs ${round(best('disk_cache') / 1000, 2)} s` })
       return {
         bazel_vs_disk_cache: { ...ratio('peercas'), note: `same as bazel_peercas_vs_disk_cache (peercas alone); the node used ${round(Math.min(...nodeCpu) / 1000, 2)} s of CPU per rebuild` },

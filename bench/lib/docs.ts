@@ -204,7 +204,16 @@ the former \`--batch\` runs paid ~1 s of JVM start and JIT per command on both s
 a disk miss, so that is what docs/recipes/bazel.md recommends. Peercas alone pays a GetActionResult and one ByteStream.Read
 per output for every action (the node used ~0.5 s of CPU per 300-action rebuild); \`--remote_download_minimal\` skips the
 downloads and beats the disk cache. A rebuild served by a teammate's node crosses libp2p (encrypted) for every result and
-output on the same two cores that run Bazel and both nodes. Single runs varied up to 3× on the shared machine.`
+output on the same two cores that run Bazel and both nodes. Single runs varied up to 3× on the shared machine.
+Where the peer-hit rebuild's extra time goes (node B timed per call, 300 hits, load 4–10): Bazel had one or two GetActionResult calls pending on B for ~3 s of a ~5 s rebuild (≈0.1 s through A). Per hit: the lookup round trip to A
+2.5–3.5 ms for an answer without inline blobs (A's index read 0.8–1.7, reading the inline blobs 0.6–0.9, sending 1.3–1.7) and 9–14 ms for the
+65 answers that carry 256 KiB–1 MiB inline (46 MB in all, sent raw); storing the inline blobs (hash, temp file, rename, index
+batch) 1.2–3.6 ms; the trust verdict 0.3 ms, once (the lookup protocol's verdict now travels with its answer instead of the
+resolver verifying the signature again); completeness check and index write 0.7 ms; and for the 9 actions with 4–16 MiB
+outputs, 66–76 ms each to fetch them (105 MB, zstd; 100–120 ms before each 1 MiB chunk was restored into one buffer instead
+of 16 KiB ones, which also made compressible fetches ~2× faster in isolation). So the gap is the ~150 MB of outputs that cross libp2p (team-key XSalsa20 and
+Noise), are hashed and written by B before Bazel reads them again, on the two cores that run Bazel and both nodes; A and B
+use ~0.9 and ~2.1 s of CPU per peer-hit rebuild. Next steps: zstd for inline blobs, and fewer thread-pool trips per stored blob.`
 
 const RSS_FINDINGS = `**Memory at 1M blobs (\`rss_1m_mb\`).** What grows it is file-backed, not heap: LevelDB mmaps its table files (up to
 1000 of them), and the availability-summary build reads the whole blob range of the index through those mappings. On the

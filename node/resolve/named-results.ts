@@ -3,7 +3,7 @@ import { describeName, type NameKind, type ResultName } from '../domain/names.js
 import type { NameIndex } from '../store/name-index.js'
 import type { NamedResultRule } from './named-result-rules.js'
 import type { TieredResolver } from './tiered-resolver.js'
-import type { NamedAnswer, TrustPolicy } from '../trust/policy.js'
+import { isJudged, type JudgedAnswer, type NamedAnswer, type TrustPolicy } from '../trust/policy.js'
 import type { ResultSigner } from '../trust/signatures.js'
 import type { Qualifier } from '../domain/assets.js'
 import { ACCESS_TIME_GRANULARITY_MS } from '../store/constants.js'
@@ -29,10 +29,11 @@ export interface NameFetcher {
   /**
    * What this tier holds for `name` (value, signature, who answered), or `undefined` (not there,
    * kind not served by this tier, tier offline). The caller judges the answer (trust policy,
-   * completeness); a tier that asks several sources may use the same policy to pick one.
-   * `hint` is what the caller knows beyond the key (see {@link NameHint}).
+   * completeness); a tier that asks several sources may use the same policy to pick one, and
+   * then returns its verdict with the answer ({@link JudgedAnswer}), which the caller uses
+   * instead of judging it again. `hint` is what the caller knows beyond the key (see {@link NameHint}).
    */
-  fetchNamed(name: ResultName, signal: AbortSignal, hint?: NameHint): Promise<NamedAnswer | undefined>
+  fetchNamed(name: ResultName, signal: AbortSignal, hint?: NameHint): Promise<NamedAnswer | JudgedAnswer | undefined>
 }
 
 /**
@@ -150,7 +151,8 @@ export class NamedResultResolver {
         return undefined
       })
       if (answer === undefined) continue
-      const verdict = await this.init.policy.judge(name, answer)
+      // Judged once: by the tier that picked it (before it stored anything the answer carried), or here.
+      const verdict = isJudged(answer) ? answer.verdict : await this.init.policy.judge(name, answer)
       if (!verdict.accepted) {
         this.log.info('refused a named result from another tier', { tier: fetcher.tier, name: describeName(name), reason: verdict.reason })
         continue

@@ -38,6 +38,24 @@ export interface NamedAnswer {
  */
 export type Verdict = { accepted: true, signature?: ResultSignature } | { accepted: false, reason: string }
 
+/** A verdict that accepts: store with `signature`, or vouch for the value when it has none. */
+export type Acceptance = Extract<Verdict, { accepted: true }>
+
+/**
+ * An answer a tier has already judged with this node's {@link TrustPolicy} and accepted, with
+ * that verdict: the peer tier judges every answer before it stores anything the answer carries
+ * (inline blobs), so the resolver uses the verdict instead of verifying the signature again.
+ * Only code in this node makes one (a peer's bytes are never taken for a verdict).
+ */
+export interface JudgedAnswer extends NamedAnswer {
+  readonly verdict: Acceptance
+}
+
+/** True if `answer` carries the verdict of this node's policy ({@link JudgedAnswer}). */
+export function isJudged (answer: NamedAnswer | JudgedAnswer): answer is JudgedAnswer {
+  return 'verdict' in answer && answer.verdict?.accepted === true
+}
+
 /**
  * The one place that decides whether a named result from another tier may be used, for every
  * kind alike. Entries from the central are trusted as the central (the operator configured it).

@@ -10,6 +10,7 @@ import { fromBlobRef } from '../../node/p2p/cid.js'
 import { startBarePeer, startP2pTestNode, waitFor, type BarePeer } from '../helpers/p2p-nodes.js'
 import { startRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { actionResultName } from '../../node/domain/names.js'
+import { isJudged } from '../../node/trust/policy.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()!().catch(() => {}) })
@@ -75,6 +76,9 @@ describe('blobs inlined in action-result answers', () => {
     await connected(b, a)
     const bytes = await b.p2p.nameFetcher.fetchNamed(actionResultName('', action), AbortSignal.timeout(5000))
     expect(bytes).toBeDefined()
+    // Judged before the inline blobs were stored (an unsigned entry, from a trusted peer); the
+    // resolver uses this verdict instead of judging the answer again.
+    expect(isJudged(bytes!)).toBe(true)
     for (const d of [smallD!, stdoutD!, treeD!, inTreeD!]) expect(await b.store.read(d)).toBeDefined()
     expect(Buffer.compare((await b.store.read(inTreeD!))!, inTree)).toBe(0)
     // Over the 1 MiB budget: left to the fetch protocol.
