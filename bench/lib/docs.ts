@@ -200,11 +200,18 @@ best round of each side.`
 
 const BAZEL_FINDINGS = `**Bazel (\`bazel_*_vs_disk_cache\`, \`bazel_peer_vs_local\`).** Measured with one warm Bazel server (as users run it;
 the former \`--batch\` runs paid ~1 s of JVM start and JIT per command on both sides, which hid the difference).
-\`--disk_cache\` + peercas is as fast as \`--disk_cache\` alone: Bazel serves its own hits from disk and asks the node only on
-a disk miss, so that is what docs/recipes/bazel.md recommends. Peercas alone pays a GetActionResult and one ByteStream.Read
-per output for every action (the node used ~0.5 s of CPU per 300-action rebuild); \`--remote_download_minimal\` skips the
-downloads and beats the disk cache. A rebuild served by a teammate's node crosses libp2p (encrypted) for every result and
-output on the same two cores that run Bazel and both nodes. Single runs varied up to 3× on the shared machine.
+\`--disk_cache\` + peercas costs what \`--disk_cache\` alone costs within the noise (0.94–1.11 across runs): Bazel serves its
+own hits from disk and asks the node only on a disk miss (plus one GetCapabilities per command), so that is what
+docs/recipes/bazel.md recommends. Peercas alone must hand Bazel every output again: the workspace's 300 actions have ~150 MB
+of outputs, which \`--disk_cache\` copies from local files and peercas streams over gRPC (a GetActionResult and a
+ByteStream.Read per output; the node used 0.34–0.37 s of CPU per rebuild, and Bazel's gRPC client decodes and writes the
+same bytes on the same two cores). The per-call work is no longer the limit (rpc keys above: a hit costs about what a bare
+server costs), the bytes are; \`--remote_download_minimal\` skips the downloads and beats the disk cache (0.86). Tried:
+\`--jobs=32\` on every configuration (more lookups in flight): every configuration got slower on two cores (peercas alone
+2.47 vs 1.31 s). Next step for peercas alone: not in the node; the client must stop copying every output (what
+\`--remote_download_minimal\` does, or a local disk cache in front, both measured here). A rebuild served by a
+teammate's node crosses libp2p (encrypted) for every result and output on the same two cores that run Bazel and both nodes.
+Single runs varied up to 3× on the shared machine.
 Where the peer-hit rebuild's extra time goes (node B timed per call, 300 hits, load 4–10): Bazel had one or two GetActionResult calls pending on B for ~3 s of a ~5 s rebuild (≈0.1 s through A). Per hit: the lookup round trip to A
 2.5–3.5 ms for an answer without inline blobs (A's index read 0.8–1.7, reading the inline blobs 0.6–0.9, sending 1.3–1.7) and 9–14 ms for the
 65 answers that carry 256 KiB–1 MiB inline (46 MB in all, sent raw); storing the inline blobs (hash, temp file, rename, index
