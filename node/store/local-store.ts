@@ -18,7 +18,7 @@ import { AccessTimes } from './access-times.js'
 import { Evictor, type EvictionResult } from './eviction.js'
 import { KnownBlobs } from './known-blobs.js'
 import { Scrubber, type Pace, type ScrubStats } from './scrubber.js'
-import type { BlobCatalog, BlobFile, BlobReader, BlobSink, EvictionGuards, InlineBlob, ReadRange, StoreStats, SublevelProvider } from './index.js'
+import type { BlobCatalog, BlobFile, BlobReader, BlobSink, EvictionGuards, InlineBlob, ReadRange, StoreStats, StoreStop, SublevelProvider } from './index.js'
 
 /** Options of {@link LocalStore.open}. */
 export interface LocalStoreInit {
@@ -85,6 +85,12 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private readonly verified = new Set<string>()
   /** See {@link BlobReader.removals}. */
   private removalCount = 0
+  /** See {@link BlobCatalog.additions}. */
+  private additionCount = 0
+  /** See {@link BlobCatalog.session}. */
+  readonly session = randomUUID()
+  /** See {@link BlobCatalog.previousStop}. */
+  readonly previousStop: StoreStop | undefined
   /** Removals begun whose index write has not finished. */
   private removalsInFlight = 0
   /** Index entries of blobs looked up lately (see {@link KnownBlobs}). */
@@ -96,7 +102,8 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private closed = false
   private readonly flushTimer: NodeJS.Timeout
 
-  private constructor (private readonly index: IndexDb, init: LocalStoreInit, totals: StoreTotals) {
+  private constructor (private readonly index: IndexDb, init: LocalStoreInit, totals: StoreTotals, previousStop: StoreStop | undefined) {
+    this.previousStop = previousStop
     this.casDir = join(init.dataDir, 'cas')
     this.quarantineDir = join(init.dataDir, 'quarantine')
     this.tempDir = join(init.dataDir, 'tmp')
@@ -163,6 +170,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       const dirty = await index.meta.get(DIRTY_KEY)
       const saved = await index.meta.get(STATS_KEY)
       let totals: StoreTotals
+      let previousStop: StoreStop | undefined
       if (dirty !== undefined || saved === undefined) {
         // No clean-stop record: either a new store or a crash. Either way, check everything.
         const started = Date.now()
@@ -170,10 +178,14 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
         totals = result.totals
         if (dirty !== undefined) log.info('reconciled store after an unclean stop', { ...result.report, ms: Date.now() - started })
       } else {
-        totals = JSON.parse(saved.toString('utf8')) as StoreTotals
+        const record = JSON.parse(saved.toString('utf8')) as StoreTotals & Partial<StoreStop>
+        totals = { blobCount: record.blobCount, totalBytes: record.totalBytes, inlineBlobCount: record.inlineBlobCount }
+        if (typeof record.session === 'string' && Number.isInteger(record.additions) && Number.isInteger(record.removals)) {
+          previousStop = { session: record.session, additions: record.additions!, removals: record.removals! }
+        }
       }
       await index.meta.put(DIRTY_KEY, Buffer.from('1'))
-      const store = new LocalStore(index, init, totals)
+      const store = new LocalStore(index, init, totals, previousStop)
       store.scrubber.start()
       return store
     } catch (error) {
@@ -247,6 +259,11 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   /** See {@link BlobReader.removals}. */
   get removals (): number {
     return this.removalCount
+  }
+
+  /** See {@link BlobCatalog.additions}. */
+  get additions (): number {
+    return this.additionCount
   }
 
   /** True when the blob is stored locally (the empty blob always is). Counts as an access. */
@@ -555,7 +572,8 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.closed = true
     try {
       await this.index.db.ensureWritable()
-      await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify(this.totals)))
+      const stop: StoreStop = { session: this.session, additions: this.additionCount, removals: this.removalCount }
+      await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify({ ...this.totals, ...stop })))
       await this.index.meta.del(DIRTY_KEY)
     } catch (error) {
       this.log.warn('cannot record a clean stop in the index; the next start will check the store', { error })
@@ -594,6 +612,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.totals.blobCount += 1
     this.totals.totalBytes += digest.sizeBytes
     if (meta.inline) this.totals.inlineBlobCount += 1
+    this.additionCount += 1
     for (const listener of this.addedListeners) {
       try { listener(digest) } catch (error) { this.log.warn('blob-added listener failed', { error }) }
     }
@@ -636,6 +655,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       this.totals.blobCount += added.length
       this.totals.totalBytes += addedBytes
       this.totals.inlineBlobCount += added.length
+      this.additionCount += added.length
       for (const digest of added) {
         for (const listener of this.addedListeners) {
           try { listener(digest) } catch (error) { this.log.warn('blob-added listener failed', { error }) }
