@@ -117,6 +117,8 @@ export class Availability implements AvailabilityIndex {
   private lastSummaryAt = 0
   /** The store's removal count when the filter was built, or -1 when it may hold blobs removed before (loaded stale). */
   private removalsAtBuild = 0
+  /** Blobs the store told us it added (every one since {@link start}). */
+  private observedAdditions = 0
   private saved: Sublevel | undefined
   /** False until the first summary is built: nothing is sent to peers before. */
   private built = false
@@ -199,6 +201,8 @@ export class Availability implements AvailabilityIndex {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    // Blobs added from now on are not added to the filter: the store must stop relying on it.
+    this.init.store.setMembershipFilter(undefined)
     for (const timer of this.timers) clearInterval(timer)
     if (!this.built) return
     // From here on blobs are no longer added to the filter: the counters are read with it.
@@ -242,6 +246,8 @@ export class Availability implements AvailabilityIndex {
         return false
       }
       const filter = new BloomFilter({ bits: header.bits, hashes: header.hashes }, saved.data)
+      // A blob added before we listened (none when the node starts us first) is in neither.
+      if (store.additions !== this.observedAdditions) return false
       for (const digest of this.rebuilding) filter.add(digest.hash)
       this.install(filter, header.capacity, header.count, this.rebuilding.length)
       // Removals by this opening, if any yet, make it stale as well.
@@ -308,8 +314,12 @@ export class Availability implements AvailabilityIndex {
     this.publish()
   }
 
-  /** Makes `filter` our summary, as a new generation. */
+  /**
+   * Makes `filter` our summary, as a new generation; the first one also becomes the store's
+   * membership filter (it holds every stored blob, and every blob added from now on is added).
+   */
   private install (filter: BloomFilter, capacity: number, count: number, addedSince: number): void {
+    if (!this.built) this.init.store.setMembershipFilter((hash) => this.local.has(hash))
     this.local = filter
     this.capacity = capacity
     this.addedSinceSummary = addedSince
@@ -356,6 +366,7 @@ export class Availability implements AvailabilityIndex {
   }
 
   private onLocalBlob (digest: Digest): void {
+    this.observedAdditions++
     if (this.stopped) return
     this.local.add(digest.hash)
     this.rebuilding?.push(digest)

@@ -117,6 +117,13 @@ export interface BlobCatalog {
    * did not record it.
    */
   readonly previousStop: StoreStop | undefined
+  /**
+   * Lets {@link BlobReader.findMissing} answer "missing" without reading the index for the hashes
+   * `mayHold` rules out (a Bloom filter of the store: the availability summary); `undefined`
+   * stops it. `mayHold` must be true for every blob the store holds — built from {@link digests}
+   * and told of every blob since through {@link onBlobAdded} — until it is replaced.
+   */
+  setMembershipFilter(mayHold: ((hash: string) => boolean) | undefined): void
 }
 
 /** Room in the store's index for another component's durable state (the upload queue). */

@@ -93,6 +93,8 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   readonly previousStop: StoreStop | undefined
   /** Removals begun whose index write has not finished. */
   private removalsInFlight = 0
+  /** See {@link BlobCatalog.setMembershipFilter}. */
+  private mayHold: ((hash: string) => boolean) | undefined
   /** Index entries of blobs looked up lately (see {@link KnownBlobs}). */
   private readonly known = new KnownBlobs(KNOWN_BLOB_ENTRIES)
   /** Checks of a file blob in progress, shared by concurrent first reads. */
@@ -178,11 +180,9 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
         totals = result.totals
         if (dirty !== undefined) log.info('reconciled store after an unclean stop', { ...result.report, ms: Date.now() - started })
       } else {
-        const record = JSON.parse(saved.toString('utf8')) as StoreTotals & Partial<StoreStop>
+        const record = JSON.parse(saved.toString('utf8')) as StoreTotals & { stop?: Partial<StoreStop & StoreTotals> }
         totals = { blobCount: record.blobCount, totalBytes: record.totalBytes, inlineBlobCount: record.inlineBlobCount }
-        if (typeof record.session === 'string' && Number.isInteger(record.additions) && Number.isInteger(record.removals)) {
-          previousStop = { session: record.session, additions: record.additions!, removals: record.removals! }
-        }
+        previousStop = stopOf(record)
       }
       await index.meta.put(DIRTY_KEY, Buffer.from('1'))
       const store = new LocalStore(index, init, totals, previousStop)
@@ -266,6 +266,11 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     return this.additionCount
   }
 
+  /** See {@link BlobCatalog.setMembershipFilter}. */
+  setMembershipFilter (mayHold: ((hash: string) => boolean) | undefined): void {
+    this.mayHold = mayHold
+  }
+
   /** True when the blob is stored locally (the empty blob always is). Counts as an access. */
   async has (digest: Digest): Promise<boolean> {
     return (await this.findMissing([digest])).length === 0
@@ -276,10 +281,12 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.assertOpen()
     const lookups = digests.filter((d) => !isEmptyDigest(d))
     if (lookups.length === 0) return []
-    // Entries remembered from earlier lookups first; the index for the rest, in one read.
+    // Entries remembered from earlier lookups first; then hashes the membership filter rules out
+    // are missing; the index for the rest, in one read.
     const metas: Array<BlobMeta | undefined> = lookups.map((d) => this.known.get(d.hash))
+    const mayHold = this.mayHold
     const unknown: number[] = []
-    metas.forEach((meta, i) => { if (meta === undefined) unknown.push(i) })
+    metas.forEach((meta, i) => { if (meta === undefined && (mayHold === undefined || mayHold(lookups[i]!.hash))) unknown.push(i) })
     if (unknown.length > 0) {
       const removals = this.removalCount
       const values = await indexGetMany(this.index.blobs, unknown.map((i) => lookups[i]!.hash))
@@ -572,8 +579,10 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.closed = true
     try {
       await this.index.db.ensureWritable()
-      const stop: StoreStop = { session: this.session, additions: this.additionCount, removals: this.removalCount }
-      await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify({ ...this.totals, ...stop })))
+      // The totals again inside `stop`: an older version keeps fields it does not know when it
+      // writes this record back, but the totals it updates then no longer match these.
+      const stop: StoreStop & StoreTotals = { session: this.session, additions: this.additionCount, removals: this.removalCount, ...this.totals }
+      await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify({ ...this.totals, stop })))
       await this.index.meta.del(DIRTY_KEY)
     } catch (error) {
       this.log.warn('cannot record a clean stop in the index; the next start will check the store', { error })
@@ -852,6 +861,17 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private assertOpen (): void {
     if (this.closed) throw new StoreClosedError()
   }
+}
+
+/**
+ * The {@link StoreStop} of a clean-stop record, if it has one that this version wrote at that stop
+ * (its totals unchanged since).
+ */
+function stopOf (record: StoreTotals & { stop?: Partial<StoreStop & StoreTotals> }): StoreStop | undefined {
+  const stop = record.stop
+  if (stop === undefined || typeof stop.session !== 'string' || !Number.isInteger(stop.additions) || !Number.isInteger(stop.removals)) return undefined
+  if (stop.blobCount !== record.blobCount || stop.totalBytes !== record.totalBytes || stop.inlineBlobCount !== record.inlineBlobCount) return undefined
+  return { session: stop.session, additions: stop.additions!, removals: stop.removals! }
 }
 
 /**

@@ -6,6 +6,7 @@ import { loadConfig } from '../../node/config/load.js'
 import { createLogger } from '../../node/log/logger.js'
 import { digestOf, type Digest } from '../../node/store/digest.js'
 import { LocalStore } from '../../node/store/local-store.js'
+import { openIndexDb } from '../../node/store/index-db.js'
 import { startP2p, type P2pService } from '../../node/p2p/index.js'
 import { makeTempDir } from '../helpers/node.js'
 import { TEST_P2P, startP2pTestNode, waitFor } from '../helpers/p2p-nodes.js'
@@ -83,6 +84,9 @@ describe('availability summary saved at a clean stop', () => {
     const fresh = await putRandom(second.store, 5)
     await peerFinds(second, [...old, ...fresh])
     expect(second.scans()).toBe(0)
+    // FindMissing consults the loaded summary first: every stored blob is still found.
+    const absent = [digestOf(randomBytes(10)), digestOf(randomBytes(11))]
+    expect(await second.store.findMissing([...old, ...absent, ...fresh])).toEqual(absent)
     await second.stop()
 
     // Saved again at that stop, with the blobs added since the load.
@@ -96,8 +100,10 @@ describe('availability summary saved at a clean stop', () => {
     const first = await startSession(dataDir)
     await peerFinds(first, await putRandom(first.store, 50))
     await first.p2p.stop()
-    // Written after the summary was saved, before the store's clean stop.
+    // Written after the summary was saved, before the store's clean stop: not in the summary,
+    // which FindMissing no longer consults.
     const late = await putRandom(first.store, 1)
+    expect(await first.store.findMissing(late)).toEqual([])
     await first.store.close()
 
     const second = await startSession(dataDir)
@@ -113,6 +119,29 @@ describe('availability summary saved at a clean stop', () => {
     const third = await startSession(dataDir)
     await peerFinds(third, [...late, ...unannounced])
     expect(third.scans()).toBe(1)
+  }, 60_000)
+
+  it('is not trusted after a run of an older version that added blobs', async () => {
+    const dataDir = await tempDir()
+    const first = await startSession(dataDir)
+    await peerFinds(first, await putRandom(first.store, 20))
+    await first.stop()
+    const index = await openIndexDb(join(dataDir, 'index'))
+    const saved = JSON.parse((await index.meta.get('stats'))!.toString('utf8')) as Record<string, unknown>
+    await index.db.close()
+
+    // An older version keeps the fields it does not know and writes its own totals over the rest.
+    const older = await LocalStore.open({ dataDir, maxSizeBytes: 1 << 30, logger })
+    const added = await putRandom(older, 1)
+    const totals = older.stats()
+    await older.close()
+    const rewritten = await openIndexDb(join(dataDir, 'index'))
+    await rewritten.meta.put('stats', Buffer.from(JSON.stringify({ ...saved, blobCount: totals.blobCount, totalBytes: totals.totalBytes, inlineBlobCount: totals.inlineBlobCount })))
+    await rewritten.db.close()
+
+    const second = await startSession(dataDir)
+    await peerFinds(second, added)
+    expect(second.scans()).toBe(1)
   }, 60_000)
 
   it('is not trusted after a crash: blobs the store adopts when it reconciles are in the summary', async () => {
