@@ -73,7 +73,7 @@ interface Inbound {
 /** Sublevel of the store holding our summary as saved at a clean stop, under {@link SAVED_SUMMARY_KEY}. */
 const SAVED_SUMMARY_SUBLEVEL = 'avail'
 const SAVED_SUMMARY_KEY = 'local'
-/** Version of the saved-summary record (see {@link encodeSavedSummary}). */
+/** Version of the saved-summary record (see {@link encodeSavedSummary}); bump it with any change to how {@link BloomFilter} places keys. */
 const SAVED_SUMMARY_FORMAT = 1
 
 /** What is saved with our summary at a clean stop (before the filter's bytes). */
@@ -205,7 +205,7 @@ export class Availability implements AvailabilityIndex {
     this.init.store.setMembershipFilter(undefined)
     for (const timer of this.timers) clearInterval(timer)
     if (!this.built) return
-    // From here on blobs are no longer added to the filter: the counters are read with it.
+    // Blobs are no longer added to the filter from here on: the store's counters are read with it.
     const store = this.init.store
     const header: SavedSummaryHeader = {
       format: SAVED_SUMMARY_FORMAT,
