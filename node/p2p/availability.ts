@@ -2,7 +2,8 @@ import type { Libp2p } from 'libp2p'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from '../log/logger.js'
 import type { Digest } from '../store/digest.js'
-import type { BlobCatalog } from '../store/index.js'
+import type { BlobCatalog, SublevelProvider } from '../store/index.js'
+import type { Sublevel } from '../store/index-db.js'
 import {
   AVAILABILITY_CONTROL_STALL_MS, AVAILABILITY_CONTROLLED_PROTOCOL, AVAILABILITY_OPEN_TIMEOUT_MS, AVAILABILITY_PROTOCOL,
   MAX_CONTROL_FRAME_BYTES, MAX_DELTA_ENTRIES, MIN_RESUMED_SUMMARY_INTERVAL_MS, MIN_RESUMMARIZE_MS, PAUSED_SENDER_REVIEW_MS,
@@ -19,7 +20,7 @@ import { BloomFilter, bitsPerKey, bloomParamsFor, SUMMARY_VERSION } from './summ
 /** What {@link Availability} needs. */
 export interface AvailabilityInit {
   libp2p: Libp2p
-  store: BlobCatalog
+  store: BlobCatalog & SublevelProvider
   logger: Logger
   /** Batch new blobs into one delta per peer this often. */
   announceIntervalMs: number
@@ -69,6 +70,28 @@ interface Inbound {
   summaryBytes: number
 }
 
+/** Sublevel of the store holding our summary as saved at a clean stop, under {@link SAVED_SUMMARY_KEY}. */
+const SAVED_SUMMARY_SUBLEVEL = 'avail'
+const SAVED_SUMMARY_KEY = 'local'
+/** Version of the saved-summary record (see {@link encodeSavedSummary}); bump it with any change to how {@link BloomFilter} places keys. */
+const SAVED_SUMMARY_FORMAT = 1
+
+/** What is saved with our summary at a clean stop (before the filter's bytes). */
+interface SavedSummaryHeader {
+  format: number
+  /** The store's session, additions and removals when it was saved (see {@link StoreStop}). */
+  session: string
+  additions: number
+  removals: number
+  bits: number
+  hashes: number
+  capacity: number
+  /** Blobs the filter holds (at its build plus added since). */
+  count: number
+  /** No blob left the store since the filter was built: it holds no stale entries. */
+  exact: boolean
+}
+
 /** Deltas queued for a slow peer beyond this are dropped in favour of a fresh summary. */
 const MAX_QUEUED_DELTA_ENTRIES = 16 * MAX_DELTA_ENTRIES
 /** An AvailabilityControl frame is one bool: anything longer is a malformed frame. */
@@ -92,6 +115,11 @@ export class Availability implements AvailabilityIndex {
   private addedSinceSummary = 0
   private countAtSummary = 0
   private lastSummaryAt = 0
+  /** The store's removal count when the filter was built, or -1 when it may hold blobs removed before (loaded stale). */
+  private removalsAtBuild = 0
+  /** Blobs the store told us it added (every one since {@link start}). */
+  private observedAdditions = 0
+  private saved: Sublevel | undefined
   /** False until the first summary is built: nothing is sent to peers before. */
   private built = false
   private firstSummary: Promise<void> = Promise.resolve()
@@ -145,6 +173,11 @@ export class Availability implements AvailabilityIndex {
   async ready (): Promise<void> { await this.firstSummary }
 
   private async buildFirstSummary (): Promise<void> {
+    try {
+      if (await this.loadSaved()) return
+    } catch (error) {
+      this.log.warn('cannot read the availability summary saved at the last stop; building it', { error })
+    }
     // Retried: until it succeeds peers get no summary at all, rather than a wrong one.
     const backoff = new Backoff({ baseMs: SUMMARY_RETRY_MIN_MS, maxMs: SUMMARY_RETRY_MAX_MS, jitter: 0 })
     while (!this.stopped) {
@@ -158,10 +191,73 @@ export class Availability implements AvailabilityIndex {
     }
   }
 
-  /** Stops timers; streams close with the host. */
-  stop (): void {
+  /**
+   * Stops timers (streams close with the host) and saves our summary in the store, so that the
+   * next start after a clean stop loads it instead of reading the whole index again. It is
+   * trusted then only if the store recorded the same additions and removals at its clean stop
+   * (see {@link StoreStop}): a blob added after this save, a crash, or a run of the store
+   * without this layer makes the next start build it from the store.
+   */
+  async stop (): Promise<void> {
+    if (this.stopped) return
     this.stopped = true
+    // Blobs added from now on are not added to the filter: the store must stop relying on it.
+    this.init.store.setMembershipFilter(undefined)
     for (const timer of this.timers) clearInterval(timer)
+    if (!this.built) return
+    // Blobs are no longer added to the filter from here on: the store's counters are read with it.
+    const store = this.init.store
+    const header: SavedSummaryHeader = {
+      format: SAVED_SUMMARY_FORMAT,
+      session: store.session,
+      additions: store.additions,
+      removals: store.removals,
+      bits: this.local.bits,
+      hashes: this.local.hashes,
+      capacity: this.capacity,
+      count: this.countAtSummary + this.addedSinceSummary,
+      exact: !this.stale()
+    }
+    try {
+      await this.savedSummaries().put(SAVED_SUMMARY_KEY, encodeSavedSummary(header, this.local.data))
+    } catch (error) {
+      this.log.warn('cannot save the availability summary; the next start builds it from the store', { error })
+    }
+  }
+
+  /**
+   * Takes the summary saved at the last clean stop when it still describes the store (see
+   * {@link stop}); resolves false, having changed nothing, when there is none or it does not.
+   */
+  private async loadSaved (): Promise<boolean> {
+    const store = this.init.store
+    const previous = store.previousStop
+    if (previous === undefined) return false
+    // Blobs added while it is read go into it afterwards, as during a build.
+    this.rebuilding = []
+    try {
+      const record = await this.savedSummaries().get(SAVED_SUMMARY_KEY)
+      if (record === undefined || this.stopped) return false
+      const saved = decodeSavedSummary(record)
+      if (saved === undefined) return false
+      const { header } = saved
+      if (header.session !== previous.session || header.additions !== previous.additions || header.removals !== previous.removals) {
+        this.log.debug('the saved availability summary is older than the store; building it', { saved: header.session, stopped: previous.session })
+        return false
+      }
+      const filter = new BloomFilter({ bits: header.bits, hashes: header.hashes }, saved.data)
+      // A blob added before we listened (none when the node starts us first) is in neither.
+      if (store.additions !== this.observedAdditions) return false
+      for (const digest of this.rebuilding) filter.add(digest.hash)
+      this.install(filter, header.capacity, header.count, this.rebuilding.length)
+      // Removals by this opening, if any yet, make it stale as well.
+      this.removalsAtBuild = header.exact ? 0 : -1
+      this.log.debug('loaded availability summary', { blobs: header.count, bytes: filter.byteLength, hashes: filter.hashes, generation: this.generation })
+    } finally {
+      this.rebuilding = undefined
+    }
+    this.publish()
+    return true
   }
 
   candidates (hash: string): string[] {
@@ -197,6 +293,7 @@ export class Availability implements AvailabilityIndex {
   private async rebuildNow (): Promise<void> {
     this.rebuilding = []
     try {
+      const removals = this.init.store.removals
       const count = this.init.store.stats().blobCount
       const capacity = Math.ceil(count * SUMMARY_HEADROOM)
       const filter = new BloomFilter(bloomParamsFor(capacity))
@@ -208,17 +305,42 @@ export class Availability implements AvailabilityIndex {
       }
       // Blobs that arrived while we iterated may be past our cursor.
       for (const digest of this.rebuilding) filter.add(digest.hash)
-      this.local = filter
-      this.capacity = Math.max(capacity, Math.floor(filter.bits / bitsPerKey()))
-      this.addedSinceSummary = 0
-      this.countAtSummary = n
-      this.generation++
-      this.lastSummaryAt = Date.now()
-      this.built = true
+      this.install(filter, Math.max(capacity, Math.floor(filter.bits / bitsPerKey())), n, 0)
+      this.removalsAtBuild = removals
       this.log.debug('built availability summary', { blobs: n, bytes: filter.byteLength, hashes: filter.hashes, generation: this.generation })
     } finally {
       this.rebuilding = undefined
     }
+    this.publish()
+  }
+
+  /**
+   * Makes `filter` our summary, as a new generation; the first one also becomes the store's
+   * membership filter (it holds every stored blob, and every blob added from now on is added).
+   */
+  private install (filter: BloomFilter, capacity: number, count: number, addedSince: number): void {
+    if (!this.built) this.init.store.setMembershipFilter((hash) => this.local.has(hash))
+    this.local = filter
+    this.capacity = capacity
+    this.addedSinceSummary = addedSince
+    this.countAtSummary = count
+    this.generation++
+    this.lastSummaryAt = Date.now()
+    this.built = true
+  }
+
+  private savedSummaries (): Sublevel {
+    this.saved ??= this.init.store.sublevel(SAVED_SUMMARY_SUBLEVEL)
+    return this.saved
+  }
+
+  /** Whether the filter may name blobs that have left the store since it was built. */
+  private stale (): boolean {
+    return this.removalsAtBuild < 0 || this.init.store.removals !== this.removalsAtBuild
+  }
+
+  /** Sends the current summary to every peer not paused. */
+  private publish (): void {
     for (const out of this.outbound.values()) {
       if (out.paused) continue
       out.needsSummary = true
@@ -231,10 +353,20 @@ export class Availability implements AvailabilityIndex {
     if (this.stopped || !this.built) return
     const full = this.countAtSummary + this.addedSinceSummary > this.capacity
     if (!periodic && (!full || Date.now() - this.lastSummaryAt < MIN_RESUMMARIZE_MS)) return
+    if (periodic && !full && !this.stale() && this.rebuild === undefined) {
+      // Nothing left the store since the build and every blob added is in the filter: reading
+      // the whole index again (seconds and hundreds of MB of mapped tables at millions of
+      // blobs) would build the same filter. Send it again as a new generation instead.
+      this.generation++
+      this.lastSummaryAt = Date.now()
+      this.publish()
+      return
+    }
     await this.resummarize().catch((error) => { this.log.warn('re-summarising the store failed', { error }) })
   }
 
   private onLocalBlob (digest: Digest): void {
+    this.observedAdditions++
     if (this.stopped) return
     this.local.add(digest.hash)
     this.rebuilding?.push(digest)
@@ -466,4 +598,30 @@ export class Availability implements AvailabilityIndex {
       if (this.inbound.get(peer) === inbound) this.inbound.delete(peer)
     }
   }
+}
+
+/** Our summary as saved: a u32 LE header length, the header as JSON, then the filter's bytes. */
+function encodeSavedSummary (header: SavedSummaryHeader, data: Uint8Array): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8')
+  const out = Buffer.allocUnsafe(4 + json.byteLength + data.byteLength)
+  out.writeUInt32LE(json.byteLength, 0)
+  json.copy(out, 4)
+  out.set(data, 4 + json.byteLength)
+  return out
+}
+
+/** Reads a record of {@link encodeSavedSummary}; `undefined` for another format or a malformed one. */
+function decodeSavedSummary (record: Buffer): { header: SavedSummaryHeader, data: Uint8Array } | undefined {
+  if (record.byteLength < 4) return undefined
+  const length = record.readUInt32LE(0)
+  if (4 + length > record.byteLength) return undefined
+  let header: SavedSummaryHeader
+  try {
+    header = JSON.parse(record.subarray(4, 4 + length).toString('utf8')) as SavedSummaryHeader
+  } catch {
+    return undefined
+  }
+  if (header.format !== SAVED_SUMMARY_FORMAT) return undefined
+  // A copy: the filter is written to as blobs arrive, and the record's buffer may be shared.
+  return { header, data: new Uint8Array(record.subarray(4 + length)) }
 }

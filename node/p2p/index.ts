@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.js'
 import { PeercasError, Status } from '../domain/status.js'
 import type { PeercasConfig } from '../config/schema.js'
-import type { BlobCatalog, BlobReader, BlobSink } from '../store/index.js'
+import type { BlobCatalog, BlobReader, BlobSink, SublevelProvider } from '../store/index.js'
 import type { NameIndex } from '../store/name-index.js'
 import type { BlobFetcher } from '../resolve/tiered-resolver.js'
 import type { NameFetcher } from '../resolve/named-results.js'
@@ -21,7 +21,7 @@ export type { StaticPeerState } from './host.js'
 /** What the p2p layer needs from the node. */
 export interface P2pComponents {
   config: PeercasConfig
-  store: BlobReader & BlobSink & BlobCatalog & { readonly names: NameIndex }
+  store: BlobReader & BlobSink & BlobCatalog & SublevelProvider & { readonly names: NameIndex }
   logger: Logger
   /** The node's shutdown signal: ends dials and waits. @default never */
   shutdown?: AbortSignal

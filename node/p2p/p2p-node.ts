@@ -180,7 +180,7 @@ export class P2pNode implements P2pService {
   }
 
   async stop (): Promise<void> {
-    this.availability.stop()
+    await this.availability.stop()
     this.fetchClient.close()
     this.nameFetcher.close()
     await this.host.stop()

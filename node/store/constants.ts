@@ -61,6 +61,15 @@ export const QUARANTINE_MAX_FILES = 32
 export const SYNC_INDEX_LOOKUP_MAX = 128
 
 /**
+ * A read of many index keys (node/store/index-db.ts `indexGetMany`) is split into up to this many
+ * slices read at once: libuv's default thread pool has four threads.
+ */
+export const INDEX_LOOKUP_SLICES = 4
+
+/** Fewest keys per slice of a split index read (below that one `getMany()` is cheaper). */
+export const INDEX_LOOKUP_SLICE_MIN = 512
+
+/**
  * Index entries of recently looked-up blobs kept in memory (node/store/known-blobs.ts): about
  * 10 MB at most, enough for the inputs and outputs a build asks about again and again.
  */

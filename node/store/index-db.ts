@@ -3,7 +3,7 @@ import { Level } from 'level'
 import type { AbstractBatchOperation, AbstractResource, AbstractSublevel } from 'abstract-level'
 import { silentLogger, type Logger } from '../log/logger.js'
 import { DataDirLockedError, DiskFullError, IndexOpenError, IndexWriteError, diskFullOr, isDiskFull } from './errors.js'
-import { INDEX_RECOVERY_FREE_BYTES, INDEX_RECOVERY_RETRY_MS, SYNC_INDEX_LOOKUP_MAX } from './constants.js'
+import { INDEX_LOOKUP_SLICE_MIN, INDEX_LOOKUP_SLICES, INDEX_RECOVERY_FREE_BYTES, INDEX_RECOVERY_RETRY_MS, SYNC_INDEX_LOOKUP_MAX } from './constants.js'
 
 /**
  * What the index knows about one blob. Stored as 17 bytes:
@@ -205,11 +205,21 @@ export async function indexGet (sublevel: Sublevel, key: string): Promise<Buffer
 /**
  * Reads several keys of the index, in order: synchronously (as {@link indexGet}) up to
  * {@link SYNC_INDEX_LOOKUP_MAX} keys, so that no call holds the event loop for long, with
- * `getMany()` beyond that.
+ * `getMany()` beyond that. A large read is sorted, so LevelDB walks its tables in order
+ * (neighbouring keys share tables and blocks), and split into up to {@link INDEX_LOOKUP_SLICES}
+ * ranges of at least {@link INDEX_LOOKUP_SLICE_MIN} keys read at once on the thread pool.
  */
 export async function indexGetMany (sublevel: Sublevel, keys: string[]): Promise<Array<Buffer | undefined>> {
   if (sublevel.status === 'open' && keys.length <= SYNC_INDEX_LOOKUP_MAX) return keys.map((key) => sublevel.getSync(key))
-  return await sublevel.getMany(keys)
+  if (keys.length < 2 * INDEX_LOOKUP_SLICE_MIN) return await sublevel.getMany(keys)
+  // Hex digests and the like: code-unit order is LevelDB's byte order.
+  const sorted = [...new Set(keys)].sort()
+  const slices = Math.min(INDEX_LOOKUP_SLICES, Math.floor(sorted.length / INDEX_LOOKUP_SLICE_MIN))
+  const size = Math.ceil(sorted.length / slices)
+  const parts = await Promise.all(Array.from({ length: slices }, async (_, i) => await sublevel.getMany(sorted.slice(i * size, (i + 1) * size))))
+  const found = new Map<string, Buffer | undefined>()
+  parts.forEach((values, i) => { values.forEach((value, j) => { found.set(sorted[i * size + j]!, value) }) })
+  return keys.map((key) => found.get(key))
 }
 
 /** The LevelDB database behind a data dir and its sublevels. */

@@ -91,6 +91,18 @@ export interface StoreStats {
   lowWatermark: number
 }
 
+/**
+ * What a clean stop of the store recorded: which opening it ended ({@link BlobCatalog.session})
+ * and how many blobs that opening added and removed. State derived from the store's contents
+ * (the availability summary) may be saved with the same three values and trusted at the next
+ * start only when they match: nothing was added or removed after it was saved.
+ */
+export interface StoreStop {
+  session: string
+  additions: number
+  removals: number
+}
+
 /** What the store holds, and what it gains (availability summaries, sync listings). */
 export interface BlobCatalog {
   /** Every stored blob's digest, or only those written or used since `accessedSince` (ms). */
@@ -99,6 +111,25 @@ export interface BlobCatalog {
   stats(): StoreStats
   /** Calls `listener` after each blob becomes visible, whoever wrote it. */
   onBlobAdded(listener: (digest: Digest) => void): void
+  /** Identifies this opening of the store (random, new at each open). */
+  readonly session: string
+  /** Blobs this opening of the store has added (made visible). */
+  readonly additions: number
+  /** See {@link BlobReader.removals}. */
+  readonly removals: number
+  /**
+   * What the previous opening recorded at its clean stop; `undefined` for a new store, after an
+   * unclean stop (the store was reconciled with its files), or after a stop by a version that
+   * did not record it.
+   */
+  readonly previousStop: StoreStop | undefined
+  /**
+   * Lets {@link BlobReader.findMissing} answer "missing" without reading the index for the hashes
+   * `mayHold` rules out (a Bloom filter of the store: the availability summary); `undefined`
+   * stops it. `mayHold` must be true for every blob the store holds — built from {@link digests}
+   * and told of every blob since through {@link onBlobAdded} — until it is replaced.
+   */
+  setMembershipFilter(mayHold: ((hash: string) => boolean) | undefined): void
 }
 
 /** Room in the store's index for another component's durable state (the upload queue). */

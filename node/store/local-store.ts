@@ -18,7 +18,7 @@ import { AccessTimes } from './access-times.js'
 import { Evictor, type EvictionResult } from './eviction.js'
 import { KnownBlobs } from './known-blobs.js'
 import { Scrubber, type Pace, type ScrubStats } from './scrubber.js'
-import type { BlobCatalog, BlobFile, BlobReader, BlobSink, EvictionGuards, InlineBlob, ReadRange, StoreStats, SublevelProvider } from './index.js'
+import type { BlobCatalog, BlobFile, BlobReader, BlobSink, EvictionGuards, InlineBlob, ReadRange, StoreStats, StoreStop, SublevelProvider } from './index.js'
 
 /** Options of {@link LocalStore.open}. */
 export interface LocalStoreInit {
@@ -85,8 +85,16 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private readonly verified = new Set<string>()
   /** See {@link BlobReader.removals}. */
   private removalCount = 0
+  /** See {@link BlobCatalog.additions}. */
+  private additionCount = 0
+  /** See {@link BlobCatalog.session}. */
+  readonly session = randomUUID()
+  /** See {@link BlobCatalog.previousStop}. */
+  readonly previousStop: StoreStop | undefined
   /** Removals begun whose index write has not finished. */
   private removalsInFlight = 0
+  /** See {@link BlobCatalog.setMembershipFilter}. */
+  private mayHold: ((hash: string) => boolean) | undefined
   /** Index entries of blobs looked up lately (see {@link KnownBlobs}). */
   private readonly known = new KnownBlobs(KNOWN_BLOB_ENTRIES, KNOWN_INLINE_BYTES)
   /** Checks of a file blob in progress, shared by concurrent first reads. */
@@ -96,7 +104,8 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private closed = false
   private readonly flushTimer: NodeJS.Timeout
 
-  private constructor (private readonly index: IndexDb, init: LocalStoreInit, totals: StoreTotals) {
+  private constructor (private readonly index: IndexDb, init: LocalStoreInit, totals: StoreTotals, previousStop: StoreStop | undefined) {
+    this.previousStop = previousStop
     this.casDir = join(init.dataDir, 'cas')
     this.quarantineDir = join(init.dataDir, 'quarantine')
     this.tempDir = join(init.dataDir, 'tmp')
@@ -163,6 +172,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       const dirty = await index.meta.get(DIRTY_KEY)
       const saved = await index.meta.get(STATS_KEY)
       let totals: StoreTotals
+      let previousStop: StoreStop | undefined
       if (dirty !== undefined || saved === undefined) {
         // No clean-stop record: either a new store or a crash. Either way, check everything.
         const started = Date.now()
@@ -170,10 +180,12 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
         totals = result.totals
         if (dirty !== undefined) log.info('reconciled store after an unclean stop', { ...result.report, ms: Date.now() - started })
       } else {
-        totals = JSON.parse(saved.toString('utf8')) as StoreTotals
+        const record = JSON.parse(saved.toString('utf8')) as StoreTotals & { stop?: Partial<StoreStop & StoreTotals> }
+        totals = { blobCount: record.blobCount, totalBytes: record.totalBytes, inlineBlobCount: record.inlineBlobCount }
+        previousStop = stopOf(record)
       }
       await index.meta.put(DIRTY_KEY, Buffer.from('1'))
-      const store = new LocalStore(index, init, totals)
+      const store = new LocalStore(index, init, totals, previousStop)
       store.scrubber.start()
       return store
     } catch (error) {
@@ -249,6 +261,16 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     return this.removalCount
   }
 
+  /** See {@link BlobCatalog.additions}. */
+  get additions (): number {
+    return this.additionCount
+  }
+
+  /** See {@link BlobCatalog.setMembershipFilter}. */
+  setMembershipFilter (mayHold: ((hash: string) => boolean) | undefined): void {
+    this.mayHold = mayHold
+  }
+
   /** True when the blob is stored locally (the empty blob always is). Counts as an access. */
   async has (digest: Digest): Promise<boolean> {
     return (await this.findMissing([digest])).length === 0
@@ -259,10 +281,12 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.assertOpen()
     const lookups = digests.filter((d) => !isEmptyDigest(d))
     if (lookups.length === 0) return []
-    // Entries remembered from earlier lookups first; the index for the rest, in one read.
+    // Entries remembered from earlier lookups first; then hashes the membership filter rules out
+    // are missing; the index for the rest, in one read.
     const metas: Array<BlobMeta | undefined> = lookups.map((d) => this.known.get(d.hash))
+    const mayHold = this.mayHold
     const unknown: number[] = []
-    metas.forEach((meta, i) => { if (meta === undefined) unknown.push(i) })
+    metas.forEach((meta, i) => { if (meta === undefined && (mayHold === undefined || mayHold(lookups[i]!.hash))) unknown.push(i) })
     if (unknown.length > 0) {
       const removals = this.removalCount
       const values = await indexGetMany(this.index.blobs, unknown.map((i) => lookups[i]!.hash))
@@ -586,7 +610,10 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.closed = true
     try {
       await this.index.db.ensureWritable()
-      await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify(this.totals)))
+      // The totals again inside `stop`: an older version keeps fields it does not know when it
+      // writes this record back, but the totals it updates then no longer match these.
+      const stop: StoreStop & StoreTotals = { session: this.session, additions: this.additionCount, removals: this.removalCount, ...this.totals }
+      await this.index.meta.put(STATS_KEY, Buffer.from(JSON.stringify({ ...this.totals, stop })))
       await this.index.meta.del(DIRTY_KEY)
     } catch (error) {
       this.log.warn('cannot record a clean stop in the index; the next start will check the store', { error })
@@ -625,6 +652,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     this.totals.blobCount += 1
     this.totals.totalBytes += digest.sizeBytes
     if (meta.inline) this.totals.inlineBlobCount += 1
+    this.additionCount += 1
     for (const listener of this.addedListeners) {
       try { listener(digest) } catch (error) { this.log.warn('blob-added listener failed', { error }) }
     }
@@ -667,6 +695,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
       this.totals.blobCount += added.length
       this.totals.totalBytes += addedBytes
       this.totals.inlineBlobCount += added.length
+      this.additionCount += added.length
       for (const digest of added) {
         for (const listener of this.addedListeners) {
           try { listener(digest) } catch (error) { this.log.warn('blob-added listener failed', { error }) }
@@ -873,6 +902,17 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
   private assertOpen (): void {
     if (this.closed) throw new StoreClosedError()
   }
+}
+
+/**
+ * The {@link StoreStop} of a clean-stop record, if it has one that this version wrote at that stop
+ * (its totals unchanged since).
+ */
+function stopOf (record: StoreTotals & { stop?: Partial<StoreStop & StoreTotals> }): StoreStop | undefined {
+  const stop = record.stop
+  if (stop === undefined || typeof stop.session !== 'string' || !Number.isInteger(stop.additions) || !Number.isInteger(stop.removals)) return undefined
+  if (stop.blobCount !== record.blobCount || stop.totalBytes !== record.totalBytes || stop.inlineBlobCount !== record.inlineBlobCount) return undefined
+  return { session: stop.session, additions: stop.additions!, removals: stop.removals! }
 }
 
 /**

@@ -58,6 +58,8 @@ describe('p2p start with a full store', () => {
     release()
     await waitFor(() => node.p2p.candidates(digestOf(old)).length === 1 && node.p2p.candidates(digestOf(fresh)).length === 1, 'the summary to name the old and the new blob')
     expect(built).toBe(true)
+    // FindMissing consults the summary once built: the blob added while it was built is in it.
+    expect(await store.findMissing([digestOf(old), digestOf(fresh)])).toEqual([])
     for (const data of [old, fresh]) {
       const read = await unary(node.clients.cas.BatchReadBlobs.bind(node.clients.cas), { digests: [digestOf(data)] })
       expect(Buffer.compare(read.responses[0]!.data, data)).toBe(0)

@@ -52,6 +52,24 @@ describe('LocalStore', () => {
     expect(await store.findMissing([EMPTY_DIGEST])).toEqual([])
   })
 
+  it('finds the missing of thousands of digests (a read split over the thread pool) in request order, repeats included', async () => {
+    const dir = await makeTempDir()
+    dirs.push(dir)
+    const store = await openStore({}, dir)
+    const blobs = Array.from({ length: 3000 }, () => { const data = randomBytes(40); return { digest: digestOf(data), data } })
+    expect((await store.putMany(blobs)).every((e) => e === undefined)).toBe(true)
+    // Reopened: nothing remembered, every lookup reads the index.
+    await store.close()
+    const reopened = await openStore({}, dir)
+    const absent = Array.from({ length: 2000 }, () => digestOf(randomBytes(41)))
+    const asked: Digest[] = []
+    for (let i = 0; i < 3000; i++) asked.push(blobs[i]!.digest, ...(i < 2000 ? [absent[i]!] : []), ...(i % 7 === 0 ? [blobs[(i * 13) % 3000]!.digest, absent[i % 2000]!] : []))
+    const wrongSize = { hash: blobs[5]!.digest.hash, sizeBytes: 41 }
+    asked.push(wrongSize)
+    const expected = asked.filter((d) => d === wrongSize || absent.includes(d))
+    expect(await reopened.findMissing(asked)).toEqual(expected)
+  })
+
   it('reads a range of a file blob', async () => {
     const store = await openStore()
     const data = randomBytes(300_000)
