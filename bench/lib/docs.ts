@@ -192,8 +192,15 @@ built per-call errors without a stack. Round 2, from CPU per call of 1000–6000
 - **Error objects with stacks on the normal path:** a GetActionResult miss built NotFoundError with an async stack
   (~14 µs); leaving ByteStream.Write's message loop destroyed the call's stream, which built an AbortError with a stack
   per upload (~35 µs). Both gone.
-After round 2, same client, same kind of run: GetActionResult hit 1.04–1.12, miss 1.18–1.29, FindMissing of 1
-1.08–1.19, of 100 1.19–1.29, BatchReadBlobs 1.27–1.43, Read 0.94–1.04, Write 1.30–1.49, GetCapabilities 1.02–1.12.
+After round 2, same client, per-RPC runs while other jobs shared the machine: GetActionResult hit 1.04–1.12, miss
+1.18–1.29, FindMissing of 1 1.08–1.19, of 100 1.19–1.29, BatchReadBlobs 1.27–1.43, Read 0.94–1.04, Write 1.30–1.49,
+GetCapabilities 1.02–1.12. On the quiet machine of the full run both servers answer faster (a bare FindMissing of one
+digest in 103 µs instead of 150–290) and what is left is a near-constant 30–55 µs per call (GetCapabilities, whose
+handler does what the bare one does, +31 µs; a miss +56 µs), which weighs more against the shorter bare times. The
+profiles spread it thinly: the miss's NotFoundError and its longer status message (~3 µs), the index read (~4 µs),
+prom-client's histogram observation (~3 µs), the stream observer (~2 µs), and more garbage-collection and native time in
+a process that holds a store (\`(program)\` 79 vs 49 ms, GC 65 vs 36 ms over 8 000 misses). Next step: a node run with
+metrics off and the index closed, to bound what the process itself costs per call.
 **What is left:** Write pays the durable index write the bare server does not make (one LevelDB batch on the thread
 pool, ~80 µs of wall time measured alone; next step: group commits across concurrent writes, or a synchronous batch in
 the binding), BatchReadBlobs the response encoding and one more copy of the bytes, a miss the status error. All of it is
@@ -248,7 +255,8 @@ and is built by reading the index in the background, then twice restarted after 
   stored blob, ~5% false positives at 10M in its 8 MiB cap — answers most absent digests without an index read, and the rest
   are read sorted, in four slices on the thread pool. Same fixture, same hour, base vs this (two runs): warm 94 → 51–62 ms;
   cold 115–156 ms (median of four starts; 60–125 ms after a build, 140–190 ms after a load, when LevelDB has opened none of
-  its tables yet), against ~210 ms for the base code measured the same way by a probe client. What remains,
+  its tables yet), against ~210 ms for the base code measured the same way by a probe client (in the full run, on a quiet
+  machine: cold 81 ms, warm 28 ms). What remains,
   from CPU profiles of the server: ~40 ms of per-digest RPC work even when every answer comes from memory (decode and
   validate 10k digests, encode 5k missing), and ~60–100 ms of CPU for the 5k LevelDB point reads of present digests when
   cold (an exact "present" needs the index: a Bloom filter can only say "absent", and a short fingerprint could be forged by
