@@ -199,8 +199,12 @@ digest in 103 µs instead of 150–290) and what is left is a near-constant 30�
 handler does what the bare one does, +31 µs; a miss +56 µs), which weighs more against the shorter bare times. The
 profiles spread it thinly: the miss's NotFoundError and its longer status message (~3 µs), the index read (~4 µs),
 prom-client's histogram observation (~3 µs), the stream observer (~2 µs), and more garbage-collection and native time in
-a process that holds a store (\`(program)\` 79 vs 49 ms, GC 65 vs 36 ms over 8 000 misses). Next step: a node run with
-metrics off and the index closed, to bound what the process itself costs per call.
+a process that holds a store (\`(program)\` 79 vs 49 ms, GC 65 vs 36 ms over 8 000 misses), and Node's own per-stream
+code: over 10 000 misses, creating the HTTP/2 stream object (\`ServerHttp2Stream\`) took 70 ms in the node against 28 ms
+in the bare server for the same work (its \`Duplex\` constructor and \`Readable.on\` 2–3× slower) — consistent with
+V8's inline caches in those shared stream internals turned polymorphic by the many stream types a node uses (file,
+HTTP/2, libp2p), which a process that only serves gRPC never sees; a hypothesis, not measured directly. Next step: a node
+run with metrics off and the index closed, to bound what the process itself costs per call.
 **What is left:** Write pays the durable index write the bare server does not make (one LevelDB batch on the thread
 pool, ~80 µs of wall time measured alone; next step: group commits across concurrent writes, or a synchronous batch in
 the binding), BatchReadBlobs the response encoding and one more copy of the bytes, a miss the status error. All of it is
