@@ -45,10 +45,11 @@ interface Source {
  * a node holding the whole blob, which also tells us who else is fetching it now; pieces come
  * from holders and from those other fetchers (rarest first, other fetchers before holders, so a
  * holder's upload is spread over the swarm), and every piece is checked against the map before
- * it is stored, announced or served onwards. A source whose piece does not match is banned and
- * the piece is fetched elsewhere. The store adopts the assembled file (a link, no second write)
- * only once the whole blob hashes to its digest;
- * if the map itself lied, its holder is banned and the caller falls back to another way.
+ * it is stored, announced or served onwards. A source whose piece does not match is dropped and
+ * the piece is fetched elsewhere; it is banned once the whole blob proves the map right. The store
+ * adopts the assembled file (a link, no second write) only once the whole blob hashes to its
+ * digest; if it does not, the map lied: its holder is banned (not the sources it contradicted)
+ * and the caller falls back to another way.
  */
 export class SwarmFetcher {
   private readonly log: Logger
@@ -91,6 +92,8 @@ export class SwarmFetcher {
     const combined = AbortSignal.any([signal, controller.signal])
     const sources = new Map<string, Source>()
     const inFlight = new Set<number>()
+    /** Sources whose piece did not match the map: liars if the map proves right. */
+    const suspects = new Set<string>()
     let wake: (() => void) | undefined
     const notify = (): void => { const w = wake; wake = undefined; w?.() }
 
@@ -145,8 +148,10 @@ export class SwarmFetcher {
         }
         if (data === 'busy') return
         if (!(await partial.put(piece, data))) {
-          const until = book.ban(source.peer)
-          this.log.warn('peer sent a piece that does not match the piece map; banned', { peer: source.peer, hash: digest.hash, piece, bannedUntil: new Date(until).toISOString() })
+          // Not used again in this fetch; banned once the whole blob proves the map right (a
+          // lying map would otherwise get honest sources banned).
+          suspects.add(source.peer)
+          this.log.info('peer sent a piece that does not match the piece map; dropped from this fetch', { peer: source.peer, hash: digest.hash, piece })
           drop(source)
           return
         }
@@ -197,11 +202,17 @@ export class SwarmFetcher {
       // Every piece is in the partial file and matched the map: the store takes the file as it
       // is (linked, not written again) once the whole blob hashes to its digest.
       await store.adoptFile(digest, partial.path)
+      // The map was right, so the pieces that did not match it were lies.
+      for (const peer of suspects) {
+        const until = book.ban(peer)
+        this.log.warn('peer sent a piece that does not match the verified piece map; banned', { peer, hash: digest.hash, bannedUntil: new Date(until).toISOString() })
+      }
       return 'ok'
     } catch (error) {
       signal.throwIfAborted()
       if (error instanceof DigestMismatchError) {
-        // Every piece matched the map, so the map lied.
+        // Every piece matched the map, so the map lied (and the sources whose pieces did not match
+        // it are not blamed).
         const until = book.ban(mapHolder)
         this.log.warn('a blob assembled from verified pieces does not match its digest: the piece map lied; its holder is banned', { peer: mapHolder, hash: digest.hash, bannedUntil: new Date(until).toISOString() })
         return 'failed'

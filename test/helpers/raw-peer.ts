@@ -1,4 +1,5 @@
 import type { PeerId, Stream } from '@libp2p/interface'
+import { createHash } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -76,6 +77,12 @@ export interface RawPeer {
    * of `data` (through `corrupt`, if set) without announcing the blob.
    */
   joinSwarm(holder: string, data: Buffer): Promise<void>
+  /**
+   * Poses as a holder of `digest` whose bytes are `bytes` (the digest's size, other content):
+   * announces it, serves `bytes` for it, and answers piece-map requests with the SHA-256 of
+   * `bytes`' pieces and `swarm` as the peers fetching it now — a piece map that lies.
+   */
+  holdWithLyingMap(digest: Digest, bytes: Buffer, swarm: string[]): Promise<void>
   /** Fetches a whole blob from `peer` over /peercas/fetch/1.0.0, one request per stream. */
   fetchOnce(peer: string, digest: Digest): Promise<{ header: BlobHeaderMessage, data: Buffer, protocol: string }>
   stop(): Promise<void>
@@ -95,6 +102,7 @@ export async function startRawPeer (init: RawPeerInit = {}): Promise<RawPeer> {
   const served: Stream[] = []
   /** Blobs it claims to be fetching from a swarm (served, never announced). */
   const swarmBlobs = new Map<string, RawBlob>()
+  const lyingMaps = new Map<string, { bytes: Buffer, swarm: string[] }>()
   /** Our announcement stream to each peer, once its summary is sent. */
   const announcing = new Map<string, Promise<Stream | undefined>>()
 
@@ -186,7 +194,17 @@ export async function startRawPeer (init: RawPeerInit = {}): Promise<RawPeer> {
     const reader = new StreamReader(stream, { stallTimeoutMs: 0 })
     const bytes = await reader.readFrame(MAX_CONTROL_FRAME_BYTES)
     if (bytes === undefined) { await stream.close(); return }
-    const digest = fromBlobRef(messages.pieceMapRequest.decode(bytes).blob)
+    const request = messages.pieceMapRequest.decode(bytes)
+    const digest = fromBlobRef(request.blob)
+    const lying = lyingMaps.get(digest.hash)
+    if (lying !== undefined) {
+      const pieceBytes = pieceBytesFor(digest.sizeBytes)
+      const count = pieceCount(digest.sizeBytes, pieceBytes)
+      const hashes = request.wantHashes ? Array.from({ length: count }, (_, i) => createHash('sha256').update(lying.bytes.subarray(i * pieceBytes, (i + 1) * pieceBytes)).digest()) : []
+      await sendFrame(stream, messages.pieceMap.encode({ status: 'OK', pieceBytes, pieceSha256: hashes, have: Bitfield.full(count).bytes, complete: true, swarm: lying.swarm }))
+      await stream.close()
+      return
+    }
     const blob = swarmBlobs.get(digest.hash)
     if (blob === undefined) {
       await sendFrame(stream, messages.pieceMap.encode({ status: 'NOT_FOUND' }))
@@ -222,6 +240,16 @@ export async function startRawPeer (init: RawPeerInit = {}): Promise<RawPeer> {
         if (stream?.status === 'open') await sendFrame(stream, delta)
       }
       return blob
+    },
+    async holdWithLyingMap (digest, bytes, swarm) {
+      if (bytes.byteLength !== digest.sizeBytes) throw new RangeError('a lying holder serves bytes of the digest\'s size')
+      blobs.set(digest.hash, { digest, data: bytes })
+      lyingMaps.set(digest.hash, { bytes, swarm })
+      const delta = messages.availability.encode({ delta: { generation: GENERATION, added: [toBlobRef(digest)] } })
+      for (const opening of announcing.values()) {
+        const stream = await opening
+        if (stream?.status === 'open') await sendFrame(stream, delta)
+      }
     },
     async joinSwarm (holder, data) {
       const digest = digestOf(data)

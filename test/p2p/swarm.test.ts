@@ -71,4 +71,45 @@ describe('swarm fetch of a large blob', () => {
     expect(fetcher!.p2p.peers().find((p) => p.peerId === liar.peerId)!.banned).toBe(true)
     expect(fetcher!.p2p.peers().find((p) => p.peerId === holder.p2p.peerId)!.banned).toBe(false)
   }, 120_000)
+
+  it('bans a holder whose piece map lies once the assembled blob fails its digest, and stores nothing', async () => {
+    const data = randomBytes(20 * 1024 * 1024)
+    const digest = digestOf(data)
+    const other = randomBytes(data.byteLength)
+    const liar = await startRawPeer()
+    cleanups.push(liar.stop)
+    const fetcher = await startBarePeer({ peers: [liar.addresses[0]!] })
+    cleanups.push(fetcher.stop)
+    // Every piece it serves matches its map; the whole does not match the digest. It names itself
+    // as fetching too, so the fetcher takes the swarm path rather than a plain fetch.
+    await liar.holdWithLyingMap(digest, other, [liar.peerId])
+    await waitFor(() => fetcher.p2p.candidates(digest).length === 1, 'the fetcher to learn the liar has the blob')
+    expect(await fetcher.p2p.blobFetcher.fetchInto(digest, AbortSignal.timeout(60_000))).toBe(false)
+    expect(await fetcher.store.has(digest)).toBe(false)
+    expect(fetcher.p2p.peers().find((p) => p.peerId === liar.peerId)!.banned).toBe(true)
+    expect(liar.served.length).toBeGreaterThan(0)
+  }, 120_000)
+
+  it('does not ban a swarm member whose true pieces contradict a lying piece map', async () => {
+    const data = randomBytes(20 * 1024 * 1024)
+    const digest = digestOf(data)
+    const liar = await startRawPeer()
+    cleanups.push(liar.stop)
+    const honest = await startRawPeer()
+    cleanups.push(honest.stop)
+    const fetcher = await startBarePeer({ peers: [liar.addresses[0]!] })
+    cleanups.push(fetcher.stop)
+    await honest.dial(fetcher.p2p.addresses[0]!)
+    await honest.dial(liar.addresses[0]!)
+    // The liar's map names the honest peer as fetching; the honest peer claims every piece and
+    // serves the true bytes, which do not match the lying map.
+    await liar.holdWithLyingMap(digest, randomBytes(data.byteLength), [honest.peerId])
+    await honest.joinSwarm(liar.peerId, data)
+    await waitFor(() => fetcher.p2p.candidates(digest).length === 1, 'the fetcher to learn the liar has the blob')
+    expect(await fetcher.p2p.blobFetcher.fetchInto(digest, AbortSignal.timeout(60_000))).toBe(false)
+    expect(honest.served.length).toBeGreaterThan(0)
+    expect(fetcher.p2p.peers().find((p) => p.peerId === liar.peerId)!.banned).toBe(true)
+    expect(fetcher.p2p.peers().find((p) => p.peerId === honest.peerId)?.banned ?? false).toBe(false)
+    expect(await fetcher.store.has(digest)).toBe(false)
+  }, 120_000)
 })
