@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { newTeamKeyText } from '../../node/p2p/team-key.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'peercas-psk-'))
+// Inside the run's temp dir when there is one (test/global-setup.ts removes it at the end of the
+// run; a worker stopped by vitest gets no 'exit' event), else in the OS temp dir.
+const dir = mkdtempSync(join(process.env.PEERCAS_TEST_RUN_DIR ?? tmpdir(), 'peercas-psk-'))
 process.on('exit', () => { rmSync(dir, { recursive: true, force: true }) })
 
 let written = 0
