@@ -17,9 +17,12 @@ export interface TestNode extends RunningNode {
   stop(graceMs?: number): Promise<void>
 }
 
-/** Creates an empty temp directory for a test. */
+/**
+ * Creates an empty temp directory for a test, inside the run's temp dir when there is one
+ * (test/global-setup.ts removes it when the run ends, whatever a test left behind).
+ */
 export async function makeTempDir (prefix = 'peercas-test-'): Promise<string> {
-  return await mkdtemp(join(tmpdir(), prefix))
+  return await mkdtemp(join(process.env.PEERCAS_TEST_RUN_DIR ?? tmpdir(), prefix))
 }
 
 /**

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { reapi } from '../../node/reapi/protos.js'
+import { makeTempDir } from '../helpers/node.js'
 import { digestOf } from '../../node/store/digest.js'
 import { LocalStore } from '../../node/store/local-store.js'
 import { TieredResolver } from '../../node/resolve/tiered-resolver.js'
@@ -41,7 +40,7 @@ describe('an answer is judged once, by whichever tier picked it', () => {
   const peer = 'the-peer-that-answered'
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'peercas-judged-once-'))
+    dir = await makeTempDir('peercas-judged-once-')
     store = await LocalStore.open({ dataDir: dir, maxSizeBytes: 1 << 30 })
     self = new ResultSigner(await generateKeyPair('Ed25519'))
     teammate = new ResultSigner(await generateKeyPair('Ed25519'))
