@@ -257,16 +257,7 @@ describe('LocalStore', () => {
     const d = digestOf(data)
     await store.put(d, data)
     // Hold the eviction's index batch open so the commit lands in the middle of the pass.
-    const db = (store as unknown as { index: { db: { batch: (...args: unknown[]) => Promise<void> } } }).index.db
-    const batch = db.batch.bind(db)
-    let delayed = false
-    db.batch = async (...args: unknown[]) => {
-      if (!delayed && JSON.stringify(args[0]).includes('"del"')) {
-        delayed = true
-        await new Promise((resolve) => setTimeout(resolve, 200))
-      }
-      return await batch(...args)
-    }
+    delayFirstIndexDeletion(store, 200)
     const eviction = store.evict(0)
     await new Promise((resolve) => setTimeout(resolve, 50))
     await store.put(d, data)
@@ -282,16 +273,7 @@ describe('LocalStore', () => {
     await store.put(d, data)
     expect(await store.has(d)).toBe(true)
     // Hold the eviction's index batch open and look the blob up while it is being removed.
-    const db = (store as unknown as { index: { db: { batch: (...args: unknown[]) => Promise<void> } } }).index.db
-    const batch = db.batch.bind(db)
-    let delayed = false
-    db.batch = async (...args: unknown[]) => {
-      if (!delayed && JSON.stringify(args[0]).includes('"del"')) {
-        delayed = true
-        await new Promise((resolve) => setTimeout(resolve, 200))
-      }
-      return await batch(...args)
-    }
+    delayFirstIndexDeletion(store, 200)
     const eviction = store.evict(0)
     await new Promise((resolve) => setTimeout(resolve, 50))
     await store.findMissing([d])
@@ -419,6 +401,20 @@ describe('LocalStore', () => {
     expect(store.stats().blobCount).toBe(0)
   })
 })
+
+/** Holds the store's first index batch that deletes anything open for `ms` (an eviction pass mid-write). */
+function delayFirstIndexDeletion (store: LocalStore, ms: number): void {
+  const db = (store as unknown as { index: { db: { batch: (...args: unknown[]) => Promise<void> } } }).index.db
+  const batch = db.batch.bind(db)
+  let delayed = false
+  db.batch = async (...args: unknown[]) => {
+    if (!delayed && JSON.stringify(args[0]).includes('"del"')) {
+      delayed = true
+      await new Promise((resolve) => setTimeout(resolve, ms))
+    }
+    return await batch(...args)
+  }
+}
 
 function sameBytes (actual: Buffer | undefined, expected: Buffer): boolean {
   return actual !== undefined && actual.equals(expected)
