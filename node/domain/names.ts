@@ -75,6 +75,14 @@ export function refName (instanceName: string, ref: string): ResultName {
   return { kind: 'ref', instanceName, environment: '', key: ref }
 }
 
+/**
+ * One string per distinct name, for in-memory maps keyed by name (kinds, instance names,
+ * environment IDs and keys hold no NUL, so two names never share one).
+ */
+export function nameId (name: ResultName): string {
+  return `${name.kind}\0${name.instanceName}\0${name.environment}\0${name.key}`
+}
+
 /** `kind instance key`, for log lines and error messages. */
 export function describeName (name: ResultName): string {
   const environment = name.environment === '' ? '' : ` environment ${name.environment}`

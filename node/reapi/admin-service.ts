@@ -4,7 +4,7 @@ import type { RunGcResponse } from '../generated/peercas/admin/v1/RunGcResponse.
 import type { FlushProgress } from '../generated/peercas/admin/v1/FlushProgress.js'
 import type { SyncProgress } from '../generated/peercas/admin/v1/SyncProgress.js'
 import { toRpcError } from './errors.js'
-import { writeWithBackpressure, type StreamingCall } from './call-writes.js'
+import { answerUnary, watchCancellation, writeWithBackpressure, type StreamingCall } from './call-writes.js'
 
 /** A `peercas sync` as the CLI asks for it. */
 export interface SyncRequest {
@@ -33,9 +33,8 @@ export interface AdminServiceDeps {
 /** peercas.admin.v1.Admin: status, gc, flush and sync for the CLI. */
 export function createAdminService (deps: AdminServiceDeps): AdminHandlers {
   const streamOut = async <T>(call: StreamingCall<T> & { end(): void }, source: (signal: AbortSignal) => AsyncIterable<T>, timeoutMs: number): Promise<void> => {
-    const controller = new AbortController()
-    call.on('cancelled', () => { controller.abort() })
-    const signal = timeoutMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)]) : controller.signal
+    const cancellation = watchCancellation(call)
+    const signal = timeoutMs > 0 ? AbortSignal.any([cancellation.signal, AbortSignal.timeout(timeoutMs)]) : cancellation.signal
     try {
       for await (const progress of source(signal)) {
         await writeWithBackpressure(call, progress)
@@ -43,15 +42,17 @@ export function createAdminService (deps: AdminServiceDeps): AdminHandlers {
       call.end()
     } catch (error) {
       call.emit('error', toRpcError(error))
+    } finally {
+      cancellation.release()
     }
   }
   return {
-    GetStatus (_call, callback) {
-      deps.status().then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+    GetStatus (call, callback) {
+      answerUnary(call, callback, async () => await deps.status())
     },
     RunGc (call, callback) {
       const target = Number(call.request.targetBytes)
-      deps.runGc(target > 0 ? target : undefined).then((r) => { callback(null, r) }, (e) => { callback(toRpcError(e)) })
+      answerUnary(call, callback, async () => await deps.runGc(target > 0 ? target : undefined))
     },
     Flush (call) {
       void streamOut(call, (signal) => deps.flush(signal), call.request.timeoutSeconds * 1000)
@@ -60,10 +61,10 @@ export function createAdminService (deps: AdminServiceDeps): AdminHandlers {
       void streamOut(call, (signal) => deps.sync({ peer: call.request.peer, sinceMs: Number(call.request.sinceSeconds) * 1000, acOnly: call.request.acOnly, signal }), 0)
     },
     OpenSocket (call, callback) {
-      deps.openSocket(call.request).then((path) => { callback(null, { path }) }, (e) => { callback(toRpcError(e)) })
+      answerUnary(call, callback, async () => ({ path: await deps.openSocket(call.request) }))
     },
     CloseSocket (call, callback) {
-      deps.closeSocket(call.request.path).then(() => { callback(null, {}) }, (e) => { callback(toRpcError(e)) })
+      answerUnary(call, callback, async () => { await deps.closeSocket(call.request.path); return {} })
     }
   }
 }

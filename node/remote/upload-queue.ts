@@ -1,6 +1,6 @@
 import type { Sublevel } from '../store/index-db.js'
 import type { Digest } from '../store/digest.js'
-import { isNameKind, type ResultName } from '../domain/names.js'
+import { isNameKind, nameId, type ResultName } from '../domain/names.js'
 
 /** An action result waiting to be uploaded. */
 export interface QueuedAction {
@@ -201,8 +201,4 @@ export class UploadQueue {
 
 function actionId (instanceName: string, digest: Digest): string {
   return `${instanceName}\0${digest.hash}/${digest.sizeBytes}`
-}
-
-function nameId (name: ResultName): string {
-  return `${name.kind}\0${name.instanceName}\0${name.environment}\0${name.key}`
 }

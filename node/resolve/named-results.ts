@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from '../log/logger.js'
-import { describeName, type NameKind, type ResultName } from '../domain/names.js'
+import { describeName, nameId, type NameKind, type ResultName } from '../domain/names.js'
 import type { NameIndex } from '../store/name-index.js'
 import type { NamedResultRule } from './named-result-rules.js'
 import type { TieredResolver } from './tiered-resolver.js'
@@ -7,11 +7,6 @@ import { isJudged, type JudgedAnswer, type NamedAnswer, type TrustPolicy } from 
 import type { ResultSigner } from '../trust/signatures.js'
 import type { Qualifier } from '../domain/assets.js'
 import { ACCESS_TIME_GRANULARITY_MS } from '../store/constants.js'
-
-/** One string per distinct name (kinds, instances, environments and keys hold no NUL). */
-function memoKey (name: ResultName): string {
-  return `${name.kind}\0${name.instanceName}\0${name.environment}\0${name.key}`
-}
 
 /**
  * What a lookup knows of a name beyond its key, for a tier that cannot look a hashed key up: the
@@ -92,7 +87,7 @@ export class NamedResultResolver {
   private readonly fetchers: readonly NameFetcher[]
   private readonly log: Logger
   private readonly counters = new Map<NameKind, NameCounters>()
-  /** By {@link memoKey}, oldest check first; see {@link COMPLETENESS_REUSE_MS}. */
+  /** By {@link nameId}, oldest check first; see {@link COMPLETENESS_REUSE_MS}. */
   private readonly checked = new Map<string, CompletenessCheck>()
 
   constructor (private readonly init: NamedResultResolverInit) {
@@ -133,12 +128,12 @@ export class NamedResultResolver {
     const rule = this.ruleOf(name.kind)
     const local = await this.init.index.get(name)
     if (local !== undefined) {
-      const key = memoKey(name)
-      if (rule.completenessLastsWhileBlobsStay === true && this.stillComplete(key, local)) return local
+      const key = nameId(name)
+      if (this.stillComplete(rule, key, local)) return local
       const removals = this.init.blobs.localRemovals
       const problem = await rule.checkComplete(local, this.init.blobs, signal)
       if (problem === undefined) {
-        if (rule.completenessLastsWhileBlobsStay === true) this.rememberComplete(key, local, removals)
+        this.rememberComplete(rule, key, local, removals)
         return local
       }
       this.checked.delete(key)
@@ -172,23 +167,27 @@ export class NamedResultResolver {
         continue
       }
       await this.init.index.put(name, value, verdict.signature ?? await this.init.signer.sign(name, value))
-      if (rule.completenessLastsWhileBlobsStay === true) this.rememberComplete(memoKey(name), value, removals)
+      this.rememberComplete(rule, nameId(name), value, removals)
       return value
     }
     return undefined
   }
 
   /**
-   * True when `value` is what was last found complete under `key`, the check is recent and the
-   * local store has removed no blob since it began (any removal, of any blob, voids every check).
+   * True when `rule` lets a check be reused, `value` is what was last found complete under `key`,
+   * the check is recent and the local store has removed no blob since it began (any removal, of
+   * any blob, voids every check).
    */
-  private stillComplete (key: string, value: Buffer): boolean {
+  private stillComplete (rule: NamedResultRule, key: string, value: Buffer): boolean {
+    if (rule.completenessLastsWhileBlobsStay !== true) return false
     const check = this.checked.get(key)
     return check !== undefined && check.removals === this.init.blobs.localRemovals &&
       Date.now() - check.at < COMPLETENESS_REUSE_MS && check.value.equals(value)
   }
 
-  private rememberComplete (key: string, value: Buffer, removals: number): void {
+  /** Remembers that `value` was found complete under `key`, if `rule` lets such a check be reused. */
+  private rememberComplete (rule: NamedResultRule, key: string, value: Buffer, removals: number): void {
+    if (rule.completenessLastsWhileBlobsStay !== true) return
     this.checked.delete(key)
     this.checked.set(key, { value, removals, at: Date.now() })
     if (this.checked.size > COMPLETENESS_MEMO_ENTRIES) this.checked.delete(this.checked.keys().next().value!)

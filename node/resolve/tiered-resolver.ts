@@ -86,14 +86,11 @@ export class TieredResolver {
   async readMany (digests: readonly Digest[], signal?: AbortSignal): Promise<Array<PromiseSettledResult<Buffer | undefined>>> {
     const absent = new Set((await this.store.findMissing(digests)).map((d) => `${d.hash}/${d.sizeBytes}`))
     signal?.throwIfAborted()
-    if (absent.size === 0) {
-      // All stored here: no fetch to race against the signal.
-      return await Promise.allSettled(digests.map(async (digest) => await this.read(digest, signal)))
-    }
     // One abort listener for the whole list, not one per fetch: adding a listener to a signal
-    // costs in proportion to the listeners it already has.
+    // costs in proportion to the listeners it already has. None when every blob is stored here
+    // (no fetch to race against the signal).
     let onAbort: (() => void) | undefined
-    const aborted = signal == null
+    const aborted = signal == null || absent.size === 0
       ? undefined
       : new Promise<never>((_resolve, reject) => {
         onAbort = () => { reject(signal.reason) }

@@ -728,7 +728,7 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     if (known !== undefined) return known
     const removals = this.removalCount
     const data = await indexGet(this.index.inlineData, hash)
-    if (data !== undefined && this.removalsInFlight === 0 && this.removalCount === removals) this.known.rememberInline(hash, data)
+    if (data !== undefined && this.noRemovalSince(removals)) this.known.rememberInline(hash, data)
     return data
   }
 
@@ -741,12 +741,18 @@ export class LocalStore implements BlobReader, BlobSink, BlobCatalog, SublevelPr
     }
   }
 
-  /**
-   * Remembers an index entry read since `removals` was read, unless a removal began since or is
-   * still being written: the entry read may then be one a removal is deleting.
-   */
+  /** Remembers an index entry read since `removals` was read, if {@link noRemovalSince}. */
   private rememberLookup (hash: string, meta: BlobMeta, removals: number): void {
-    if (this.removalsInFlight === 0 && this.removalCount === removals) this.known.remember(hash, meta)
+    if (this.noRemovalSince(removals)) this.known.remember(hash, meta)
+  }
+
+  /**
+   * True when no removal began since the removal count was `removals` and none is still being
+   * written: only then may what was read from the index meanwhile be remembered (else it may be
+   * an entry a removal is deleting).
+   */
+  private noRemovalSince (removals: number): boolean {
+    return this.removalsInFlight === 0 && this.removalCount === removals
   }
 
   /** Marks the start of a blob's removal from the index (see {@link BlobReader.removals}). */
